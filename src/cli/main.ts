@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * The `medley` command. The only module that reads argv and the environment; it builds a Config and
+ * hands it down.
+ */
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, settingSpecs, type SettingKey } from '../config.js';
+import { startApp } from '../app.js';
+import { VERSION } from '../version.js';
+
+const program = new Command('medley')
+  .description('Self-hosted, API-compatible OSS object storage and media processing.')
+  .version(VERSION);
+
+const serve = program.command('serve').description('serve the OSS-compatible API (what `npm start` runs)');
+for (const s of settingSpecs) {
+  serve.addOption(new Option(s.flag, `${s.help} [env ${s.env}${s.def !== undefined ? `, default ${s.def}` : ''}]`));
+}
+serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
+  let config;
+  try {
+    config = loadConfig(opts, process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const app = await startApp(config);
+  const keyLine =
+    app.root.source === 'config'
+      ? `AccessKeyId ${app.root.accessKeyId} (from configuration)`
+      : `AccessKeyId ${app.root.accessKeyId}\n  AccessKeySecret ${app.root.secret}\n  (${app.root.source === 'generated' ? 'generated now' : 'generated earlier'}; kept in ${app.config.dataDir}/credentials.json — set MEDLEY_ACCESS_KEY_ID/SECRET to choose your own)`;
+  process.stdout.write(
+    `Medley ${VERSION} listening on ${app.http.url}\n` +
+      `  region ${config.region}; virtual-hosted buckets at <bucket>.${config.domain}:${app.http.port}\n` +
+      `  data dir ${config.dataDir}\n` +
+      `  ${keyLine}\n`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

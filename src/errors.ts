@@ -1,0 +1,92 @@
+/**
+ * The error catalog: one place that maps Medley's stable error names to the wire codes of each dialect.
+ *
+ * Domain code throws `MedleyError` with a catalog entry (`errors.NoSuchKey(...)`); the OSS dialect turns it
+ * into the OSS error XML, the IMM dialect (later) into the IMM JSON envelope. Nothing else invents codes.
+ */
+
+export interface CatalogEntry {
+  /** HTTP status on the OSS dialect. */
+  status: number;
+  /** OSS `<Code>`. */
+  code: string;
+  /** Default message; specific errors pass their own. */
+  message: string;
+  /** OSS fine-grained error code (`<EC>` and `x-oss-ec`), where the spec gives one. */
+  ec?: string;
+}
+
+const catalog = {
+  AccessDenied: { status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001' },
+  InvalidAccessKeyId: { status: 403, code: 'InvalidAccessKeyId', message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000902' },
+  SignatureDoesNotMatch: { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', ec: '0002-00000040' },
+  RequestTimeTooSkewed: { status: 403, code: 'RequestTimeTooSkewed', message: 'The difference between the request time and the current time is too large.', ec: '0002-00000504' },
+  InvalidSecurityToken: { status: 403, code: 'InvalidAccessKeyId', message: 'The security token you provided is invalid.', ec: '0002-00000903' },
+  NoSuchBucket: { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist.', ec: '0015-00000101' },
+  NoSuchKey: { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.', ec: '0026-00000001' },
+  NoSuchUpload: { status: 404, code: 'NoSuchUpload', message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', ec: '0042-00000002' },
+  BucketAlreadyExists: { status: 409, code: 'BucketAlreadyExists', message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', ec: '0015-00000104' },
+  BucketNotEmpty: { status: 409, code: 'BucketNotEmpty', message: 'The bucket has objects. Please delete them first.', ec: '0015-00000301' },
+  InvalidBucketName: { status: 400, code: 'InvalidBucketName', message: 'The specified bucket is not valid.', ec: '0015-00000001' },
+  InvalidObjectName: { status: 400, code: 'InvalidObjectName', message: 'The specified object is not valid.', ec: '0016-00000001' },
+  InvalidArgument: { status: 400, code: 'InvalidArgument', message: 'Invalid argument.', ec: '0017-00000001' },
+  InvalidRequest: { status: 400, code: 'InvalidRequest', message: 'The request is not valid.' },
+  MissingArgument: { status: 411, code: 'MissingArgument', message: 'Missing Some Required Arguments.', ec: '0017-00000002' },
+  MissingContentLength: { status: 411, code: 'MissingContentLength', message: 'You must provide the Content-Length HTTP header.', ec: '0017-00000003' },
+  InvalidDigest: { status: 400, code: 'InvalidDigest', message: 'The Content-MD5 you specified is not valid.', ec: '0016-00000004' },
+  MalformedXML: { status: 400, code: 'MalformedXML', message: 'The XML you provided was not well-formed or did not validate against our published schema.', ec: '0017-00000101' },
+  EntityTooLarge: { status: 400, code: 'EntityTooLarge', message: 'Your proposed upload exceeds the maximum allowed size.', ec: '0016-00000005' },
+  EntityTooSmall: { status: 400, code: 'EntityTooSmall', message: 'Your proposed upload is smaller than the minimum allowed size.', ec: '0042-00000009' },
+  InvalidPart: { status: 400, code: 'InvalidPart', message: 'One or more of the specified parts could not be found or the specified entity tag might not have matched the part\'s entity tag.', ec: '0042-00000003' },
+  InvalidPartOrder: { status: 400, code: 'InvalidPartOrder', message: 'The list of parts was not in ascending order. Parts list must specified in order by part number.', ec: '0042-00000004' },
+  InvalidRange: { status: 416, code: 'InvalidRange', message: 'The requested range cannot be satisfied.', ec: '0024-00000001' },
+  MethodNotAllowed: { status: 405, code: 'MethodNotAllowed', message: 'The specified method is not allowed against this resource.', ec: '0031-00000001' },
+  PreconditionFailed: { status: 412, code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold.', ec: '0025-00000001' },
+  NotModified: { status: 304, code: 'NotModified', message: 'Not Modified' },
+  FileAlreadyExists: { status: 409, code: 'FileAlreadyExists', message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000012' },
+  ObjectNotAppendable: { status: 409, code: 'ObjectNotAppendable', message: 'The object is not appendable.', ec: '0026-00000015' },
+  PositionNotEqualToLength: { status: 409, code: 'PositionNotEqualToLength', message: 'Position is not equal to file length', ec: '0026-00000016' },
+  NotImplemented: { status: 400, code: 'NotImplemented', message: 'A header or query you provided implies functionality that is not implemented.' },
+  RequestTimeout: { status: 400, code: 'RequestTimeout', message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
+  IncompleteBody: { status: 400, code: 'IncompleteBody', message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
+  InternalError: { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorName = keyof typeof catalog;
+
+/** Extra XML elements some codes carry (BucketName, Key, StringToSign, ...); order is kept on the wire. */
+export type ErrorDetails = Record<string, string | number | undefined>;
+
+export class MedleyError extends Error {
+  override readonly name = 'MedleyError';
+  readonly entry: CatalogEntry;
+  readonly details: ErrorDetails;
+  /** Extra response headers (x-oss-next-append-position on PositionNotEqualToLength, ...). */
+  readonly headers: Record<string, string>;
+
+  constructor(name: ErrorName, message?: string, details: ErrorDetails = {}, headers: Record<string, string> = {}) {
+    const entry = catalog[name];
+    super(message ?? entry.message);
+    this.entry = entry;
+    this.details = details;
+    this.headers = headers;
+  }
+
+  get status(): number {
+    return this.entry.status;
+  }
+  get code(): string {
+    return this.entry.code;
+  }
+}
+
+/** `fail('NoSuchKey', undefined, { Key: key })` — throw a catalog error. */
+export function fail(name: ErrorName, message?: string, details?: ErrorDetails, headers?: Record<string, string>): never {
+  throw new MedleyError(name, message, details, headers);
+}
+
+export function isMedleyError(e: unknown): e is MedleyError {
+  return e instanceof MedleyError;
+}
+
+export { catalog as errorCatalog };

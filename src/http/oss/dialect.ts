@@ -1,0 +1,171 @@
+/**
+ * The OSS REST dialect: address → authenticate → select the operation → authorise → run the handler.
+ * Handlers translate between the wire and the storage domain; every failure becomes the OSS error XML.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { MedleyError, fail } from '../../errors.js';
+import { verifyOssRequest } from '../../auth/oss-signature.js';
+import type { CredentialLookup } from '../../auth/credentials.js';
+import { effectiveAcl, isAllowed, type Principal } from '../../auth/policy.js';
+import type { Config } from '../../config.js';
+import type { Storage } from '../../storage/index.js';
+import type { BucketRecord, ObjectRecord } from '../../storage/records.js';
+import { resolveAddress, validateBucketName, validateObjectKey } from './addressing.js';
+import { header, parseQuery, type OssContext } from './context.js';
+import { operationAccess, selectOperation, type Operation } from './operations.js';
+import { sendOssError } from './responses.js';
+import * as bucketOps from './handlers/bucket.js';
+import * as objectOps from './handlers/object.js';
+import * as multipartOps from './handlers/multipart.js';
+
+export interface OssDialectDeps {
+  config: Config;
+  storage: Storage;
+  lookup: CredentialLookup;
+  now?: () => Date;
+}
+
+function deny(principal: Principal): never {
+  return fail('AccessDenied', principal.kind === 'anonymous' ? 'You have no right to access this resource because of bucket acl: anonymous access is not allowed here.' : undefined);
+}
+
+export function createOssDialect(deps: OssDialectDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function loadBucket(name: string): Promise<BucketRecord> {
+    return deps.storage.buckets.get(name);
+  }
+
+  /** Checks anonymous callers against the ACLs; `object` given for object reads. */
+  function authorize(ctx: OssContext, op: Operation, bucket: BucketRecord | undefined, object?: ObjectRecord): void {
+    const acl = bucket ? effectiveAcl(bucket.acl, object?.acl) : undefined;
+    if (!isAllowed(ctx.principal, operationAccess[op], acl)) deny(ctx.principal);
+  }
+
+  async function run(ctx: OssContext, op: Operation): Promise<void> {
+    const b = ctx.bucket;
+    const k = ctx.key;
+    if (op === 'ListBuckets') {
+      authorize(ctx, op, undefined);
+      return bucketOps.listBuckets(ctx);
+    }
+    if (b === undefined) return fail('InvalidRequest', 'This operation needs a bucket.');
+    if (op === 'PutBucket') {
+      authorize(ctx, op, undefined);
+      return bucketOps.putBucket(ctx, b);
+    }
+    const bucket = await loadBucket(b);
+    if (k === undefined) {
+      authorize(ctx, op, bucket);
+      switch (op) {
+        case 'DeleteBucket':
+          return bucketOps.deleteBucket(ctx, b);
+        case 'GetBucketAcl':
+          return bucketOps.getBucketAcl(ctx, bucket);
+        case 'PutBucketAcl':
+          return bucketOps.putBucketAcl(ctx, bucket);
+        case 'GetBucketInfo':
+          return bucketOps.getBucketInfo(ctx, bucket);
+        case 'GetBucketLocation':
+          return bucketOps.getBucketLocation(ctx);
+        case 'ListObjects':
+          return bucketOps.listObjectsV1(ctx, bucket);
+        case 'ListObjectsV2':
+          return bucketOps.listObjectsV2(ctx, bucket);
+        case 'ListMultipartUploads':
+          return multipartOps.listUploads(ctx, b);
+        case 'DeleteMultipleObjects':
+          return objectOps.deleteMultiple(ctx, b);
+        default:
+          return fail('InvalidRequest', `${op} needs an object key.`);
+      }
+    }
+
+    // Object level. Reads authorise against the object's own ACL, so load it first.
+    if (op === 'GetObject' || op === 'HeadObject' || op === 'GetObjectMeta' || op === 'GetObjectAcl') {
+      const found = await deps.storage.objects.find(b, k);
+      authorize(ctx, op, bucket, found);
+      if (!found) fail('NoSuchKey', undefined, { Key: k });
+      if (op === 'GetObjectAcl') return objectOps.getObjectAcl(ctx, found);
+      if (op === 'GetObjectMeta') return objectOps.getObjectMeta(ctx, found);
+      return objectOps.getObject(ctx, found, op === 'GetObject');
+    }
+    authorize(ctx, op, bucket);
+    switch (op) {
+      case 'PutObject':
+        return objectOps.putObject(ctx, b, k);
+      case 'CopyObject':
+      case 'UploadPartCopy': {
+        const src = objectOps.parseCopySource(header(ctx, 'x-oss-copy-source')!);
+        const srcBucket = await loadBucket(src.bucket);
+        const source = await deps.storage.objects.find(src.bucket, src.key);
+        if (!isAllowed(ctx.principal, 'read', effectiveAcl(srcBucket.acl, source?.acl))) deny(ctx.principal);
+        if (!source) fail('NoSuchKey', 'The specified copy source key does not exist.', { Key: src.key });
+        if (op === 'CopyObject') return objectOps.copyObject(ctx, b, k, src);
+        return multipartOps.uploadPartCopy(ctx, b, k, source);
+      }
+      case 'DeleteObject':
+        return objectOps.deleteObject(ctx, b, k);
+      case 'AppendObject':
+        return objectOps.appendObject(ctx, b, k);
+      case 'PutObjectAcl':
+        return objectOps.putObjectAcl(ctx, b, k);
+      case 'InitiateMultipartUpload':
+        return multipartOps.initiate(ctx, b, k);
+      case 'UploadPart':
+        return multipartOps.uploadPart(ctx, b, k);
+      case 'CompleteMultipartUpload':
+        return multipartOps.complete(ctx, b, k);
+      case 'AbortMultipartUpload':
+        return multipartOps.abort(ctx, b, k);
+      case 'ListParts':
+        return multipartOps.listParts(ctx, b, k);
+      case 'ProcessObject':
+      case 'AsyncProcessObject':
+        return fail('NotImplemented', 'Medley does not process media on this server yet (x-oss-process / x-oss-async-process arrive with the media engine).');
+      default:
+        return fail('InvalidRequest', `${op} does not take an object key.`);
+    }
+  }
+
+  /** Handles one request; never throws. */
+  return async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    const host = req.headers.host ?? '';
+    let op: Operation | undefined;
+    try {
+      const address = resolveAddress({ host, rawPath, domain: deps.config.domain });
+      if (address.bucket !== undefined) validateBucketName(address.bucket, false);
+      if (address.key !== undefined) validateObjectKey(address.key);
+      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup });
+      const ctx: OssContext = {
+        req,
+        res,
+        requestId,
+        config: deps.config,
+        storage: deps.storage,
+        log,
+        method,
+        query: parseQuery(q >= 0 ? rawUrl.slice(q + 1) : ''),
+        bucket: address.bucket,
+        key: address.key,
+        principal: auth.kind === 'signed' ? { kind: 'signed', accessKeyId: auth.accessKeyId } : { kind: 'anonymous' },
+      };
+      const level = address.key !== undefined ? 'object' : address.bucket !== undefined ? 'bucket' : 'service';
+      op = selectOperation(method, level, ctx.query, { copySource: header(ctx, 'x-oss-copy-source') });
+      await run(ctx, op);
+    } catch (e) {
+      const err = e instanceof MedleyError ? e : new MedleyError('InternalError');
+      if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
+      else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
+      // A body we did not read (a refused upload) would otherwise be read to its end: close instead.
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      if (hasBody && !req.readableEnded) res.setHeader('Connection', 'close');
+      sendOssError(res, err, { method, requestId, host });
+    }
+  };
+}

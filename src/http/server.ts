@@ -1,0 +1,103 @@
+/**
+ * The HTTP edge: one listener, request ids and common headers, Medley's own `/-/` endpoints, and the
+ * hand-off to a dialect. Start/stop are explicit so tests and the CLI control the lifecycle.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Storage } from '../storage/index.js';
+import type { CredentialLookup } from '../auth/credentials.js';
+import { createOssDialect } from './oss/dialect.js';
+import { VERSION } from '../version.js';
+
+export interface HttpDeps {
+  config: Config;
+  storage: Storage;
+  lookup: CredentialLookup;
+  log: Logger;
+}
+
+export interface RunningServer {
+  server: Server;
+  /** Base URL, e.g. http://127.0.0.1:9000 */
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** 24 uppercase hex characters, like OSS request ids. */
+export function newRequestId(): string {
+  return randomBytes(12).toString('hex').toUpperCase();
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': data.length });
+  res.end(data);
+}
+
+export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
+  const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup });
+  const started = Date.now();
+
+  async function medleyEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, 200, { status: 'ok', version: VERSION, region: deps.config.region, uptimeSeconds: Math.round((Date.now() - started) / 1000) });
+      return;
+    }
+    sendJson(res, 404, { error: 'NotFound', message: `No Medley endpoint at ${path}; the /-/ prefix is reserved for Medley's own endpoints.` });
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = newRequestId();
+    const log = deps.log.child({ reqId: requestId });
+    res.setHeader('x-oss-request-id', requestId);
+    res.setHeader('Server', 'AliyunOSS');
+    res.setHeader('Date', new Date().toUTCString());
+    const t0 = process.hrtime.bigint();
+    res.on('finish', () => {
+      log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'request');
+    });
+    const task = (req.url ?? '').startsWith('/-/') ? medleyEndpoint(req, res) : oss(req, res, requestId, log);
+    task.catch((err: unknown) => {
+      log.error({ err }, 'request handler crashed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'InternalError' });
+      else res.destroy();
+    });
+  });
+  // Large uploads may legitimately take long: bound idleness, not total time.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.timeout = 120_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.config.port, deps.config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host;
+  return {
+    server,
+    port,
+    url: `http://${hostForUrl}:${port}`,
+    close(graceMs = 10_000) {
+      return new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

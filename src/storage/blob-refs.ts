@@ -1,0 +1,40 @@
+/**
+ * Reference counting of blobs inside index transactions. A blob row exists only once something points
+ * at it; when the last reference goes, the row is deleted in the same transaction and the file is
+ * removed after commit. A crash between the two leaves a file with no row, which the orphan sweep
+ * collects — so the index never points at a missing file and no file outlives its use for long.
+ */
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { BlobStore } from './blob-store.js';
+
+type Tx = Transaction<Database>;
+
+export async function addBlob(tx: Tx, id: string, size: number, now: Date): Promise<void> {
+  await tx.insertInto('blobs').values({ id, size, refs: 1, created_at: now.getTime() }).execute();
+}
+
+export async function retain(tx: Tx, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    await tx.updateTable('blobs').set((eb) => ({ refs: eb('refs', '+', 1) })).where('id', '=', id).execute();
+  }
+}
+
+/** Drops one reference from each id; returns the ids no longer referenced (their rows are gone). */
+export async function release(tx: Tx, ids: readonly string[]): Promise<string[]> {
+  const freed: string[] = [];
+  for (const id of ids) {
+    await tx.updateTable('blobs').set((eb) => ({ refs: eb('refs', '-', 1) })).where('id', '=', id).execute();
+    const row = await tx.selectFrom('blobs').select('refs').where('id', '=', id).executeTakeFirst();
+    if (row && row.refs <= 0) {
+      await tx.deleteFrom('blobs').where('id', '=', id).execute();
+      freed.push(id);
+    }
+  }
+  return freed;
+}
+
+/** Removes freed blob files after the transaction committed. Failures are left to the sweep. */
+export async function removeFreed(blobs: BlobStore, ids: readonly string[]): Promise<void> {
+  await Promise.all(ids.map((id) => blobs.remove(id).catch(() => undefined)));
+}

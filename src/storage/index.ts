@@ -1,0 +1,49 @@
+/**
+ * The storage layer as one object: buckets, objects and multipart over the SQL index and a BlobStore,
+ * plus the orphan sweep that collects blob files no index row points at.
+ */
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Db } from '../db/connection.js';
+import { FsBlobStore, type BlobStore } from './blob-store.js';
+import { BucketService } from './buckets.js';
+import { ObjectService } from './objects.js';
+import { MultipartService } from './multipart.js';
+import type { StorageContext } from './records.js';
+
+export interface Storage {
+  buckets: BucketService;
+  objects: ObjectService;
+  multipart: MultipartService;
+  blobs: BlobStore;
+  /** Removes blob files older than `graceMs` that no index row references. Returns how many. */
+  sweepOrphans(graceMs?: number): Promise<number>;
+}
+
+export async function openStorage(db: Db, opts: { dataDir: string; fsync: boolean; maxObjectBytes: number; now?: () => Date }): Promise<Storage> {
+  const root = join(opts.dataDir, 'blobs');
+  await mkdir(root, { recursive: true });
+  const blobs = new FsBlobStore(root, opts.fsync);
+  const ctx: StorageContext = { db, blobs, now: opts.now ?? (() => new Date()), maxObjectBytes: opts.maxObjectBytes };
+  const objects = new ObjectService(ctx);
+  return {
+    buckets: new BucketService(ctx),
+    objects,
+    multipart: new MultipartService(ctx, objects),
+    blobs,
+    async sweepOrphans(graceMs = 60 * 60 * 1000) {
+      // A blob being written has no row yet: only files older than the grace period are orphans.
+      const cutoff = Date.now() - graceMs;
+      let removed = 0;
+      for await (const { id, mtimeMs } of blobs.list()) {
+        if (mtimeMs > cutoff) continue;
+        const row = await db.selectFrom('blobs').select('id').where('id', '=', id).executeTakeFirst();
+        if (!row) {
+          await blobs.remove(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * Objects: write (put, append, copy), read (head, ranged stream), delete, ACL, listing.
+ *
+ * Every write follows one rule: bytes go to a fresh blob first; only then, in one index transaction,
+ * the object row is swapped and old blobs released. A write that fails or is cut off at any point
+ * before that transaction leaves the previous version as it was and nothing new listed.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { fail } from '../errors.js';
+import { combineCrc64 } from './crc64.js';
+import { addBlob, release, removeFreed, retain } from './blob-refs.js';
+import { ingest, type IngestLimits } from './ingest.js';
+import { listObjects, type ListPage, type ListQuery } from './listing.js';
+import {
+  attributeColumns,
+  toObject,
+  type ObjectAcl,
+  type ObjectAttributes,
+  type ObjectRecord,
+  type Segment,
+  type StorageContext,
+} from './records.js';
+
+type Tx = Transaction<Database>;
+
+export interface PutOptions {
+  attrs: ObjectAttributes;
+  expectedLength?: number;
+  contentMd5?: string;
+  forbidOverwrite?: boolean;
+}
+
+export interface CopyOptions {
+  /** New attributes (REPLACE directive), or undefined to keep the source's (COPY). */
+  attrs?: ObjectAttributes;
+  /** ACL for the copy when the source's attributes are kept. */
+  acl?: ObjectAcl;
+  forbidOverwrite?: boolean;
+  /** Checked against the source inside the same transaction that writes the copy. */
+  precondition?: (source: ObjectRecord) => void;
+}
+
+export class ObjectService {
+  constructor(private readonly ctx: StorageContext) {}
+
+  private async requireBucket(tx: Tx | StorageContext['db'], bucket: string): Promise<void> {
+    const row = await tx.selectFrom('buckets').select('name').where('name', '=', bucket).executeTakeFirst();
+    if (!row) fail('NoSuchBucket', undefined, { BucketName: bucket });
+  }
+
+  async find(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    const row = await this.ctx.db.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key).executeTakeFirst();
+    return row ? toObject(row) : undefined;
+  }
+
+  /** The object's record, or NoSuchBucket / NoSuchKey. */
+  async head(bucket: string, key: string): Promise<ObjectRecord> {
+    const found = await this.find(bucket, key);
+    if (found) return found;
+    await this.requireBucket(this.ctx.db, bucket);
+    return fail('NoSuchKey', undefined, { Key: key });
+  }
+
+  /** Streams bytes [start, end] (inclusive) of the object, across its segments. */
+  read(obj: ObjectRecord, start = 0, end = obj.size - 1): Readable {
+    const blobs = this.ctx.blobs;
+    const segments = obj.segments;
+    async function* bytes() {
+      let offset = 0;
+      for (const [blobId, length] of segments) {
+        const segStart = offset;
+        const segEnd = offset + length - 1;
+        offset += length;
+        if (length === 0 || segEnd < start || segStart > end) continue;
+        const from = Math.max(start, segStart) - segStart;
+        const to = Math.min(end, segEnd) - segStart;
+        yield* blobs.read(blobId, from, to);
+      }
+    }
+    return Readable.from(bytes(), { objectMode: false, highWaterMark: 1024 * 1024 });
+  }
+
+  async put(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectRecord> {
+    // Fail fast before reading a byte; the same checks run again inside the commit transaction.
+    await this.requireBucket(this.ctx.db, bucket);
+    if (opts.forbidOverwrite && (await this.find(bucket, key))) fail('FileAlreadyExists', undefined, { Key: key });
+
+    const limits: IngestLimits = { maxBytes: this.ctx.maxObjectBytes, expectedLength: opts.expectedLength, contentMd5: opts.contentMd5 };
+    const blob = await ingest(this.ctx.blobs, body, limits);
+    return this.commit(bucket, key, {
+      attrs: opts.attrs,
+      size: blob.size,
+      etag: blob.md5.toString('hex').toUpperCase(),
+      crc64: blob.crc64.toString(),
+      objectType: 'Normal',
+      segments: [[blob.blobId, blob.size]],
+      newBlobs: [[blob.blobId, blob.size]],
+      forbidOverwrite: opts.forbidOverwrite,
+    });
+  }
+
+  /**
+   * Swaps in a new version in one transaction: registers new blobs, retains shared ones, replaces the
+   * row, releases the old version's blobs. If the transaction fails, the new blobs are removed.
+   */
+  async commit(
+    bucket: string,
+    key: string,
+    v: {
+      attrs: ObjectAttributes;
+      size: number;
+      etag: string;
+      crc64: string;
+      objectType: ObjectRecord['objectType'];
+      segments: Segment[];
+      newBlobs: Segment[];
+      sharedBlobs?: string[];
+      forbidOverwrite?: boolean;
+      /** Runs first inside the transaction (append's position check, multipart's part validation). */
+      check?: (tx: Tx, current: ObjectRecord | undefined) => Promise<void>;
+      /** More blob releases to make in the same transaction (multipart's consumed parts). */
+      extraRelease?: (tx: Tx) => Promise<string[]>;
+    },
+  ): Promise<ObjectRecord> {
+    const now = this.ctx.now();
+    let freed: string[] = [];
+    try {
+      const row = await this.ctx.db.transaction().execute(async (tx) => {
+        await this.requireBucket(tx, bucket);
+        const oldRow = await tx.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key).executeTakeFirst();
+        const old = oldRow ? toObject(oldRow) : undefined;
+        if (v.forbidOverwrite && old) fail('FileAlreadyExists', undefined, { Key: key });
+        if (v.check) await v.check(tx, old);
+        for (const [id, size] of v.newBlobs) await addBlob(tx, id, size, now);
+        if (v.sharedBlobs) await retain(tx, v.sharedBlobs);
+        const values = {
+          bucket,
+          key,
+          size: v.size,
+          etag: v.etag,
+          crc64: v.crc64,
+          ...attributeColumns(v.attrs),
+          object_type: v.objectType,
+          last_modified: now.getTime(),
+          segments: JSON.stringify(v.segments),
+        };
+        const written = oldRow
+          ? await tx.updateTable('objects').set(values).where('id', '=', oldRow.id).returningAll().executeTakeFirstOrThrow()
+          : await tx.insertInto('objects').values(values).returningAll().executeTakeFirstOrThrow();
+        if (old) freed = await release(tx, old.segments.map((s) => s[0]));
+        if (v.extraRelease) freed.push(...(await v.extraRelease(tx)));
+        return written;
+      });
+      await removeFreed(this.ctx.blobs, freed);
+      return toObject(row);
+    } catch (e) {
+      await removeFreed(this.ctx.blobs, v.newBlobs.map((s) => s[0]));
+      throw e;
+    }
+  }
+
+  /** AppendObject: position must equal the current length; the first append (position 0) creates it. */
+  async append(bucket: string, key: string, position: number, body: Readable, opts: PutOptions): Promise<ObjectRecord> {
+    await this.requireBucket(this.ctx.db, bucket);
+    const checkPosition = (current: ObjectRecord | undefined) => {
+      if (current && current.objectType !== 'Appendable') fail('ObjectNotAppendable', undefined, { Key: key });
+      const length = current?.size ?? 0;
+      if (position !== length) {
+        fail('PositionNotEqualToLength', undefined, { Key: key }, { 'x-oss-next-append-position': String(length) });
+      }
+    };
+    checkPosition(await this.find(bucket, key));
+    const blob = await ingest(this.ctx.blobs, body, { maxBytes: this.ctx.maxObjectBytes, expectedLength: opts.expectedLength, contentMd5: opts.contentMd5 });
+    let current: ObjectRecord | undefined;
+    const crcOf = () => (current ? combineCrc64(BigInt(current.crc64), blob.crc64, blob.size) : blob.crc64);
+    // The row is re-read inside the transaction: concurrent appends at the same position lose cleanly.
+    return this.commitAppend(bucket, key, blob, async (tx) => {
+      const row = await tx.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key).executeTakeFirst();
+      current = row ? toObject(row) : undefined;
+      checkPosition(current);
+      const segments: Segment[] = [...(current?.segments ?? []), [blob.blobId, blob.size]];
+      const size = (current?.size ?? 0) + blob.size;
+      const crc64 = crcOf().toString();
+      // Appendable ETags are opaque on OSS: derive one from the content's CRC and length.
+      const etag = createHash('md5').update(`${crc64}:${size}`).digest('hex').toUpperCase();
+      return { segments, size, crc64, etag, attrs: current ?? opts.attrs };
+    });
+  }
+
+  private async commitAppend(
+    bucket: string,
+    key: string,
+    blob: { blobId: string; size: number },
+    next: (tx: Tx) => Promise<{ segments: Segment[]; size: number; crc64: string; etag: string; attrs: ObjectAttributes }>,
+  ): Promise<ObjectRecord> {
+    const now = this.ctx.now();
+    try {
+      const row = await this.ctx.db.transaction().execute(async (tx) => {
+        const v = await next(tx);
+        await addBlob(tx, blob.blobId, blob.size, now);
+        const values = {
+          bucket,
+          key,
+          size: v.size,
+          etag: v.etag,
+          crc64: v.crc64,
+          ...attributeColumns(v.attrs),
+          object_type: 'Appendable',
+          last_modified: now.getTime(),
+          segments: JSON.stringify(v.segments),
+        };
+        // The previous segments stay referenced by the new row: no retain/release needed.
+        return tx
+          .insertInto('objects')
+          .values(values)
+          .onConflict((oc) => oc.columns(['bucket', 'key']).doUpdateSet(values))
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      });
+      return toObject(row);
+    } catch (e) {
+      await removeFreed(this.ctx.blobs, [blob.blobId]);
+      throw e;
+    }
+  }
+
+  /** CopyObject: the copy shares the source's blobs (no bytes are copied). */
+  async copy(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: CopyOptions): Promise<ObjectRecord> {
+    const source = await this.head(src.bucket, src.key);
+    opts.precondition?.(source);
+    const attrs = opts.attrs ?? { ...source, acl: opts.acl ?? source.acl };
+    return this.commit(dst.bucket, dst.key, {
+      attrs,
+      size: source.size,
+      etag: source.etag,
+      crc64: source.crc64,
+      objectType: source.objectType === 'Appendable' ? 'Normal' : source.objectType,
+      segments: source.segments,
+      newBlobs: [],
+      sharedBlobs: source.segments.map((s) => s[0]),
+      forbidOverwrite: opts.forbidOverwrite,
+      check: async (tx) => {
+        // The source may have changed since it was read: copy only the version the precondition saw.
+        const now = await tx.selectFrom('objects').select(['etag', 'segments']).where('bucket', '=', src.bucket).where('key', '=', src.key).executeTakeFirst();
+        if (!now || now.segments !== JSON.stringify(source.segments)) fail('NoSuchKey', 'The source object changed during the copy; please retry.', { Key: src.key });
+      },
+    });
+  }
+
+  /** DeleteObject: succeeds whether or not the key exists. */
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.deleteMany(bucket, [key]);
+  }
+
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<void> {
+    let freed: string[] = [];
+    await this.ctx.db.transaction().execute(async (tx) => {
+      await this.requireBucket(tx, bucket);
+      for (const key of keys) {
+        const row = await tx.deleteFrom('objects').where('bucket', '=', bucket).where('key', '=', key).returning('segments').executeTakeFirst();
+        if (row) freed = freed.concat(await release(tx, (JSON.parse(row.segments) as Segment[]).map((s) => s[0])));
+      }
+    });
+    await removeFreed(this.ctx.blobs, freed);
+  }
+
+  async setAcl(bucket: string, key: string, acl: ObjectAcl): Promise<void> {
+    const r = await this.ctx.db.updateTable('objects').set({ acl }).where('bucket', '=', bucket).where('key', '=', key).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) await this.head(bucket, key);
+  }
+
+  async list(q: ListQuery): Promise<ListPage> {
+    await this.requireBucket(this.ctx.db, q.bucket);
+    return listObjects(this.ctx.db, q);
+  }
+}
