@@ -289,8 +289,9 @@ function signatureMismatch(accessKeyId: string, provided: string, c: Candidate):
 
 /** Keeps the first occurrence of each string-to-sign, so tolerance retries never re-test the same thing. */
 function dedupe(candidates: Candidate[]): Candidate[] {
-  const seen = new Set<string>();
-  return candidates.filter((c) => (seen.has(c.stringToSign) ? false : (seen.add(c.stringToSign), true)));
+  const byString = new Map<string, Candidate>();
+  for (const c of candidates) if (!byString.has(c.stringToSign)) byString.set(c.stringToSign, c);
+  return [...byString.values()];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
