@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+test('defaults: loopback, port 9000, ./data, cn-hangzhou, localhost domain, no keys', () => {
+  const c = loadConfig({}, {});
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 9000);
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.region, 'cn-hangzhou');
+  assert.equal(c.domain, 'localhost');
+  assert.equal(c.accessKeyId, undefined);
+  assert.equal(c.accessKeySecret, undefined);
+});
+
+test('flags win over the environment, which wins over defaults', () => {
+  const c = loadConfig({ port: '9100' }, { MEDLEY_PORT: '9200', MEDLEY_REGION: 'cn-beijing' });
+  assert.equal(c.port, 9100);
+  assert.equal(c.region, 'cn-beijing');
+});
+
+const bad: Array<[Record<string, string>, RegExp]> = [
+  [{ MEDLEY_PORT: 'x' }, /MEDLEY_PORT/],
+  [{ MEDLEY_PORT: '70000' }, /MEDLEY_PORT/],
+  [{ MEDLEY_REGION: 'CN_HANGZHOU' }, /MEDLEY_REGION/],
+  [{ MEDLEY_DOMAIN: 'Bad Domain' }, /MEDLEY_DOMAIN/],
+  [{ MEDLEY_LOG_LEVEL: 'loud' }, /MEDLEY_LOG_LEVEL/],
+  [{ MEDLEY_ACCESS_KEY_ID: 'LTAIabcdefgh' }, /set together/],
+  [{ MEDLEY_ACCESS_KEY_ID: 'LTAIabcdefgh', MEDLEY_ACCESS_KEY_SECRET: 'short' }, /MEDLEY_ACCESS_KEY_SECRET/],
+];
+for (const [env, message] of bad) {
+  test(`refuses ${JSON.stringify(env)}`, () => {
+    assert.throws(() => loadConfig({}, env), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+  });
+}
