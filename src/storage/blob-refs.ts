@@ -34,7 +34,46 @@ export async function release(tx: Tx, ids: readonly string[]): Promise<string[]>
   return freed;
 }
 
+/**
+ * Blobs being streamed to a reader right now. A blob freed while leased is removed when its last
+ * reader finishes, so a GET that raced an overwrite or delete still sends the version it started.
+ * (In-process: each node guards its own readers; the blob store of a scale-out deployment needs its
+ * own grace period.)
+ */
+export class ReadLeases {
+  private readonly counts = new Map<string, number>();
+  private readonly doomed = new Set<string>();
+
+  acquire(ids: readonly string[]): void {
+    for (const id of ids) this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+  }
+
+  /** Drops the leases; returns the ids that were freed meanwhile and can be removed now. */
+  release(ids: readonly string[]): string[] {
+    const removable: string[] = [];
+    for (const id of ids) {
+      const n = (this.counts.get(id) ?? 1) - 1;
+      if (n > 0) {
+        this.counts.set(id, n);
+        continue;
+      }
+      this.counts.delete(id);
+      if (this.doomed.delete(id)) removable.push(id);
+    }
+    return removable;
+  }
+
+  /** Of the freed ids, returns those nobody is reading; the others are removed on their release. */
+  removableNow(ids: readonly string[]): string[] {
+    return ids.filter((id) => {
+      if (!this.counts.has(id)) return true;
+      this.doomed.add(id);
+      return false;
+    });
+  }
+}
+
 /** Removes freed blob files after the transaction committed. Failures are left to the sweep. */
-export async function removeFreed(blobs: BlobStore, ids: readonly string[]): Promise<void> {
-  await Promise.all(ids.map((id) => blobs.remove(id).catch(() => undefined)));
+export async function removeFreed(blobs: BlobStore, leases: ReadLeases, ids: readonly string[]): Promise<void> {
+  await Promise.all(leases.removableNow(ids).map((id) => blobs.remove(id).catch(() => undefined)));
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Db } from '../db/connection.js';
 import { FsBlobStore, type BlobStore } from './blob-store.js';
+import { ReadLeases } from './blob-refs.js';
 import { BucketService } from './buckets.js';
 import { ObjectService } from './objects.js';
 import { MultipartService } from './multipart.js';
@@ -24,7 +25,7 @@ export async function openStorage(db: Db, opts: { dataDir: string; fsync: boolea
   const root = join(opts.dataDir, 'blobs');
   await mkdir(root, { recursive: true });
   const blobs = new FsBlobStore(root, opts.fsync);
-  const ctx: StorageContext = { db, blobs, now: opts.now ?? (() => new Date()), maxObjectBytes: opts.maxObjectBytes };
+  const ctx: StorageContext = { db, blobs, now: opts.now ?? (() => new Date()), maxObjectBytes: opts.maxObjectBytes, leases: new ReadLeases() };
   const objects = new ObjectService(ctx);
   return {
     buckets: new BucketService(ctx),

@@ -90,7 +90,7 @@ export class MultipartService {
     await this.get(bucket, key, uploadId);
     const [start, end] = range ?? [0, source.size - 1];
     const size = Math.max(0, end - start + 1);
-    const body = this.objects.read(source, start, end);
+    const body = await this.objects.open(source, start, end);
     const blob = await ingest(this.ctx.blobs, body, { maxBytes: this.ctx.maxObjectBytes, expectedLength: size });
     return this.savePart(uploadId, partNumber, {
       blobId: blob.blobId,
@@ -118,10 +118,10 @@ export class MultipartService {
         if (old) freed = await release(tx, [old.blob_id]);
       });
     } catch (e) {
-      await removeFreed(this.ctx.blobs, [p.blobId]);
+      await removeFreed(this.ctx.blobs, this.ctx.leases, [p.blobId]);
       throw e;
     }
-    await removeFreed(this.ctx.blobs, freed);
+    await removeFreed(this.ctx.blobs, this.ctx.leases, freed);
     return { partNumber, lastModified: now, ...p };
   }
 
@@ -210,7 +210,7 @@ export class MultipartService {
       await tx.deleteFrom('uploads').where('upload_id', '=', uploadId).execute();
       freed = await release(tx, parts.map((p) => p.blob_id));
     });
-    await removeFreed(this.ctx.blobs, freed);
+    await removeFreed(this.ctx.blobs, this.ctx.leases, freed);
   }
 
   /** ListMultipartUploads, ordered by key then upload id, with prefix/delimiter roll-up. */

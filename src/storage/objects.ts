@@ -26,6 +26,13 @@ import {
 
 type Tx = Transaction<Database>;
 
+/** The version being read was replaced before its bytes could be opened; re-read the record. */
+export class ObjectChanged extends Error {
+  constructor() {
+    super('the object changed while it was being opened');
+  }
+}
+
 export interface PutOptions {
   attrs: ObjectAttributes;
   expectedLength?: number;
@@ -64,23 +71,74 @@ export class ObjectService {
     return fail('NoSuchKey', undefined, { Key: key });
   }
 
-  /** Streams bytes [start, end] (inclusive) of the object, across its segments. */
-  read(obj: ObjectRecord, start = 0, end = obj.size - 1): Readable {
-    const blobs = this.ctx.blobs;
-    const segments = obj.segments;
-    async function* bytes() {
-      let offset = 0;
-      for (const [blobId, length] of segments) {
-        const segStart = offset;
-        const segEnd = offset + length - 1;
-        offset += length;
-        if (length === 0 || segEnd < start || segStart > end) continue;
-        const from = Math.max(start, segStart) - segStart;
-        const to = Math.min(end, segEnd) - segStart;
-        yield* blobs.read(blobId, from, to);
+  /**
+   * Streams bytes [start, end] (inclusive) of the object, across its segments. The segments are leased
+   * for the stream's lifetime (a concurrent overwrite cannot remove them mid-stream), and the first one
+   * is opened before this resolves, so a failure surfaces before any header is sent. If the version was
+   * replaced between reading the record and leasing it, this throws `ObjectChanged`: re-read and retry.
+   */
+  async open(obj: ObjectRecord, start = 0, end = obj.size - 1): Promise<Readable> {
+    const wanted: Array<[string, number, number]> = [];
+    let offset = 0;
+    for (const [blobId, length] of obj.segments) {
+      const segStart = offset;
+      const segEnd = offset + length - 1;
+      offset += length;
+      if (length === 0 || segEnd < start || segStart > end) continue;
+      wanted.push([blobId, Math.max(start, segStart) - segStart, Math.min(end, segEnd) - segStart]);
+    }
+    const ids = wanted.map((w) => w[0]);
+    const { blobs, leases } = this.ctx;
+    leases.acquire(ids);
+    let released = false;
+    const releaseLeases = () => {
+      if (released) return;
+      released = true;
+      // Blobs freed while we were reading them are removed now that the last reader is done.
+      void removeFreed(blobs, leases, leases.release(ids));
+    };
+    let first: Readable | undefined;
+    if (wanted.length > 0) {
+      const [id, from, to] = wanted[0]!;
+      first = blobs.read(id, from, to);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          first!.once('open', () => resolve());
+          first!.once('ready', () => resolve());
+          first!.once('error', reject);
+        });
+      } catch (e) {
+        releaseLeases();
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectChanged();
+        throw e;
       }
     }
-    return Readable.from(bytes(), { objectMode: false, highWaterMark: 1024 * 1024 });
+    async function* bytes() {
+      try {
+        for (let i = 0; i < wanted.length; i++) {
+          const [id, from, to] = wanted[i]!;
+          yield* i === 0 ? first! : blobs.read(id, from, to);
+        }
+      } finally {
+        first?.destroy();
+        releaseLeases();
+      }
+    }
+    const stream = Readable.from(bytes(), { objectMode: false, highWaterMark: 1024 * 1024 });
+    stream.once('close', releaseLeases);
+    return stream;
+  }
+
+  /** Reads the current version of a key as a stream (head + open, retried once if it changed underneath). */
+  async openKey(bucket: string, key: string, start?: number, end?: number): Promise<{ record: ObjectRecord; stream: Readable }> {
+    for (let attempt = 0; ; attempt++) {
+      const record = await this.head(bucket, key);
+      try {
+        return { record, stream: await this.open(record, start, end) };
+      } catch (e) {
+        if (!(e instanceof ObjectChanged) || attempt > 0) throw e;
+      }
+    }
   }
 
   async put(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectRecord> {
@@ -154,10 +212,10 @@ export class ObjectService {
         if (v.extraRelease) freed.push(...(await v.extraRelease(tx)));
         return written;
       });
-      await removeFreed(this.ctx.blobs, freed);
+      await removeFreed(this.ctx.blobs, this.ctx.leases, freed);
       return toObject(row);
     } catch (e) {
-      await removeFreed(this.ctx.blobs, v.newBlobs.map((s) => s[0]));
+      await removeFreed(this.ctx.blobs, this.ctx.leases, v.newBlobs.map((s) => s[0]));
       throw e;
     }
   }
@@ -222,7 +280,7 @@ export class ObjectService {
       });
       return toObject(row);
     } catch (e) {
-      await removeFreed(this.ctx.blobs, [blob.blobId]);
+      await removeFreed(this.ctx.blobs, this.ctx.leases, [blob.blobId]);
       throw e;
     }
   }
@@ -264,7 +322,7 @@ export class ObjectService {
         if (row) freed = freed.concat(await release(tx, (JSON.parse(row.segments) as Segment[]).map((s) => s[0])));
       }
     });
-    await removeFreed(this.ctx.blobs, freed);
+    await removeFreed(this.ctx.blobs, this.ctx.leases, freed);
   }
 
   async setAcl(bucket: string, key: string, acl: ObjectAcl): Promise<void> {

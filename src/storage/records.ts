@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { BucketTable, ObjectTable, UploadTable, PartTable } from '../db/schema.js';
 import type { Db } from '../db/connection.js';
 import type { BlobStore } from './blob-store.js';
+import type { ReadLeases } from './blob-refs.js';
 
 export type BucketAcl = 'private' | 'public-read' | 'public-read-write';
 export type ObjectAcl = BucketAcl | 'default';
@@ -66,6 +67,7 @@ export interface StorageContext {
   blobs: BlobStore;
   now: () => Date;
   maxObjectBytes: number;
+  leases: ReadLeases;
 }
 
 export function toBucket(r: Selectable<BucketTable>): BucketRecord {

@@ -178,7 +178,7 @@ describe('malformed bodies and parameters', () => {
   });
 
   test('bad list parameters are InvalidArgument', async () => {
-    for (const query of [{ 'max-keys': 'abc' }, { 'max-keys': '5000' }, { 'encoding-type': 'base64' }, { 'list-type': '2', 'continuation-token': '!!!' }]) {
+    for (const query of <Array<Record<string, string>>>[{ 'max-keys': 'abc' }, { 'max-keys': '5000' }, { 'encoding-type': 'base64' }, { 'list-type': '2', 'continuation-token': '!!!' }]) {
       const r = await signed({ method: 'GET', bucket: BUCKET, query });
       assertOssError(r, 400, 'InvalidArgument');
     }

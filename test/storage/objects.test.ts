@@ -17,7 +17,7 @@ let storage: Storage;
 let dir: string;
 const attrs = { contentType: 'text/plain', headers: {}, meta: {}, acl: 'default' as const, storageClass: 'Standard' };
 const body = (s: string) => Readable.from([Buffer.from(s)]);
-const read = async (key: string) => text(storage.objects.read(await storage.objects.head('bkt', key)));
+const read = async (key: string) => text((await storage.objects.openKey('bkt', key)).stream);
 
 async function blobFiles(): Promise<number> {
   let n = 0;
@@ -93,8 +93,21 @@ test('append extends the object; its CRC is that of the whole', async () => {
 
 test('ranged reads across append segments', async () => {
   const o = await storage.objects.head('bkt', 'ap');
-  assert.equal(await text(storage.objects.read(o, 4, 7)), 'o wo');
-  assert.equal(await text(storage.objects.read(o, 6, 10)), 'world');
+  assert.equal(await text(await storage.objects.open(o, 4, 7)), 'o wo');
+  assert.equal(await text(await storage.objects.open(o, 6, 10)), 'world');
+});
+
+test('a blob freed while being read stays until the reader finishes', async () => {
+  await storage.objects.put('bkt', 'race', body('first version'), { attrs });
+  const { stream } = await storage.objects.openKey('bkt', 'race');
+  const files = await blobFiles();
+  await storage.objects.put('bkt', 'race', body('second version'), { attrs });
+  assert.equal(await blobFiles(), files + 1, 'old blob kept while leased');
+  assert.equal(await text(stream), 'first version');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await blobFiles(), files, 'old blob removed after the read');
+  assert.equal(await read('race'), 'second version');
+  await storage.objects.delete('bkt', 'race');
 });
 
 test('the sweep removes old unreferenced blob files only', async () => {

@@ -9,6 +9,7 @@ import { checkConditions, parseRange } from '../conditions.js';
 import { validateBucketName, validateObjectKey } from '../addressing.js';
 import { parseContentMd5 } from '../../../storage/ingest.js';
 import type { ObjectRecord } from '../../../storage/records.js';
+import { ObjectChanged } from '../../../storage/objects.js';
 import { OWNER } from './bucket.js';
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -47,40 +48,43 @@ export async function putObject(ctx: OssContext, bucket: string, key: string): P
 }
 
 /** GetObject and HeadObject share conditions, ranges and headers; HEAD sends no body. */
-export async function getObject(ctx: OssContext, o: ObjectRecord, withBody: boolean): Promise<void> {
-  checkConditions(conditionsFrom(ctx), o);
-  const standard = (header(ctx, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
-  const range = withBody ? parseRange(header(ctx, 'range'), o.size, standard) : ({ kind: 'full' } as const);
-  const h: Record<string, string | number> = { ...objectHeaders(o), 'Accept-Ranges': 'bytes' };
-  // response-* overrides apply only to signed requests, as on OSS.
-  if (ctx.principal.kind === 'signed') {
-    for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
-      const v = ctx.query.get(param);
-      if (v !== undefined) h[name] = v;
+export async function getObject(ctx: OssContext, found: ObjectRecord, withBody: boolean): Promise<void> {
+  let o = found;
+  for (let attempt = 0; ; attempt++) {
+    checkConditions(conditionsFrom(ctx), o);
+    const standard = (header(ctx, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
+    const range = withBody ? parseRange(header(ctx, 'range'), o.size, standard) : ({ kind: 'full' } as const);
+    const h: Record<string, string | number> = { ...objectHeaders(o), 'Accept-Ranges': 'bytes' };
+    // response-* overrides apply only to signed requests, as on OSS.
+    if (ctx.principal.kind === 'signed') {
+      for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
+        const v = ctx.query.get(param);
+        if (v !== undefined) h[name] = v;
+      }
     }
-  }
-  if (!withBody) {
-    sendEmpty(ctx.res, 200, { ...h, 'Content-Length': o.size });
+    if (!withBody) {
+      sendEmpty(ctx.res, 200, { ...h, 'Content-Length': o.size });
+      return;
+    }
+    const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, o.size - 1];
+    if (range.kind === 'partial') h['Content-Range'] = `bytes ${start}-${end}/${o.size}`;
+    h['Content-Length'] = Math.max(0, end - start + 1);
+    let body;
+    try {
+      body = await ctx.storage.objects.open(o, start, end);
+    } catch (e) {
+      // Overwritten between lookup and open: serve the new version instead (once).
+      if (!(e instanceof ObjectChanged) || attempt > 0) throw e;
+      o = await ctx.storage.objects.head(o.bucket, o.key);
+      continue;
+    }
+    ctx.res.writeHead(range.kind === 'partial' ? 206 : 200, h);
+    // If the client goes away, pipeline destroys the streams and the leases are released.
+    await pipeline(body, ctx.res).catch((e: unknown) => {
+      ctx.log.debug({ err: e }, 'object download ended early');
+    });
     return;
   }
-  let status = 200;
-  let start = 0;
-  let end = o.size - 1;
-  if (range.kind === 'partial') {
-    status = 206;
-    ({ start, end } = range);
-    h['Content-Range'] = `bytes ${start}-${end}/${o.size}`;
-  }
-  h['Content-Length'] = Math.max(0, end - start + 1);
-  ctx.res.writeHead(status, h);
-  if (o.size === 0) {
-    ctx.res.end();
-    return;
-  }
-  // If the client goes away, pipeline destroys the file streams; nothing else to clean up.
-  await pipeline(ctx.storage.objects.read(o, start, end), ctx.res).catch((e: unknown) => {
-    ctx.log.debug({ err: e }, 'object download ended early');
-  });
 }
 
 export async function getObjectMeta(ctx: OssContext, o: ObjectRecord): Promise<void> {
