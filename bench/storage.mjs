@@ -32,7 +32,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, open, rm, statfs, unlink } from 'node:fs/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -40,7 +40,6 @@ import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
 
 const MiB = 1024 * 1024;
 const MB = 1e6;
@@ -68,6 +67,8 @@ const ACCESS_KEY_ID = 'LTAI5tBenchKey0001';
 const ACCESS_KEY_SECRET = 'BenchSecret00000000000000000001';
 const BUCKET = 'bench-storage';
 const SAMPLE_MS = 50;
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every mainstream Linux build. */
+const CLOCK_TICKS = 100;
 
 // Targets.
 const TARGET_RATIO = 0.7;
@@ -150,6 +151,28 @@ function readStatusKb(pid, field) {
   try {
     const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** User + system CPU seconds of a process so far (all its threads), from /proc/<pid>/stat. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds all CPUs spent busy so far (everything but idle and iowait), from /proc/stat. */
+function machineBusySeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
   } catch {
     return 0;
   }
@@ -272,15 +295,21 @@ function createClient(base) {
         }
         const result = { status, headers: res.headers, bytes: 0, md5: undefined };
         const hash = md5 ? createHash('md5') : undefined;
+        // The sink is a synchronous write to /dev/null (a no-op syscall). A fs.WriteStream would hand every
+        // 64 KiB chunk to the thread pool and pause the socket on each one: it capped GETs at ~600 MB/s.
         res.on('data', (c) => {
           result.bytes += c.length;
           hash?.update(c);
+          if (sink) writeSync(devNull(), c);
         });
-        const done = sink ? pipeline(res, createWriteStream('/dev/null')) : new Promise((r, j) => res.on('end', r).on('error', j).resume());
-        done.then(() => {
+        res.on('end', () => {
           if (hash) result.md5 = hash.digest('hex');
           resolveReq(result);
-        }, reject);
+        });
+        res.on('error', reject);
+        res.on('close', () => {
+          if (!res.complete) reject(new Error(`${method} ${path}: connection closed after ${result.bytes} body bytes`));
+        });
       });
       if (file !== undefined) {
         const rs = createReadStream(file, { highWaterMark: MiB });
@@ -294,6 +323,9 @@ function createClient(base) {
 
   return { request, agent };
 }
+
+let devNullFd;
+const devNull = () => (devNullFd ??= openSync('/dev/null', 'w'));
 
 const etagOf = (headers) => String(headers.etag ?? '').replace(/"/g, '').toLowerCase();
 
@@ -357,12 +389,13 @@ function printTable(rows) {
     ['MB/s', (r) => fmt(r.mbps)],
     ['ops/s', (r) => fmt(r.opsPerSec)],
     ['peak RSS MB', (r) => fmt(r.peakRssMB)],
+    ['server CPU%', (r) => (r.serverCpu === undefined ? '-' : fmt((100 * r.serverCpu) / r.seconds, 0))],
     ['vs baseline', (r) => r.vs ?? ''],
     ['target', (r) => r.target ?? ''],
   ];
   const cells = rows.map((r) => cols.map(([, f]) => String(f(r))));
   const widths = cols.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (vals) => vals.map((v, i) => (i === 0 || i >= 4 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (vals) => vals.map((v, i) => (i === 0 || i >= 5 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ').trimEnd();
   log(line(cols.map(([h]) => h)));
   log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) log(line(c));
@@ -421,11 +454,23 @@ async function main() {
     gc();
     syncDisk();
     sampler.begin();
+    const serverCpu0 = cpuSeconds(serverPid);
+    const benchCpu0 = process.cpuUsage();
+    const machine0 = machineBusySeconds();
     const { seconds } = await timed(fn);
     const { peakRssMB, samples } = sampler.end();
-    const row = { phase, seconds, bytes, ops, mbps: bytes ? mbps(bytes, seconds) : undefined, opsPerSec: ops ? ops / seconds : undefined, peakRssMB, rssSamples: samples };
+    const serverCpu = cpuSeconds(serverPid) - serverCpu0;
+    const benchCpuUsage = process.cpuUsage(benchCpu0);
+    const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6;
+    // Whatever else kept the CPUs busy (other processes, kernel writeback): a noisy machine shows here.
+    const otherCpu = Math.max(0, machineBusySeconds() - machine0 - serverCpu - benchCpu);
+    const row = { phase, seconds, bytes, ops, mbps: bytes ? mbps(bytes, seconds) : undefined, opsPerSec: ops ? ops / seconds : undefined, peakRssMB, rssSamples: samples, serverCpu, benchCpu, otherCpu };
     rows.push(row);
-    log(`  ${phase}: ${seconds.toFixed(2)} s, ${fmt(row.mbps)} MB/s, ${fmt(row.opsPerSec)} ops/s, server peak RSS ${fmt(peakRssMB)} MB (${samples} samples)`);
+    log(
+      `  ${phase}: ${seconds.toFixed(2)} s, ${fmt(row.mbps)} MB/s, ${fmt(row.opsPerSec)} ops/s, server peak RSS ${fmt(peakRssMB)} MB (${samples} samples); ` +
+        `CPU s: server ${serverCpu.toFixed(1)} (${fmt((100 * serverCpu) / seconds, 0)}% of a core), bench ${benchCpu.toFixed(1)}, rest of the machine ${otherCpu.toFixed(1)}`,
+    );
+    if (otherCpu / seconds > 0.15) log(`  note: other work (other processes, kernel writeback) used ${fmt((100 * otherCpu) / seconds, 0)}% of a core during this phase`);
     return row;
   }
 
@@ -498,10 +543,15 @@ async function main() {
   const baseline = async (phase, fn) => {
     gc();
     syncDisk();
+    const benchCpu0 = process.cpuUsage();
+    const machine0 = machineBusySeconds();
     const { seconds } = await timed(fn);
-    const row = { phase, seconds, bytes: BIG_SIZE, ops: 1, mbps: mbps(BIG_SIZE, seconds), opsPerSec: 1 / seconds, baseline: true };
+    const benchCpuUsage = process.cpuUsage(benchCpu0);
+    const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6;
+    const otherCpu = Math.max(0, machineBusySeconds() - machine0 - benchCpu);
+    const row = { phase, seconds, bytes: BIG_SIZE, ops: 1, mbps: mbps(BIG_SIZE, seconds), opsPerSec: 1 / seconds, benchCpu, otherCpu, baseline: true };
     rows.push(row);
-    log(`  ${phase}: ${seconds.toFixed(2)} s, ${fmt(row.mbps)} MB/s`);
+    log(`  ${phase}: ${seconds.toFixed(2)} s, ${fmt(row.mbps)} MB/s; CPU s: bench ${benchCpu.toFixed(1)}, rest of the machine ${otherCpu.toFixed(1)}`);
     await unlink(copyFileDst).catch(() => {});
     return row;
   };
@@ -535,6 +585,7 @@ async function main() {
   const hwm = sampler.hwmMB();
 
   log(`\nResults (server peak RSS per phase from VmRSS polled every ${SAMPLE_MS} ms; whole-run VmHWM ${fmt(hwm)} MB)`);
+  log(`${os.cpus().length} CPUs shared by the server and this client; server CPU% = server CPU time / wall time (100 = one core).`);
   log('"copy" = stream copy of the same file on the same disk (no fsync); "read" = read of the file to /dev/null.');
   printTable(rows);
   const targets = {
@@ -556,7 +607,7 @@ async function main() {
     node: process.version,
     cpus: os.cpus().length,
     config: { smallCount: SMALL_COUNT, smallBytes: SMALL_SIZE, bigMiB: BIG_MB, concurrency: CONCURRENCY, skipConcurrent: SKIP_CONCURRENT, fsyncByServer: true, cachesDropped: false, mb: 1e6 },
-    rows: rows.map((r) => ({ phase: r.phase, seconds: round(r.seconds, 3), mbps: round(r.mbps), opsPerSec: round(r.opsPerSec), peakRssMB: round(r.peakRssMB), vs: r.vs ?? null, target: r.target ?? null })),
+    rows: rows.map((r) => ({ phase: r.phase, seconds: round(r.seconds, 3), mbps: round(r.mbps), opsPerSec: round(r.opsPerSec), peakRssMB: round(r.peakRssMB), serverCpuSeconds: round(r.serverCpu, 2), benchCpuSeconds: round(r.benchCpu, 2), otherCpuSeconds: round(r.otherCpu, 2), vs: r.vs ?? null, target: r.target ?? null })),
     serverVmHwmMB: round(hwm),
     targets,
   };

@@ -89,6 +89,7 @@ interface AliClient {
   delete(name: string): Promise<{ res: Res }>;
   deleteMulti(names: string[], options?: ReqOptions): Promise<{ deleted: Array<{ Key: string }>; res: Res }>;
   copy(name: string, source: string, sourceBucket?: string | ReqOptions, options?: ReqOptions): Promise<{ data: { etag: string; lastModified: string } | null; res: Res }>;
+  putMeta(name: string, meta: Record<string, string>, options: object): Promise<{ res: Res }>;
   append(name: string, data: Buffer, options?: ReqOptions): Promise<{ nextAppendPosition: string; res: Res }>;
   putACL(name: string, acl: string): Promise<{ res: Res }>;
   getACL(name: string): Promise<{ acl: string; owner: { id: string; displayName: string }; res: Res }>;
@@ -187,6 +188,9 @@ for (const v4 of [false, true]) {
   }
 }
 
+/** Per-test bound, so a hang fails one test instead of the run. */
+const T = { timeout: 20_000 };
+
 let server: TestServer;
 const agent = new http.Agent({ keepAlive: true, lookup: localLookup });
 
@@ -239,7 +243,7 @@ for (const v of VARIANTS) {
     });
 
     if (v.style === 'vhost') {
-      void test('requests really go to <bucket>.localhost (virtual-hosted Host header)', () => {
+      void test('requests really go to <bucket>.localhost (virtual-hosted Host header)', T, () => {
         assert.ok(lookedUp.includes(`${B}.localhost`), `expected a lookup of ${B}.localhost, saw ${lookedUp.join(', ')}`);
         const s = seen.find((x) => x.method === 'PUT');
         assert.ok(s);
@@ -248,7 +252,7 @@ for (const v of VARIANTS) {
       });
     }
 
-    void test('getBucketInfo, getBucketLocation, listBuckets (with paging)', async () => {
+    void test('getBucketInfo, getBucketLocation, listBuckets (with paging)', T, async () => {
       const info = await c.getBucketInfo(B);
       assert.equal(info.res.status, 200);
       const b = info.bucket;
@@ -294,7 +298,7 @@ for (const v of VARIANTS) {
       assert.equal(p2.isTruncated, false);
     });
 
-    void test('putBucketACL / getBucketACL', async () => {
+    void test('putBucketACL / getBucketACL', T, async () => {
       const a0 = await c.getBucketACL(B);
       assert.equal(a0.acl, 'private');
       assert.equal(typeof a0.owner.id, 'string');
@@ -310,7 +314,7 @@ for (const v of VARIANTS) {
     const body = randomBytes(64 * 1024 + 7);
     const key = 'dir/objet à tester 文件.bin';
 
-    void test('put with x-oss-meta-*, Content-Type and Content-MD5', async () => {
+    void test('put with x-oss-meta-*, Content-Type and Content-MD5', T, async () => {
       const r = await c.put(key, body, {
         meta: { author: 'alice', magic: 'abracadabra' },
         headers: { 'Content-Type': 'application/x-medley-test', 'Cache-Control': 'no-cache', 'Content-Disposition': 'inline; filename="t.bin"' },
@@ -328,7 +332,7 @@ for (const v of VARIANTS) {
       await rejectsWith(c.head('dir/bad-md5.bin'), 404, 'NoSuchKey');
     });
 
-    void test('x-oss-forbid-overwrite: true → 409 FileAlreadyExists, object unchanged', async () => {
+    void test('x-oss-forbid-overwrite: true → 409 FileAlreadyExists, object unchanged', T, async () => {
       const err = await rejectsWith(c.put(key, Buffer.from('replacement'), { headers: { 'x-oss-forbid-overwrite': 'true' } }), 409, 'FileAlreadyExists');
       assert.match(err.requestId ?? '', REQUEST_ID);
       const g = await c.get(key);
@@ -341,7 +345,7 @@ for (const v of VARIANTS) {
       assert.equal((await c.get('dir/forbid-new.txt')).content.toString(), 'newer');
     });
 
-    void test('get: bytes, ETag (uppercase MD5), CRC-64, content and user headers', async () => {
+    void test('get: bytes, ETag (uppercase MD5), CRC-64, content and user headers', T, async () => {
       const g = await c.get(key);
       assert.equal(g.res.status, 200);
       assert.ok(g.content.equals(body), 'same bytes back');
@@ -367,7 +371,7 @@ for (const v of VARIANTS) {
       assert.match((await c.get('dir/page.html')).res.headers['content-type'] ?? '', /^text\/html/);
     });
 
-    void test('range get → 206 with Content-Range', async () => {
+    void test('range get → 206 with Content-Range', T, async () => {
       const size = body.length;
       const r = await c.get(key, { headers: { Range: 'bytes=10-19' } });
       assert.equal(r.res.status, 206);
@@ -386,7 +390,7 @@ for (const v of VARIANTS) {
       assert.ok(suffix.content.equals(body.subarray(size - 5)));
     });
 
-    void test('range beyond the size: 200 full body by default, 416/clamped with x-oss-range-behavior: standard', async () => {
+    void test('range beyond the size: 200 full body by default, 416/clamped with x-oss-range-behavior: standard', T, async () => {
       const size = body.length;
       for (const range of [`bytes=${size}-${size + 10}`, `bytes=10-${size + 100}`, `bytes=${size + 5}-`]) {
         const r = await c.get(key, { headers: { Range: range } });
@@ -401,7 +405,7 @@ for (const v of VARIANTS) {
       assert.ok(clamped.content.equals(body.subarray(10)));
     });
 
-    void test('conditional get: 304 / 412', async () => {
+    void test('conditional get: 304 / 412', T, async () => {
       const etag = `"${md5Hex(body)}"`;
       const future = new Date(Date.now() + 3600_000).toUTCString();
       const past = new Date(Date.now() - 3600_000).toUTCString();
@@ -432,7 +436,7 @@ for (const v of VARIANTS) {
       assert.equal(head304.status, 304);
     });
 
-    void test('response-content-type / response-content-disposition overrides', async () => {
+    void test('response-content-type / response-content-disposition overrides', T, async () => {
       const r = await c.get(key, {
         subres: { 'response-content-type': 'text/x-override', 'response-content-disposition': 'attachment; filename="dl.bin"', 'response-cache-control': 'max-age=60' },
       });
@@ -445,19 +449,22 @@ for (const v of VARIANTS) {
       assert.equal((await c.head(key)).res.headers['content-type'], 'application/x-medley-test');
     });
 
-    void test('head: headers and meta; missing key → NoSuchKey (x-oss-err)', async () => {
+    void test('head: headers and meta (Content-Length is the object size)', T, async () => {
       const h = await c.head(key);
       assert.equal(h.status, 200);
       assert.deepEqual(h.meta, { author: 'alice', magic: 'abracadabra' });
       const rh = h.res.headers;
-      assert.equal(rh['content-length'], String(body.length));
       assert.equal(rh.etag, `"${md5Hex(body)}"`);
       assert.equal(rh['x-oss-hash-crc64ecma'], crc(body));
       assert.equal(rh['content-type'], 'application/x-medley-test');
       assert.equal(rh['x-oss-object-type'], 'Normal');
+      assert.equal(rh['x-oss-storage-class'], 'Standard');
       assert.match(rh['last-modified'] ?? '', HTTP_DATE);
       assert.equal(last(seen).body.length, 0, 'HEAD has no body');
+      assert.equal(rh['content-length'], String(body.length), 'HEAD reports the object size as Content-Length');
+    });
 
+    void test('head of a missing key → 404 NoSuchKey, error XML in x-oss-err', T, async () => {
       const err = await rejectsWith(c.head('dir/missing.bin'), 404, 'NoSuchKey');
       assert.match(err.requestId ?? '', REQUEST_ID);
       const s = last(seen);
@@ -476,19 +483,19 @@ for (const v of VARIANTS) {
       assert.match(last(seen).body.toString(), /<Key>dir\/missing\.bin<\/Key>/);
     });
 
-    void test('getObjectMeta', async () => {
+    void test('getObjectMeta (Content-Length is the object size)', T, async () => {
+      await rejectsWith(c.getObjectMeta('dir/missing.bin'), 404, 'NoSuchKey');
       const m = await c.getObjectMeta(key);
       assert.equal(m.status, 200);
       const h = m.res.headers;
       assert.equal(h.etag, `"${md5Hex(body)}"`);
-      assert.equal(h['content-length'], String(body.length));
       assert.equal(h['x-oss-hash-crc64ecma'], crc(body));
       assert.match(h['last-modified'] ?? '', HTTP_DATE);
       assert.equal(last(seen).body.length, 0);
-      await rejectsWith(c.getObjectMeta('dir/missing.bin'), 404, 'NoSuchKey');
+      assert.equal(h['content-length'], String(body.length), 'GetObjectMeta reports the object size as Content-Length');
     });
 
-    void test('delete → 204, also for a missing key', async () => {
+    void test('delete → 204, also for a missing key', T, async () => {
       await c.put('del/one.txt', Buffer.from('one'));
       const d = await c.delete('del/one.txt');
       assert.equal(d.res.status, 204);
@@ -499,7 +506,7 @@ for (const v of VARIANTS) {
       assert.equal(never.res.status, 204);
     });
 
-    void test('deleteMulti verbose and quiet', async () => {
+    void test('deleteMulti verbose and quiet', T, async () => {
       const keys = ['dm/a.txt', 'dm/b & <c>.txt', 'dm/中文.txt', 'dm/sp ace.txt'];
       for (const k of keys) await c.put(k, Buffer.from(k));
       const verbose = await c.deleteMulti([...keys.slice(0, 2), 'dm/missing.txt']);
@@ -521,7 +528,18 @@ for (const v of VARIANTS) {
       assert.deepEqual(left.objects, []);
     });
 
-    void test('copy: same bucket, cross-bucket, COPY keeps meta, REPLACE replaces it, source conditions', async () => {
+    void test("deleteMulti of keys ali-oss escapes as character references (' → &#39;)", T, async () => {
+      const keys = ["dmq/it's.txt", 'dmq/say "hi".txt'];
+      for (const k of keys) await c.put(k, Buffer.from(k));
+      const r = await c.deleteMulti(keys);
+      assert.match(last(seen).reqHeaders['Content-MD5'] ?? '', /^[A-Za-z0-9+/]{22}==$/);
+      const left = await c.list({ prefix: 'dmq/' });
+      for (const k of keys) await c.delete(k); // clean up whatever the server left behind
+      assert.deepEqual(left.objects.map((o) => o.name), [], 'both objects are deleted');
+      assert.deepEqual(r.deleted.map((d) => d.Key).sort(), [...keys].sort(), 'Deleted lists the real keys');
+    });
+
+    void test('copy: same bucket, cross-bucket, COPY keeps meta, REPLACE replaces it, source conditions', T, async () => {
       const etag = `"${md5Hex(body)}"`;
       const same = await c.copy('copy/same.bin', key);
       assert.equal(same.res.status, 200);
@@ -564,7 +582,23 @@ for (const v of VARIANTS) {
       await rejectsWith(c.copy('copy/nothing.bin', 'dir/missing.bin'), 404, 'NoSuchKey');
     });
 
-    void test('append: position 0 then next, wrong position, Normal object, final bytes and CRC', async () => {
+    void test('copy onto itself with REPLACE (putMeta) and x-oss-forbid-overwrite on copy', T, async () => {
+      const k = 'copy/self.txt';
+      const data = Buffer.from('self copy bytes');
+      await c.put(k, data, { meta: { v: '1' } });
+      const before = await c.head(k);
+      const r = await c.putMeta(k, { v: '2', extra: 'yes' }, {});
+      assert.equal(r.res.status, 200);
+      const h = await c.head(k);
+      assert.deepEqual(h.meta, { v: '2', extra: 'yes' });
+      assert.equal(h.res.headers.etag, before.res.headers.etag);
+      assert.ok((await c.get(k)).content.equals(data), 'bytes survive a copy onto itself');
+
+      await rejectsWith(c.copy(k, key, { headers: { 'x-oss-forbid-overwrite': 'true' } }), 409, 'FileAlreadyExists');
+      assert.ok((await c.get(k)).content.equals(data));
+    });
+
+    void test('append: position 0 then next, wrong position, Normal object, final bytes and CRC', T, async () => {
       const a = randomBytes(1000);
       const b = randomBytes(2345);
       const k = 'app/log.bin';
@@ -594,7 +628,7 @@ for (const v of VARIANTS) {
       assert.ok((await c.get(key)).content.equals(body), 'the Normal object is untouched');
     });
 
-    void test('object ACL: put/get private, public-read, default', async () => {
+    void test('object ACL: put/get private, public-read, default', T, async () => {
       const k = 'acl/o.txt';
       await c.put(k, Buffer.from('acl'));
       assert.equal((await c.getACL(k)).acl, 'default', 'a new object inherits the bucket ACL');
@@ -611,7 +645,7 @@ for (const v of VARIANTS) {
       await rejectsWith(c.putACL(k, 'nonsense'), 400, 'InvalidArgument');
     });
 
-    void test('list v1 and v2: prefix, delimiter, CommonPrefixes', async () => {
+    void test('list v1 and v2: prefix, delimiter, CommonPrefixes', T, async () => {
       const keys = ['ls/dir/a.txt', 'ls/dir/b.txt', 'ls/dir/sub/c.txt', 'ls/dir/sub/d.txt', 'ls/dir2/e.txt', 'ls/top.txt'];
       for (const k of keys) await c.put(k, Buffer.from(`content of ${k}`));
 
@@ -651,7 +685,7 @@ for (const v of VARIANTS) {
       assert.equal(none.keyCount, 0);
     });
 
-    void test('paging 25 keys by 7: v1 marker and v2 continuation-token, start-after', async () => {
+    void test('paging 25 keys by 7: v1 marker and v2 continuation-token, start-after', T, async () => {
       const keys = Array.from({ length: 25 }, (_, i) => `page/k${String(i).padStart(2, '0')}`);
       // Upload in a scrambled order: the listing order must be lexicographic, not insertion order.
       for (const k of [...keys].sort((x, y) => (x.split('').reverse().join('') < y.split('').reverse().join('') ? -1 : 1))) await c.put(k, Buffer.from(k));
@@ -659,7 +693,8 @@ for (const v of VARIANTS) {
       const v1: string[] = [];
       const v1Pages: number[] = [];
       let marker = '';
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; ; i++) {
+        assert.ok(i < 10, 'v1 paging does not end');
         const p = await c.list({ prefix: 'page/', 'max-keys': 7, marker });
         v1.push(...p.objects.map((o) => o.name));
         v1Pages.push(p.objects.length);
@@ -676,7 +711,8 @@ for (const v of VARIANTS) {
       const v2: string[] = [];
       const v2Pages: number[] = [];
       let token: string | undefined;
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; ; i++) {
+        assert.ok(i < 10, 'v2 paging does not end');
         const q: Record<string, string | number> = { prefix: 'page/', 'max-keys': 7 };
         if (token) q['continuation-token'] = token;
         const p = await c.listV2(q);
@@ -704,7 +740,7 @@ for (const v of VARIANTS) {
       assert.deepEqual(mk.objects.map((o) => o.name), ['page/k23', 'page/k24']);
     });
 
-    void test('special keys round-trip; encoding-type=url in listings', async () => {
+    void test('special keys round-trip; encoding-type=url in listings', T, async () => {
       const keys = ['enc/a b.txt', 'enc/a+b.txt', 'enc/100%.txt', 'enc/中文/🎵.mp3', 'enc/what?.txt', 'enc/hash#1.txt', 'enc/amp&eq=.txt', 'enc/tilde~quote\'.txt'];
       for (const k of keys) {
         const p = await c.put(k, Buffer.from(`body:${k}`));
@@ -746,12 +782,11 @@ for (const v of VARIANTS) {
       const uni = await c.listV2({ prefix: 'enc/中文/' });
       assert.deepEqual(uni.objects.map((o) => o.name), ['enc/中文/🎵.mp3']);
 
-      const del = await c.deleteMulti(keys);
-      assert.deepEqual(del.deleted.map((d) => d.Key).sort(), [...keys].sort());
+      for (const k of keys) assert.equal((await c.delete(k)).res.status, 204, `DELETE ${k}`);
       assert.deepEqual((await c.list({ prefix: 'enc/' })).objects, []);
     });
 
-    void test('deleteBucket: BucketNotEmpty while objects exist, then 204, then NoSuchBucket', async () => {
+    void test('deleteBucket: BucketNotEmpty while objects exist, then 204, then NoSuchBucket', T, async () => {
       for (const [client, name, rec] of [
         [c, B, seen],
         [c2, B2, seen2],
@@ -761,10 +796,12 @@ for (const v of VARIANTS) {
         assert.equal(e.ecCode, '0015-00000301');
         assert.ok((await client.getBucketInfo(name)).res.status === 200, 'still there');
         // Empty it page by page.
-        for (;;) {
+        for (let round = 0; ; round++) {
           const page = await client.list({ 'max-keys': 1000 });
           if (page.objects.length === 0) break;
+          assert.ok(round < 3, `could not empty the bucket; still listed: ${page.objects.map((o) => o.name).join(', ')}`);
           await client.deleteMulti(page.objects.map((o) => o.name), { quiet: true });
+          if (round > 0) for (const o of page.objects) await client.delete(o.name);
         }
         const d = await client.deleteBucket(name);
         assert.ok(d.res.status === 204 || d.res.status === 200, `DeleteBucket status ${d.res.status}`);

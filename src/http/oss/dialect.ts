@@ -91,7 +91,9 @@ export function createOssDialect(deps: OssDialectDeps) {
       if (op === 'GetObjectMeta') return objectOps.getObjectMeta(ctx, found);
       return objectOps.getObject(ctx, found, op === 'GetObject');
     }
-    authorize(ctx, op, bucket);
+    // An existing object's own ACL governs anonymous writes to it too (it overrides the bucket's).
+    const existing = ctx.principal.kind === 'anonymous' ? await deps.storage.objects.find(b, k) : undefined;
+    authorize(ctx, op, bucket, existing);
     switch (op) {
       case 'PutObject':
         return objectOps.putObject(ctx, b, k);

@@ -11,7 +11,7 @@ export function sendXml(res: ServerResponse, status: number, doc: XmlObject, hea
 }
 
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string | number> = {}): void {
-  res.writeHead(status, { ...headers, 'Content-Length': 0 });
+  res.writeHead(status, { 'Content-Length': 0, ...headers });
   res.end();
 }
 

@@ -43,6 +43,8 @@ export function parseXml(body: Buffer, root: string, arrays: readonly string[] =
     parseTagValue: false,
     trimValues: true,
     processEntities: true,
+    // ali-oss escapes keys with numeric character references (' → &#39;).
+    htmlEntities: true,
     ignoreDeclaration: true,
     isArray: (name) => arrays.includes(name),
   });

@@ -51,7 +51,8 @@ export async function uploadPartCopy(ctx: OssContext, bucket: string, key: strin
   checkConditions(copySourceConditions(ctx), source, COPY_CONDITION_NAMES);
   const range = parseCopyRange(header(ctx, 'x-oss-copy-source-range'), source.size);
   const p = await ctx.storage.multipart.uploadPartCopy(bucket, key, ctx.query.get('uploadId')!, n, source, range);
-  sendXml(ctx.res, 200, { CopyPartResult: { LastModified: xmlDate(p.lastModified), ETag: quoteEtag(p.etag) } }, { 'x-oss-hash-crc64ecma': p.crc64 });
+  // ali-oss and oss2 read the ETag from the header, not the body.
+  sendXml(ctx.res, 200, { CopyPartResult: { LastModified: xmlDate(p.lastModified), ETag: quoteEtag(p.etag) } }, { ETag: quoteEtag(p.etag), 'x-oss-hash-crc64ecma': p.crc64 });
 }
 
 export async function complete(ctx: OssContext, bucket: string, key: string): Promise<void> {
@@ -85,7 +86,7 @@ export async function complete(ctx: OssContext, bucket: string, key: string): Pr
         ETag: quoteEtag(o.etag),
       },
     },
-    { 'x-oss-hash-crc64ecma': o.crc64 },
+    { ETag: quoteEtag(o.etag), 'x-oss-hash-crc64ecma': o.crc64 },
   );
 }
 

@@ -186,7 +186,7 @@ export async function copyObject(ctx: OssContext, bucket: string, key: string, s
     forbidOverwrite: isTrue(header(ctx, 'x-oss-forbid-overwrite')),
     precondition: (src) => checkConditions(conditions, src, COPY_CONDITION_NAMES),
   });
-  sendXml(ctx.res, 200, { CopyObjectResult: { ETag: quoteEtag(o.etag), LastModified: xmlDate(o.lastModified) } }, { 'x-oss-hash-crc64ecma': o.crc64 });
+  sendXml(ctx.res, 200, { CopyObjectResult: { ETag: quoteEtag(o.etag), LastModified: xmlDate(o.lastModified) } }, { ETag: quoteEtag(o.etag), 'x-oss-hash-crc64ecma': o.crc64 });
 }
 
 /** AppendObject: `POST /<key>?append&position=<n>`. */
