@@ -14,6 +14,10 @@ export interface CatalogEntry {
   message: string;
   /** OSS fine-grained error code (`<EC>` and `x-oss-ec`), where the spec gives one. */
   ec?: string;
+  /** Code on the IMM dialect and in task records, when it differs from `code`. */
+  immCode?: string;
+  /** HTTP status on the IMM dialect, when it differs from `status`. */
+  immStatus?: number;
 }
 
 const catalog = {
@@ -50,6 +54,26 @@ const catalog = {
   RequestTimeout: { status: 400, code: 'RequestTimeout', message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
   IncompleteBody: { status: 400, code: 'IncompleteBody', message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InternalError: { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
+
+  // Media requests (both front doors) and media task failures.
+  /** A parameter of a process string or IMM request is malformed or out of range. */
+  InvalidMediaArgument: { status: 400, code: 'InvalidArgument', message: 'The media processing request is not valid.', immCode: 'InvalidArgument' },
+  /** A required IMM parameter is absent (the message names it; IMM code Missing<Name> is set per use). */
+  MissingMediaParameter: { status: 400, code: 'InvalidArgument', message: 'A required parameter is missing.', immCode: 'MissingParameter' },
+  /** An IMM complex parameter is not valid JSON. */
+  InvalidJson: { status: 400, code: 'InvalidArgument', message: 'A JSON parameter could not be parsed.', immCode: 'InvalidJSON' },
+  /** A source of a media task does not exist. */
+  MediaSourceNotFound: { status: 404, code: 'NoSuchKey', message: 'A source object of the media task does not exist.', immCode: 'ResourceNotFound', immStatus: 400 },
+  /** A source is empty, truncated, corrupt or not media. */
+  MediaUnreadable: { status: 400, code: 'InvalidArgument', message: 'A source of the media task could not be decoded.', immCode: 'InvalidFile.Media' },
+  /** The request needs an encoder, muxer or filter that no located FFmpeg has. */
+  MediaEngineUnsupported: { status: 400, code: 'NotImplemented', message: 'The media engine cannot produce the requested output.', immCode: 'UnsupportedFeature' },
+  /** A `fall` option (abopt_2, fpsopt_2, ...) found a source below the target. */
+  MediaSourceBelowTarget: { status: 400, code: 'InvalidArgument', message: 'A source is below the requested target and the option says to fail.', immCode: 'InvalidArgument.SourceBelowTarget' },
+  /** FFmpeg failed, timed out, or produced an output that does not probe as planned. */
+  MediaProcessingFailed: { status: 500, code: 'InternalError', message: 'The media engine failed to process the task.', immCode: 'InternalError' },
+  /** The task was cancelled. */
+  MediaCancelled: { status: 400, code: 'InvalidArgument', message: 'The media task was cancelled.', immCode: 'Cancelled' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorName = keyof typeof catalog;
