@@ -10,6 +10,7 @@ import { openDatabase, type Db } from './db/connection.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
+import { MediaEngine } from './media/engine/index.js';
 
 export interface App {
   config: Config;
@@ -17,20 +18,25 @@ export interface App {
   storage: Storage;
   root: RootCredentials;
   http: RunningServer;
+  engine: MediaEngine;
   log: Logger;
   stop(): Promise<void>;
 }
 
-export async function startApp(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<App> {
+/** `env` is only used to search PATH for ffmpeg/ffprobe. */
+export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = pino({ level: config.logLevel })): Promise<App> {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const root = await loadRootCredentials(dataDir, config);
   const db = await openDatabase(join(dataDir, 'medley.db'));
   const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
   const lookup = (id: string) => (id === root.accessKeyId ? root : undefined);
+  const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
+  for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
+  if (!engine.available) log.warn('no usable FFmpeg engine: media processing requests will fail (see `medley doctor`)');
   let http: RunningServer;
   try {
-    http = await startHttpServer({ config, storage, lookup, log });
+    http = await startHttpServer({ config, storage, lookup, log, engine });
   } catch (e) {
     await db.destroy();
     throw e;
@@ -52,6 +58,7 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
     storage,
     root,
     http,
+    engine,
     log,
     stop() {
       stopping ??= (async () => {

@@ -7,6 +7,8 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, settingSpecs, type SettingKey } from '../config.js';
 import { startApp } from '../app.js';
 import { VERSION } from '../version.js';
+import { runProcessCommand, type ProcessCommandOptions } from './process-command.js';
+import { runDoctor } from './doctor-command.js';
 
 const program = new Command('medley')
   .description('Self-hosted, API-compatible OSS object storage and media processing.')
@@ -27,7 +29,7 @@ serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
     }
     throw e;
   }
-  const app = await startApp(config);
+  const app = await startApp(config, process.env);
   const keyLine =
     app.root.source === 'config'
       ? `AccessKeyId ${app.root.accessKeyId} (from configuration)`
@@ -54,6 +56,33 @@ serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 });
+
+program
+  .command('process')
+  .description('run a media request locally; the folder stands for the bucket')
+  .argument('[process-string]', "an x-oss-async-process string, e.g. 'audio/concat,f_mp3/pre,o_aW50cm8ubXAz|sys/saveas,o_b3V0LnthdXRvZXh0fQ'")
+  .requiredOption('--dir <folder>', 'the folder standing for the bucket: sources are read and saveas outputs written inside it')
+  .option('--source <name>', 'the object the request is sent to (with a process string)')
+  .option('--imm <request.json>', 'a CreateMediaConvertTask request (JSON) instead of a process string')
+  .option('--out <file>', 'write the result here instead of the saveas name')
+  .option('--explain', 'print the probed inputs, the decisions and the exact FFmpeg command without running it')
+  .option('--timeout <seconds>', 'give up after this long', '3600')
+  .option('--ffmpeg <path>', 'ffmpeg binary [env MEDLEY_FFMPEG]')
+  .option('--ffprobe <path>', 'ffprobe binary [env MEDLEY_FFPROBE]')
+  .action(async (processString: string | undefined, opts: ProcessCommandOptions) => {
+    const code = await runProcessCommand(processString, { ...opts, ffmpeg: opts.ffmpeg ?? process.env.MEDLEY_FFMPEG, ffprobe: opts.ffprobe ?? process.env.MEDLEY_FFPROBE }, process.env);
+    process.exitCode = code;
+  });
+
+program
+  .command('doctor')
+  .description('report the FFmpeg engines found, their versions and the encoders Medley needs')
+  .option('--ffmpeg <path>', 'ffmpeg binary [env MEDLEY_FFMPEG]')
+  .option('--ffprobe <path>', 'ffprobe binary [env MEDLEY_FFPROBE]')
+  .option('--json', 'print JSON')
+  .action(async (opts: { ffmpeg?: string; ffprobe?: string; json?: boolean }) => {
+    process.exitCode = await runDoctor({ ffmpeg: opts.ffmpeg ?? process.env.MEDLEY_FFMPEG, ffprobe: opts.ffprobe ?? process.env.MEDLEY_FFPROBE, json: opts.json }, process.env);
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

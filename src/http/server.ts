@@ -11,12 +11,14 @@ import type { Storage } from '../storage/index.js';
 import type { CredentialLookup } from '../auth/credentials.js';
 import { createOssDialect } from './oss/dialect.js';
 import { VERSION } from '../version.js';
+import type { MediaEngine } from '../media/engine/index.js';
 
 export interface HttpDeps {
   config: Config;
   storage: Storage;
   lookup: CredentialLookup;
   log: Logger;
+  engine: MediaEngine;
 }
 
 export interface RunningServer {
@@ -46,7 +48,15 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   async function medleyEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      sendJson(res, 200, { status: 'ok', version: VERSION, region: deps.config.region, uptimeSeconds: Math.round((Date.now() - started) / 1000) });
+      const media = deps.engine.describe();
+      sendJson(res, 200, {
+        status: 'ok',
+        version: VERSION,
+        region: deps.config.region,
+        uptimeSeconds: Math.round((Date.now() - started) / 1000),
+        engine: media.engines[0] ? { ffmpeg: media.engines[0].ffmpeg, version: media.engines[0].version, ffprobeVersion: media.engines[0].ffprobeVersion, source: media.engines[0].source, encoders: media.engines[0].encoders } : null,
+        engines: media.engines.length,
+      });
       return;
     }
     sendJson(res, 404, { error: 'NotFound', message: `No Medley endpoint at ${path}; the /-/ prefix is reserved for Medley's own endpoints.` });

@@ -1,0 +1,161 @@
+/**
+ * `medley process`: run a media request locally, where a folder stands for the bucket, so users can try
+ * a request before sending it. Object names resolve inside the folder and can never escape it.
+ *
+ *   medley process '<process string>' --dir <folder> --source <name> [--out <file>] [--explain]
+ *   medley process --imm <request.json> --dir <folder> [--out <file>] [--explain]
+ */
+import { mkdtemp, readFile, realpath, rename, rm, copyFile, mkdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { MedleyError, fail } from '../errors.js';
+import type { MediaJob } from '../media/job.js';
+import { MediaEngine } from '../media/engine/index.js';
+import { prepareJob, processJob, type LocalInput } from '../media/process.js';
+import { parseProcessString, extractProcessBody } from '../media/request/process-string.js';
+import { parseMediaConvertRequest } from '../media/request/imm-request.js';
+import { checkOutputKey, expandTemplate, templateVariables } from '../media/output-name.js';
+
+export interface ProcessCommandOptions {
+  dir: string;
+  source?: string;
+  imm?: string;
+  out?: string;
+  explain?: boolean;
+  timeout?: string;
+  ffmpeg?: string;
+  ffprobe?: string;
+}
+
+/** Resolves an object name inside the folder; refuses anything that would land outside it. */
+export async function resolveInside(root: string, name: string, mustExist: boolean): Promise<string> {
+  const base = await realpath(root);
+  const target = resolve(base, name);
+  if (target !== base && !target.startsWith(base + sep)) fail('InvalidMediaArgument', `"${name}" resolves outside the folder ${root}.`);
+  if (mustExist) {
+    const real = await realpath(target).catch(() => fail('MediaSourceNotFound', `${name} does not exist in ${root}.`));
+    if (!real.startsWith(base + sep)) fail('InvalidMediaArgument', `"${name}" is a link that points outside the folder ${root}.`);
+    if (!(await stat(real)).isFile()) fail('MediaSourceNotFound', `${name} in ${root} is not a file.`);
+    return real;
+  }
+  return target;
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function progressBar(fraction: number): string {
+  const width = 30;
+  const done = Math.round(fraction * width);
+  return `\r[${'#'.repeat(done)}${' '.repeat(width - done)}] ${Math.floor(fraction * 100)}%`;
+}
+
+export async function runProcessCommand(processString: string | undefined, opts: ProcessCommandOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const out = (s: string) => process.stdout.write(s);
+  try {
+    const folder = resolve(opts.dir);
+    const bucket = basename(folder);
+    let job: MediaJob;
+    let sourceKey: string;
+    if (opts.imm) {
+      if (processString) fail('InvalidMediaArgument', 'Give either a process string or --imm <request.json>, not both.');
+      const raw = JSON.parse(await readFile(opts.imm, 'utf8')) as Record<string, unknown>;
+      // The request file holds the API parameters; complex ones may be objects or JSON strings.
+      const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+      ({ job } = parseMediaConvertRequest(params));
+      sourceKey = job.clips[0]!.source.key;
+    } else {
+      if (!processString) fail('InvalidMediaArgument', 'Give a process string (or --imm <request.json>).');
+      if (!opts.source) fail('InvalidMediaArgument', '--source <name> is required with a process string: it is the object the request is sent to.');
+      sourceKey = opts.source;
+      job = parseProcessString(extractProcessBody(processString, 'x-oss-async-process'), { bucket, key: sourceKey });
+    }
+
+    // Every clip's object name resolves inside the folder (the bucket part of IMM URIs is ignored here).
+    const inputs: LocalInput[] = [];
+    for (const clip of job.clips) inputs.push({ path: await resolveInside(folder, clip.source.key, true), displayName: clip.source.key });
+
+    const engine = await MediaEngine.start({ ffmpeg: opts.ffmpeg, ffprobe: opts.ffprobe, env });
+    const workDir = await mkdtemp(join(tmpdir(), 'medley-process-'));
+    try {
+      const finalName = async (autoext: string): Promise<string> => {
+        if (opts.out) return resolve(opts.out);
+        const dest = job.output.destination;
+        if (!dest) fail('InvalidMediaArgument', 'No output: add |sys/saveas,o_<name> to the request or pass --out <file>.');
+        const sourceStat = await stat(inputs[job.clips.findIndex((c) => c.source.key === sourceKey)]?.path ?? inputs[0]!.path);
+        const key = checkOutputKey(expandTemplate(dest.keyTemplate, templateVariables({ source: { bucket, key: sourceKey, lastModified: sourceStat.mtime }, taskTime: new Date(), autoext, tags: job.tags })));
+        return resolveInside(folder, key, false);
+      };
+
+      if (opts.explain) {
+        const prepared = await prepareJob({ engine, job, inputs, workDir });
+        out('Inputs (in output order):\n');
+        prepared.infos.forEach((info, i) => {
+          const c = job.clips[i]!;
+          const a = info.audio ? `audio ${info.audio.codec} ${info.audio.sampleRate} Hz ${info.audio.channels} ch` : 'no audio';
+          const v = info.video ? `, video ${info.video.codec} ${info.video.width}x${info.video.height} ${info.video.fps.toFixed(3)} fps` : '';
+          const trim = c.startMs || c.durationMs ? ` [from ${c.startMs / 1000} s${c.durationMs ? `, ${c.durationMs / 1000} s long` : ' to the end'}]` : '';
+          out(`  ${i}${i === job.alignIndex ? ' (align)' : ''}: ${c.source.key} — ${info.formatName}, ${info.durationSec.toFixed(3)} s, ${a}${v}${trim}\n`);
+        });
+        out('Decisions:\n');
+        for (const d of prepared.plan.decisions) out(`  - ${d}\n`);
+        out(`Output: ${await finalName(prepared.plan.extension)} (expected ${prepared.plan.expectedDurationSec.toFixed(3)} s)\n`);
+        const ffmpeg = engine.choose(prepared.plan.needs).ffmpeg;
+        out(`Command:\n  ${[ffmpeg, '-hide_banner', '-nostdin', '-y', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', ...prepared.plan.args].map(shellQuote).join(' ')}\n`);
+        return 0;
+      }
+
+      const tty = process.stderr.isTTY;
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      let result;
+      try {
+        result = await processJob({
+          engine,
+          job,
+          inputs,
+          workDir,
+          timeoutMs: Number(opts.timeout ?? 3600) * 1000,
+          signal: controller.signal,
+          onProgress: tty ? (f) => process.stderr.write(progressBar(f)) : undefined,
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+        if (tty) process.stderr.write('\n');
+      }
+      const target = await finalName(result.plan.extension);
+      await mkdir(dirname(target), { recursive: true });
+      // The main file gets the requested name; segment files keep theirs, beside it.
+      await moveFile(join(result.outputDir, result.files[0]!), target);
+      for (const f of result.files.slice(1)) await moveFile(join(result.outputDir, f), join(dirname(target), f));
+      const o = result.output;
+      out(`${target}: ${o.formatName}, ${o.durationSec.toFixed(3)} s${o.audio ? `, ${o.audio.codec} ${o.audio.sampleRate} Hz ${o.audio.channels} ch` : ''}${o.video ? `, ${o.video.codec} ${o.video.width}x${o.video.height} ${o.video.fps.toFixed(2)} fps` : ''}${result.files.length > 1 ? `, ${result.files.length - 1} segment files` : ''}\n`);
+      return 0;
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  } catch (e) {
+    if (e instanceof MedleyError) {
+      process.stderr.write(`error: ${e.entry.immCode ?? e.code}: ${e.message}\n`);
+      return e.status >= 500 ? 1 : 2;
+    }
+    if (e instanceof SyntaxError) {
+      process.stderr.write(`error: InvalidJSON: ${opts.imm}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    // Temp dir on another filesystem: copy then remove.
+    await copyFile(from, to);
+    await rm(from, { force: true });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The media engine facade used by the server, workers and CLI: locate FFmpeg once at start, then probe
+ * inputs and run planned argv on an engine that has what the plan needs.
+ */
+import type { MediaInfo } from '../media-info.js';
+import { chooseEngine, locateEngines, type DroppedEngine, type EngineCandidate, type EngineNeeds, type EngineSource } from './locate.js';
+import { probe, type ProbeOptions } from './probe.js';
+import { runFfmpeg, type RunFfmpegOptions } from './run.js';
+
+export { ENGINE_SAFE_INPUT_ARGS, assertSafeArgv, runFfmpeg } from './run.js';
+export { chooseEngine, locateEngines } from './locate.js';
+export { parseProbeJson, probe } from './probe.js';
+export type { DroppedEngine, EngineCandidate, EngineNeeds, EngineSource, RunFfmpegOptions };
+
+export interface MediaEngineOptions {
+  /** Configured ffmpeg / ffprobe (config.ffmpeg / config.ffprobe). */
+  ffmpeg?: string;
+  ffprobe?: string;
+  /** For PATH lookup. */
+  env: NodeJS.ProcessEnv;
+}
+
+export interface EngineDescription {
+  engines: Array<{ ffmpeg: string; ffprobe: string; version: string; ffprobeVersion: string; source: EngineSource; encoders: string[] }>;
+  dropped: DroppedEngine[];
+}
+
+export class MediaEngine {
+  private constructor(
+    /** Usable engines in priority order. */
+    readonly candidates: readonly EngineCandidate[],
+    /** Engines that were found but could not be used, with the reason. */
+    readonly dropped: readonly DroppedEngine[],
+  ) {}
+
+  /** Locates and probes engines. Does not throw when none is usable: probe/run then fail with MediaEngineUnsupported. */
+  static async start(opts: MediaEngineOptions): Promise<MediaEngine> {
+    const dropped: DroppedEngine[] = [];
+    const candidates = await locateEngines({ ...opts, onDropped: (d) => dropped.push(d) });
+    return new MediaEngine(candidates, dropped);
+  }
+
+  get available(): boolean {
+    return this.candidates.length > 0;
+  }
+
+  /** The engine used for `needs` (MediaEngineUnsupported naming what is missing). */
+  choose(needs: EngineNeeds): EngineCandidate {
+    return chooseEngine(this.candidates, needs, this.dropped);
+  }
+
+  /** Probes a local file with the preferred engine's ffprobe. */
+  async probe(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<MediaInfo> {
+    // With no usable engine, chooseEngine throws MediaEngineUnsupported listing what was looked at.
+    const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
+    return probe(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
+  }
+
+  /** Runs planned argv on the first engine that has `needs`. */
+  async run(needs: EngineNeeds, opts: Omit<RunFfmpegOptions, 'ffmpeg'>): Promise<{ stderrTail: string; engine: EngineCandidate }> {
+    const engine = this.choose(needs);
+    const r = await runFfmpeg({ ...opts, ffmpeg: engine.ffmpeg });
+    return { ...r, engine };
+  }
+
+  /** For /-/health, `medley doctor` and logs. */
+  describe(): EngineDescription {
+    return {
+      engines: this.candidates.map((c) => ({
+        ffmpeg: c.ffmpeg,
+        ffprobe: c.ffprobe,
+        version: c.capabilities.ffmpegVersion,
+        ffprobeVersion: c.capabilities.ffprobeVersion,
+        source: c.source,
+        encoders: [...c.capabilities.encoders].sort(),
+      })),
+      dropped: [...this.dropped],
+    };
+  }
+}
+
