@@ -38,7 +38,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, open, rm, statfs, unlink } from 'node:fs/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -195,6 +195,47 @@ function machineBusySeconds() {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds of every user-space process except `exclude`, including their reaped children (so a test
+ * run that comes and goes still shows); kernel threads are left out.
+ */
+function otherProcessesCpuSeconds(exclude) {
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || exclude.has(Number(name))) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (name === '2' || f[1] === '2') continue; // kthreadd and its children
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/**
+ * Starts measuring CPU: the returned function gives the seconds used since by the measured server, this
+ * script, other processes (disturbance) and the kernel's own threads (writeback, journal: part of the work).
+ */
+function startCpuMeter(serverPid) {
+  const exclude = new Set([process.pid, ...state.children.map((c) => c.pid)]);
+  const server0 = serverPid ? cpuSeconds(serverPid) : 0;
+  const bench0 = process.cpuUsage();
+  const machine0 = machineBusySeconds();
+  const others0 = otherProcessesCpuSeconds(exclude);
+  return () => {
+    const server = serverPid ? cpuSeconds(serverPid) - server0 : 0;
+    const b = process.cpuUsage(bench0);
+    const bench = (b.user + b.system) / 1e6;
+    const others = Math.max(0, otherProcessesCpuSeconds(exclude) - others0);
+    const kernel = Math.max(0, machineBusySeconds() - machine0 - server - bench - others);
+    return { server, bench, others, kernel };
+  };
 }
 
 function startSampler(pid) {
@@ -447,7 +488,7 @@ function printTable(rows) {
     ['ops/s', (r) => fmt(r.opsPerSec)],
     ['peak RSS MB', (r) => fmt(r.peakRssMB)],
     ['server CPU%', (r) => (r.serverCpu === undefined ? '-' : fmt((100 * r.serverCpu) / r.seconds, 0))],
-    ['other CPU%', (r) => (r.otherCpu === undefined ? '-' : fmt((100 * r.otherCpu) / r.seconds, 0))],
+    ['other procs CPU%', (r) => (r.otherCpu === undefined ? '-' : fmt((100 * r.otherCpu) / r.seconds, 0))],
     ['vs copy', (r) => r.vs ?? ''],
     ['target', (r) => r.target ?? ''],
   ];
@@ -483,6 +524,13 @@ async function main() {
 
   log(`Medley storage bench: ${SMALL_COUNT} x 1 MiB, ${BIG_MB} MiB big object, concurrency ${CONCURRENCY}${SKIP_CONCURRENT ? ', concurrent phase skipped' : ''}`);
   log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; temp dir ${state.runDir} (${(free / 2 ** 30).toFixed(1)} GiB free)`);
+  {
+    // A benchmark on a busy machine measures the other work: say so up front.
+    const meter = startCpuMeter();
+    await new Promise((r) => setTimeout(r, 2000));
+    const busy = meter().others / 2;
+    log(`CPU used by other processes in the 2 s before starting: ${fmt(100 * busy, 0)}% of a core${busy > 0.1 ? ' (the machine is busy: expect disturbed numbers)' : ''}`);
+  }
   log('Page caches are NOT dropped (we cannot): reads of the source file are mostly served from memory; `sync` runs before each timed phase. MB = 10^6 bytes.');
 
   // The data: one random 16 MiB block. Small objects are 1 MiB windows of it at distinct offsets; the
@@ -508,29 +556,26 @@ async function main() {
   await client.request('PUT', undefined, { body: Buffer.alloc(0) });
 
   const rows = [];
+  const noteDisturbance = (otherCpu, seconds) => {
+    if (otherCpu > 0.2 && otherCpu / seconds > 0.1) log(`  note: other processes used ${fmt((100 * otherCpu) / seconds, 0)}% of a core meanwhile: this measurement is disturbed`);
+  };
   /** Runs one measured step: sync, reset the RSS max, time it, record a row. */
   async function measure(phase, { bytes, ops }, fn, target = medley) {
     const { pid, sampler } = target;
     gc();
     syncDisk();
     sampler.begin();
-    const serverCpu0 = cpuSeconds(pid);
-    const benchCpu0 = process.cpuUsage();
-    const machine0 = machineBusySeconds();
+    const cpu = startCpuMeter(pid);
     const { seconds } = await timed(fn);
     const { peakRssMB, samples } = sampler.end();
-    const serverCpu = cpuSeconds(pid) - serverCpu0;
-    const benchCpuUsage = process.cpuUsage(benchCpu0);
-    const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6;
-    // Whatever else kept the CPUs busy (other processes, kernel writeback): a noisy machine shows here.
-    const otherCpu = Math.max(0, machineBusySeconds() - machine0 - serverCpu - benchCpu);
-    const row = { phase, seconds, bytes, ops, mbps: bytes ? mbps(bytes, seconds) : undefined, opsPerSec: ops ? ops / seconds : undefined, peakRssMB, rssSamples: samples, serverCpu, benchCpu, otherCpu };
+    const { server: serverCpu, bench: benchCpu, others: otherCpu, kernel: kernelCpu } = cpu();
+    const row = { phase, seconds, bytes, ops, mbps: bytes ? mbps(bytes, seconds) : undefined, opsPerSec: ops ? ops / seconds : undefined, peakRssMB, rssSamples: samples, serverCpu, benchCpu, otherCpu, kernelCpu };
     rows.push(row);
     log(
       `  ${phase}: ${seconds.toFixed(2)} s, ${fmt(row.mbps)} MB/s, ${fmt(row.opsPerSec)} ops/s, server peak RSS ${fmt(peakRssMB)} MB (${samples} samples); ` +
-        `CPU s: server ${serverCpu.toFixed(1)} (${fmt((100 * serverCpu) / seconds, 0)}% of a core), bench ${benchCpu.toFixed(1)}, rest of the machine ${otherCpu.toFixed(1)}`,
+        `CPU s: server ${serverCpu.toFixed(1)} (${fmt((100 * serverCpu) / seconds, 0)}% of a core), bench ${benchCpu.toFixed(1)}, kernel threads ${kernelCpu.toFixed(1)}, other processes ${otherCpu.toFixed(1)}`,
     );
-    if (otherCpu > 0.2 && otherCpu / seconds > 0.15) log(`  note: other work (other processes, kernel writeback) used ${fmt((100 * otherCpu) / seconds, 0)}% of a core during this phase`);
+    noteDisturbance(otherCpu, seconds);
     return row;
   }
 
@@ -607,19 +652,17 @@ async function main() {
     for (let run = 0; run < BASELINE_RUNS; run++) {
       gc();
       syncDisk();
-      const benchCpu0 = process.cpuUsage();
-      const machine0 = machineBusySeconds();
+      const cpu = startCpuMeter();
       const { seconds } = await timed(fn);
-      const benchCpuUsage = process.cpuUsage(benchCpu0);
-      const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6;
-      const otherCpu = Math.max(0, machineBusySeconds() - machine0 - benchCpu);
+      const { bench: benchCpu, others: otherCpu, kernel: kernelCpu } = cpu();
       await unlink(copyFileDst).catch(() => {});
       all.push(seconds);
-      if (!best || seconds < best.seconds) best = { phase, seconds, bytes: BIG_SIZE, ops: 1, mbps: mbps(BIG_SIZE, seconds), opsPerSec: 1 / seconds, benchCpu, otherCpu, baseline: true };
+      if (!best || seconds < best.seconds) best = { phase, seconds, bytes: BIG_SIZE, ops: 1, mbps: mbps(BIG_SIZE, seconds), opsPerSec: 1 / seconds, benchCpu, otherCpu, kernelCpu, baseline: true };
     }
     rows.push(best);
     const runs = all.length > 1 ? ` (best of ${all.map((x) => fmt(mbps(BIG_SIZE, x))).join(', ')} MB/s)` : '';
-    log(`  ${phase}: ${best.seconds.toFixed(2)} s, ${fmt(best.mbps)} MB/s${runs}; CPU s: bench ${best.benchCpu.toFixed(1)}, rest of the machine ${best.otherCpu.toFixed(1)}`);
+    log(`  ${phase}: ${best.seconds.toFixed(2)} s, ${fmt(best.mbps)} MB/s${runs}; CPU s: bench ${best.benchCpu.toFixed(1)}, kernel threads ${best.kernelCpu.toFixed(1)}, other processes ${best.otherCpu.toFixed(1)}`);
+    noteDisturbance(best.otherCpu, best.seconds);
     return best;
   };
   const streamTo = (dst, ...transforms) => pipeline(createReadStream(srcFile, { highWaterMark: MiB }), ...transforms, createWriteStream(dst, { highWaterMark: MiB }));
@@ -711,7 +754,7 @@ async function main() {
 
   log(`\nResults (server peak RSS per phase from VmRSS polled every ${SAMPLE_MS} ms; whole-run VmHWM ${fmt(hwm)} MB)`);
   log(`${os.cpus().length} CPUs shared by the server and this client; server CPU% = server CPU time / wall time (100 = one core).`);
-  log('other CPU% = CPU used meanwhile by anything but the server and this script (other processes, kernel writeback): high = disturbed.');
+  log('other procs CPU% = CPU used meanwhile by other processes on this machine (kernel threads not included): high = disturbed.');
   log(`"copy" = stream copy of the same file on the same disk, no fsync (the baseline the targets name); baselines are the best of ${BASELINE_RUNS} runs.`);
   printTable(rows);
 
@@ -751,7 +794,7 @@ async function main() {
     node: process.version,
     cpus: os.cpus().length,
     config: { smallCount: SMALL_COUNT, smallBytes: SMALL_SIZE, bigMiB: BIG_MB, concurrency: CONCURRENCY, skipConcurrent: SKIP_CONCURRENT, baselineRuns: BASELINE_RUNS, fsyncByServer: true, cachesDropped: false, mb: 1e6 },
-    rows: rows.map((r) => ({ phase: r.phase, seconds: round(r.seconds, 3), mbps: round(r.mbps), opsPerSec: round(r.opsPerSec), peakRssMB: round(r.peakRssMB), serverCpuSeconds: round(r.serverCpu, 2), benchCpuSeconds: round(r.benchCpu, 2), otherCpuSeconds: round(r.otherCpu, 2), vs: r.vs ?? null, target: r.target ?? null })),
+    rows: rows.map((r) => ({ phase: r.phase, seconds: round(r.seconds, 3), mbps: round(r.mbps), opsPerSec: round(r.opsPerSec), peakRssMB: round(r.peakRssMB), serverCpuSeconds: round(r.serverCpu, 2), benchCpuSeconds: round(r.benchCpu, 2), kernelThreadsCpuSeconds: round(r.kernelCpu, 2), otherProcessesCpuSeconds: round(r.otherCpu, 2), vs: r.vs ?? null, target: r.target ?? null })),
     serverVmHwmMB: round(hwm),
     context: Object.fromEntries(Object.entries(context).map(([k, v]) => [k, round(v, 3)])),
     targets,

@@ -55,7 +55,8 @@ export async function runProcessCommand(processString: string | undefined, opts:
   const out = (s: string) => process.stdout.write(s);
   try {
     const folder = resolve(opts.dir);
-    const bucket = basename(folder);
+    // The folder's name stands for the bucket name ({bucket}) when it is a valid one, else "local".
+    const bucket = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(basename(folder)) ? basename(folder) : 'local';
     let job: MediaJob;
     let sourceKey: string;
     if (opts.imm) {
@@ -69,7 +70,9 @@ export async function runProcessCommand(processString: string | undefined, opts:
       if (!processString) fail('InvalidMediaArgument', 'Give a process string (or --imm <request.json>).');
       if (!opts.source) fail('InvalidMediaArgument', '--source <name> is required with a process string: it is the object the request is sent to.');
       sourceKey = opts.source;
-      job = parseProcessString(extractProcessBody(processString, 'x-oss-async-process'), { bucket, key: sourceKey });
+      // Accept the bare process string, or a request body copied whole (x-oss-async-process=...).
+      const body = /^x-oss-(async-)?process=/.test(processString) ? extractProcessBody(processString, processString.startsWith('x-oss-process=') ? 'x-oss-process' : 'x-oss-async-process') : processString;
+      job = parseProcessString(body, { bucket, key: sourceKey }, { requireSaveAs: false });
     }
 
     // Every clip's object name resolves inside the folder (the bucket part of IMM URIs is ignored here).

@@ -1,6 +1,14 @@
 /**
  * ffprobe -> MediaInfo. Probing is bounded (probesize, analyzeduration, wall clock) and limited to local
  * files; anything ffprobe cannot read, or that has neither an audio nor a video stream, is MediaUnreadable.
+ *
+ * Durations, as the bundled ffprobe 4.0.2 reports them, corrected where they are not the content's length:
+ *  - raw ADTS AAC and AMR: no duration field, so ffprobe estimates one from the bit rate of the first frames
+ *    (3.55 s for 4.56 s of ADTS, 1.3 s for 4 s of AMR with DTX). A second, demux-only pass counts the packets
+ *    (`-count_packets`); every packet is one codec frame of a fixed number of samples (see `packetSeconds`);
+ *  - ISO BMFF (mp4/mov/m4a/3gp): the movie header's duration, which the 2018 muxer writes including the AAC
+ *    priming its own edit list removes (2.024 s for 2 s of audio and video). The tracks' durations honour the
+ *    edit lists: the duration is where the last audio/video track ends.
  */
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -72,8 +80,10 @@ function normaliseAngle(deg: number): number {
 }
 
 /**
- * Clockwise display rotation. ffprobe's display-matrix `rotation` is counter-clockwise (iPhone portrait:
- * -90), the legacy `rotate` tag is clockwise (iPhone portrait: 90).
+ * Clockwise display rotation, i.e. the turn FFmpeg's autorotation applies. ffprobe's display-matrix `rotation`
+ * is counter-clockwise (iPhone portrait: -90), the legacy `rotate` tag is clockwise (iPhone portrait: 90);
+ * ffprobe 4.0.2 prints both, the tag as 360 minus the matrix angle. Checked against the pictures the bundled
+ * ffmpeg autorotates in test/media/engine/probe.test.ts.
  */
 export function streamRotation(stream: Json): number {
   const sideData = Array.isArray(stream.side_data_list) ? stream.side_data_list : [];
@@ -87,6 +97,72 @@ export function streamRotation(stream: Json): number {
   const tags = isObj(stream.tags) ? stream.tags : {};
   const rotate = num(tags.rotate);
   return rotate === undefined ? 0 : normaliseAngle(rotate);
+}
+
+/**
+ * Seconds per packet of a raw elementary stream whose probed duration is a bit-rate estimate, else undefined.
+ *  - ADTS AAC: one raw data block of 1024 samples per ADTS frame (encoders write one block per frame), at the
+ *    core rate; HE-AAC (SBR, as the decoder found it) reports the doubled output rate: 2048 samples at it.
+ *  - AMR: one 20 ms frame per packet, NO_DATA/SID frames (DTX) included: AMR-NB 160 @ 8 kHz, AMR-WB 320 @ 16 kHz.
+ * Not counted: MP3 (the Xing/Info frame count gives ffprobe the exact duration, and without it the stream is
+ * CBR, where the estimate is exact) and AC-3 (constant bit rate by design); E-AC-3 and DTS vary in samples per
+ * frame, so a packet count would not be exact either.
+ */
+export function packetSeconds(formatName: string, stream: Json): number | undefined {
+  const formats = formatName.split(',').map((n) => n.trim());
+  const codec = str(stream.codec_name);
+  if (formats.includes('aac') && codec === 'aac') {
+    const rate = posNum(stream.sample_rate);
+    if (rate === undefined) return undefined;
+    const sbr = /^HE-AAC/i.test(str(stream.profile) ?? '');
+    return (sbr ? 2048 : 1024) / rate;
+  }
+  if (formats.includes('amr')) {
+    if (codec === 'amr_nb') return 160 / 8000;
+    if (codec === 'amr_wb') return 320 / 16000;
+  }
+  return undefined;
+}
+
+/** The stream of a raw ADTS/AMR file whose packets must be counted for an exact duration, else undefined. */
+export function streamToCount(json: unknown): { index: number; secondsPerPacket: number } | undefined {
+  const root = isObj(json) ? json : {};
+  const streams = (Array.isArray(root.streams) ? root.streams : []).filter(isObj);
+  const format = isObj(root.format) ? root.format : {};
+  const formatName = str(format.format_name) ?? '';
+  const audio = streams.filter((s) => s.codec_type === 'audio');
+  // A raw elementary stream file has exactly one stream.
+  if (streams.length !== 1 || audio.length !== 1) return undefined;
+  const s = audio[0] as Json;
+  const secondsPerPacket = packetSeconds(formatName, s);
+  const index = num(s.index);
+  return secondsPerPacket === undefined || index === undefined ? undefined : { index, secondsPerPacket };
+}
+
+/** ISO BMFF family (`mov,mp4,m4a,3gp,3g2,mj2`). */
+function isIsoBmff(formatName: string): boolean {
+  return formatName.split(',').some((n) => n.trim() === 'mov' || n.trim() === 'mp4');
+}
+
+/**
+ * Where the last audio/video stream ends, counted from the container's start time; undefined unless every
+ * such stream has a duration.
+ */
+function streamsEnd(streams: Json[], format: Json): number | undefined {
+  const av = streams.filter((s) => (s.codec_type === 'audio' || s.codec_type === 'video') && !isAttachedPic(s));
+  if (av.length === 0) return undefined;
+  let end = -Infinity;
+  let first = Infinity;
+  for (const s of av) {
+    const d = posNum(s.duration);
+    if (d === undefined) return undefined;
+    const start = num(s.start_time) ?? 0;
+    first = Math.min(first, start);
+    end = Math.max(end, start + d);
+  }
+  const base = num(format.start_time) ?? first;
+  const extent = end - base;
+  return extent > 0 ? Math.round(extent * 1e6) / 1e6 : undefined;
 }
 
 function isAttachedPic(stream: Json): boolean {
@@ -148,9 +224,10 @@ export function parseProbeJson(json: unknown, displayName = 'the source'): Media
     fail('MediaUnreadable', `${displayName} could not be read as media: it has no audio or video stream`);
   }
 
+  const formatName = str(format.format_name) ?? '';
   const streamDurations = streams.filter((s) => !isAttachedPic(s)).map((s) => posNum(s.duration) ?? 0);
-  const durationSec = posNum(format.duration) ?? Math.max(0, ...streamDurations);
-  const info: MediaInfo = { durationSec, formatName: str(format.format_name) ?? '' };
+  const durationSec = (isIsoBmff(formatName) ? streamsEnd(streams, format) : undefined) ?? posNum(format.duration) ?? Math.max(0, ...streamDurations);
+  const info: MediaInfo = { durationSec, formatName };
   const bitrate = posNum(format.bit_rate);
   if (bitrate !== undefined) info.bitrate = bitrate;
   const size = posNum(format.size);
@@ -189,25 +266,53 @@ export async function probe(ffprobePath: string, file: string, opts: ProbeOption
   }
   if (size === 0) fail('MediaUnreadable', `${displayName} could not be read as media: the file is empty`);
 
-  const args = [
-    '-v', 'error',
-    '-probesize', '20000000',
-    '-analyzeduration', '20000000',
-    '-protocol_whitelist', 'file',
-    '-print_format', 'json',
-    '-show_format',
-    '-show_streams',
-    // The file: prefix keeps colons in the name from being read as a protocol, and a leading '-' as an option.
-    `file:${localPath}`,
-  ];
+  // Bounded, local files only (the whitelist also holds for what a playlist or manifest references).
+  const common = ['-v', 'error', '-probesize', '20000000', '-analyzeduration', '20000000', '-protocol_whitelist', 'file', '-print_format', 'json'];
+  // localPath is absolute: it cannot start with '-', and FFmpeg reads a name as `protocol:` only when the
+  // colon comes before the first '/', which the file: prefix is needed for then (C:\... on Windows). It is
+  // not used otherwise: the DASH demuxer of ffprobe 4.0.2 resolves segment names against a file: URL wrongly
+  // ("Error when loading first fragment"), so .mpd outputs could not be verified.
+  const input = /^[^/]*:/.test(localPath) ? `file:${localPath}` : localPath;
+  // One wall-clock budget for both passes.
+  const deadline = Date.now() + timeoutMs;
+  const unreadable = (why: string): never => fail('MediaUnreadable', `${displayName} could not be read as media: ${why}`);
 
-  const { code, stdout, stderr, timedOut, spawnError } = await new Promise<{
-    code: number | null;
-    stdout: string;
-    stderr: string;
-    timedOut: boolean;
-    spawnError?: Error;
-  }>((resolve) => {
+  const pass = async (args: string[]): Promise<unknown> => {
+    const r = await runFfprobe(ffprobePath, [...common, ...args, input], Math.max(1, deadline - Date.now()));
+    if (r.spawnError) fail('MediaProcessingFailed', `could not start ffprobe (${ffprobePath}): ${r.spawnError.message}`);
+    if (r.timedOut) unreadable(`ffprobe did not finish within ${timeoutMs / 1000} s`);
+    if (r.code !== 0) unreadable(firstErrorLine(r.stderr, localPath, displayName) || `ffprobe exited with code ${r.code}`);
+    try {
+      return JSON.parse(r.stdout) as unknown;
+    } catch {
+      return unreadable('ffprobe printed no usable description');
+    }
+  };
+
+  const json = await pass(['-show_format', '-show_streams']);
+  const info = parseProbeJson(json, displayName);
+
+  // Raw ADTS/AMR: the duration above is a bit-rate estimate; count the packets (demux only, no decoding).
+  const counted = streamToCount(json);
+  if (counted) {
+    const c = await pass(['-count_packets', '-select_streams', String(counted.index), '-show_entries', 'stream=index,nb_read_packets']);
+    const s = (isObj(c) && Array.isArray(c.streams) ? c.streams : []).filter(isObj).find((x) => num(x.index) === counted.index);
+    const packets = s && posNum(s.nb_read_packets);
+    if (packets !== undefined) info.durationSec = Math.round(packets * counted.secondsPerPacket * 1e6) / 1e6;
+  }
+  return info;
+}
+
+interface FfprobeResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  spawnError?: Error;
+}
+
+function runFfprobe(ffprobePath: string, args: string[], timeoutMs: number): Promise<FfprobeResult> {
+  return new Promise((resolve) => {
     const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     let out = '';
     let err = '';
@@ -234,18 +339,4 @@ export async function probe(ffprobePath: string, file: string, opts: ProbeOption
       resolve({ code: c, stdout: out, stderr: err, timedOut, spawnError });
     });
   });
-
-  if (spawnError) fail('MediaProcessingFailed', `could not start ffprobe (${ffprobePath}): ${spawnError.message}`);
-  if (timedOut) fail('MediaUnreadable', `${displayName} could not be read as media: ffprobe did not finish within ${timeoutMs / 1000} s`);
-  if (code !== 0) {
-    const why = firstErrorLine(stderr, localPath, displayName) || `ffprobe exited with code ${code}`;
-    fail('MediaUnreadable', `${displayName} could not be read as media: ${why}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
-    fail('MediaUnreadable', `${displayName} could not be read as media: ffprobe printed no usable description`);
-  }
-  return parseProbeJson(json, displayName);
 }

@@ -22,8 +22,6 @@ export interface ContainerSpec {
   frameRates?: readonly string[];
   /** ffprobe reports the duration without encoder priming (edit list), for these codecs. */
   signalsPriming?: readonly AudioCodec[];
-  /** No duration field: ffprobe estimates the duration from the bit rate. */
-  durationEstimated?: boolean;
   /** Extra seconds of probe slack (AVI: compressed-audio durations come from byte counts, ~0.1 s off). */
   durationSlackSec?: number;
   /** The B-frame reorder delay shows up in the probed duration (ASF, FLV: ~2 frames with x264 defaults). */
@@ -102,12 +100,12 @@ const SPECS: Record<Container, ContainerSpec> = {
   },
   webm: { name: 'webm', muxer: 'webm', extension: 'webm', formatNames: ['webm'], audioOnly: false, audioCodecs: ['opus', 'vorbis'], videoCodecs: ['vp9'] },
   mp3: { name: 'mp3', muxer: 'mp3', extension: 'mp3', formatNames: ['mp3'], audioOnly: true, audioCodecs: ['mp3'], videoCodecs: [] },
-  aac: { name: 'aac', muxer: 'adts', extension: 'aac', formatNames: ['aac'], audioOnly: true, audioCodecs: ['aac'], videoCodecs: [], durationEstimated: true },
+  aac: { name: 'aac', muxer: 'adts', extension: 'aac', formatNames: ['aac'], audioOnly: true, audioCodecs: ['aac'], videoCodecs: [] },
   flac: { name: 'flac', muxer: 'flac', extension: 'flac', formatNames: ['flac'], audioOnly: true, audioCodecs: ['flac'], videoCodecs: [] },
   oga: { name: 'oga', muxer: 'ogg', extension: 'oga', formatNames: ['ogg'], audioOnly: true, audioCodecs: ['vorbis'], videoCodecs: [] },
   ac3: { name: 'ac3', muxer: 'ac3', extension: 'ac3', formatNames: ['ac3'], audioOnly: true, audioCodecs: ['ac3'], videoCodecs: [] },
   opus: { name: 'opus', muxer: 'opus', extension: 'opus', formatNames: ['ogg'], audioOnly: true, audioCodecs: ['opus'], videoCodecs: [] },
-  amr: { name: 'amr', muxer: 'amr', extension: 'amr', formatNames: ['amr'], audioOnly: true, audioCodecs: ['amr'], videoCodecs: [], durationEstimated: true },
+  amr: { name: 'amr', muxer: 'amr', extension: 'amr', formatNames: ['amr'], audioOnly: true, audioCodecs: ['amr'], videoCodecs: [] },
 };
 
 export function containerSpec(c: Container): ContainerSpec {
@@ -169,7 +167,8 @@ export function approximateDuration(formatName: string): boolean {
  *    FLV);
  *  - AVI: 0.15 s, ffprobe derives compressed-audio durations there from byte counts;
  *  - 5 ms for container timestamp rounding (ms-based flv/asf/mkv timestamps);
- *  - outputs without a duration field (ADTS, AMR): 5 % of the duration, ffprobe estimates it from the bit rate;
+ *  - outputs without a duration field (ADTS, AMR) need nothing extra: ffprobe's own number is a bit-rate
+ *    estimate there, but the engine's probe counts their packets (engine/probe.ts), which is exact to the frame;
  *  - audio clips with an open end (raw MP3/ADTS/AMR/AC-3 sources taken to their end, audio-only jobs): the
  *    uncertainty of the probed source duration, 0.1 s + 5 % each.
  */
@@ -189,7 +188,6 @@ export function durationTolerance(opts: {
   }
   if (opts.videoFps) tol += (opts.spec.reorderDelayInDuration ? 4 : 1) / opts.videoFps;
   tol += opts.spec.durationSlackSec ?? 0;
-  if (opts.spec.durationEstimated && !opts.segmented) tol += 0.05 * opts.durationSec;
   for (const c of opts.openEnded ?? []) {
     tol += approximateDuration(c.formatName) ? 0.1 + 0.05 * c.sec : 0.02;
   }

@@ -25,8 +25,8 @@ export interface ExpectedOutput {
   /**
    * Allowed |probed duration - durationSec|: one codec frame of the audio codec plus the encoder priming (and
    * end padding) that the container cannot signal, plus one video frame when there is video, plus 5 ms for
-   * container timestamp rounding; raw ADTS/AMR outputs, whose duration ffprobe estimates from the bit rate,
-   * get 5 % of the duration on top. See `durationTolerance` in containers.ts.
+   * container timestamp rounding (raw ADTS/AMR outputs are measured by the engine's probe from their packet
+   * count, not from ffprobe's bit-rate estimate). See `durationTolerance` in containers.ts.
    */
   toleranceSec: number;
   audio?: {

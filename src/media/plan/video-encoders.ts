@@ -56,9 +56,13 @@ function h265(p: VideoEncodeParams): VideoEncoding {
   if (p.segmentSec) params.push('scenecut=0');
   const seg = p.segmentSec ? ['-forced-idr', '1', ...forcedKeyframes(p.segmentSec)] : [];
   // Apple players need the hvc1 sample entry in ISO BMFF (mp4/mov, fMP4 HLS, DASH). The 2018 AVI muxer has
-  // no HEVC fourcc (it writes 0, which reads back as rawvideo): write the common 'HEVC' tag.
+  // no HEVC fourcc (it writes 0, which reads back as rawvideo), and the 2018 demuxers (ffmpeg N-47683,
+  // ffprobe 4.0.2) know none of the RIFF ones ('HEVC', 'H265', 'x265', 'X265', 'HM10', 'DXHE' all read back
+  // as codec "none"). Their AVI demuxer falls back to the QuickTime tags, so 'hev1' reads as hevc there and in
+  // later FFmpeg (with a "mov tag found in avi" warning); it is also the right QuickTime entry for this
+  // stream, which carries its parameter sets in-band (Annex B, no global header in AVI).
   const isoBmff = (p.container === 'mp4' || p.container === 'mov') && !p.tsSegments;
-  const tag = isoBmff ? ['-tag:v', 'hvc1'] : p.container === 'avi' ? ['-tag:v', 'HEVC'] : [];
+  const tag = isoBmff ? ['-tag:v', 'hvc1'] : p.container === 'avi' ? ['-tag:v', 'hev1'] : [];
   return {
     encoder: 'libx265',
     probeCodec: 'hevc',

@@ -124,7 +124,10 @@ export function extractProcessBody(rawBody: string, field: ProcessField): string
 }
 
 /** Parse and validate an asynchronous media process string for the object `ctx.key` in `ctx.bucket`. */
-export function parseProcessString(body: string, ctx: { bucket: string; key: string }): MediaJob {
+/**
+ * `requireSaveAs` (default true): the APIs need `|sys/saveas`; the local CLI may name the output itself.
+ */
+export function parseProcessString(body: string, ctx: { bucket: string; key: string }, opts: { requireSaveAs?: boolean } = {}): MediaJob {
   const text = body.replace(/[\r\n]+$/, '');
   const outer: ArgumentBook = new ArgumentBook('x-oss-async-process');
   if (text.trim() === '') fail('MissingMediaParameter', 'x-oss-async-process: the process string is empty', { ArgumentName: 'x-oss-async-process' });
@@ -154,7 +157,7 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
       book.rejectRequest(`only one media action per request; unexpected pipe "${pipe}"`, { ArgumentName: 'pipe', ArgumentValue: pipe });
     }
   }
-  if (!saveas) fail('MissingMediaParameter', `${action}: "|sys/saveas,o_<base64 key>" is required for asynchronous processing`, { ArgumentName: 'sys/saveas' });
+  if (!saveas && opts.requireSaveAs !== false) fail('MissingMediaParameter', `${action}: "|sys/saveas,o_<base64 key>" is required for asynchronous processing`, { ArgumentName: 'sys/saveas' });
 
   const isAudioAction = action.startsWith('audio/');
   const isConcat = action.endsWith('/concat');
@@ -305,28 +308,32 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
   const dropSubtitles = sn ? flagOf(sn, book) : false;
 
   // sys/saveas and notify.
-  const save = parseOp('sys/saveas', saveas.headParams, SAVEAS_PARAMS, book);
-  const so = save.params.get('o');
-  if (!so) fail('MissingMediaParameter', `${action}: parameter "o" of sys/saveas (the target object) is required`, { ArgumentName: 'o' });
-  const keyTemplate = decodeBase64Name(so.value, { parameter: 'o of sys/saveas', token: so.token, context: action, argumentName: 'o' });
-  book.set('destination.keyTemplate', so);
-  const sb = save.params.get('b');
-  let bucket = ctx.bucket;
-  if (sb) {
-    bucket = decodeBase64Name(sb.value, { parameter: 'b of sys/saveas', token: sb.token, context: action, argumentName: 'b' });
-    book.set('destination.bucket', sb);
-  }
+  let destination: MediaJob['output']['destination'];
   let notify: { topic: string } | undefined;
-  let notifySeen = false;
-  for (const sub of saveas.subs) {
-    if (sub.name !== 'notify') book.rejectRequest(`"/${sub.name}" cannot follow sys/saveas; only "/notify,topic_..." can`, { ArgumentName: sub.name });
-    if (notifySeen) book.rejectRequest('"/notify" is given twice', { ArgumentName: 'notify' });
-    notifySeen = true;
-    const n = parseOp('/notify', sub.params, NOTIFY_PARAMS, book);
-    const topic = n.params.get('topic');
-    if (!topic) fail('MissingMediaParameter', `${action}: parameter "topic" of /notify is required`, { ArgumentName: 'topic' });
-    notify = { topic: decodeBase64Name(topic.value, { parameter: 'topic of /notify', token: topic.token, context: action, argumentName: 'topic' }) };
-    book.set('notify.topic', topic);
+  if (saveas) {
+    const save = parseOp('sys/saveas', saveas.headParams, SAVEAS_PARAMS, book);
+    const so = save.params.get('o');
+    if (!so) fail('MissingMediaParameter', `${action}: parameter "o" of sys/saveas (the target object) is required`, { ArgumentName: 'o' });
+    const keyTemplate = decodeBase64Name(so.value, { parameter: 'o of sys/saveas', token: so.token, context: action, argumentName: 'o' });
+    book.set('destination.keyTemplate', so);
+    const sb = save.params.get('b');
+    let bucket = ctx.bucket;
+    if (sb) {
+      bucket = decodeBase64Name(sb.value, { parameter: 'b of sys/saveas', token: sb.token, context: action, argumentName: 'b' });
+      book.set('destination.bucket', sb);
+    }
+    let notifySeen = false;
+    for (const sub of saveas.subs) {
+      if (sub.name !== 'notify') book.rejectRequest(`"/${sub.name}" cannot follow sys/saveas; only "/notify,topic_..." can`, { ArgumentName: sub.name });
+      if (notifySeen) book.rejectRequest('"/notify" is given twice', { ArgumentName: 'notify' });
+      notifySeen = true;
+      const n = parseOp('/notify', sub.params, NOTIFY_PARAMS, book);
+      const topic = n.params.get('topic');
+      if (!topic) fail('MissingMediaParameter', `${action}: parameter "topic" of /notify is required`, { ArgumentName: 'topic' });
+      notify = { topic: decodeBase64Name(topic.value, { parameter: 'topic of /notify', token: topic.token, context: action, argumentName: 'topic' }) };
+      book.set('notify.topic', topic);
+    }
+    destination = { bucket, keyTemplate };
   }
 
   const job: MediaJob = {
@@ -334,7 +341,7 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
     action,
     clips,
     alignIndex,
-    output: { container, audio, video, dropSubtitles, destination: { bucket, keyTemplate } },
+    output: { container, audio, video, dropSubtitles, ...(destination ? { destination } : {}) },
   };
   if (segment) job.output.segment = segment;
   if (notify) job.notify = notify;
