@@ -15,6 +15,7 @@ export const settingSpecs = [
   { key: 'ffmpeg', env: 'MEDLEY_FFMPEG', flag: '--ffmpeg <path>', def: undefined, help: 'ffmpeg binary (default: PATH, then the bundled one)' },
   { key: 'ffprobe', env: 'MEDLEY_FFPROBE', flag: '--ffprobe <path>', def: undefined, help: 'ffprobe binary (default: PATH, then the bundled one)' },
   { key: 'mnsPort', env: 'MEDLEY_MNS_PORT', flag: '--mns-port <n>', def: '9100', help: 'message service (MNS) port' },
+  { key: 'fsync', env: 'MEDLEY_FSYNC', flag: '--fsync <bool>', def: 'true', help: 'fsync object bytes before a write is acknowledged (false trades durability on power loss for speed)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 ] as const;
 
@@ -37,7 +38,9 @@ export const configSchema = z.object({
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
   maxObjectBytes: z.number().int().positive().default(5 * 1024 * 1024 * 1024),
   /** fsync blobs before they become visible, so an acknowledged PUT survives power loss. */
-  fsync: z.boolean().default(true),
+  fsync: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
 });
 
 export type Config = z.infer<typeof configSchema>;

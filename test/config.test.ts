@@ -11,6 +11,8 @@ test('defaults: loopback, port 9000, ./data, cn-hangzhou, localhost domain, no k
   assert.equal(c.domain, 'localhost');
   assert.equal(c.accessKeyId, undefined);
   assert.equal(c.accessKeySecret, undefined);
+  assert.equal(c.fsync, true);
+  assert.equal(loadConfig({}, { MEDLEY_FSYNC: 'false' }).fsync, false);
 });
 
 test('flags win over the environment, which wins over defaults', () => {
@@ -25,6 +27,7 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ MEDLEY_REGION: 'CN_HANGZHOU' }, /MEDLEY_REGION/],
   [{ MEDLEY_DOMAIN: 'Bad Domain' }, /MEDLEY_DOMAIN/],
   [{ MEDLEY_LOG_LEVEL: 'loud' }, /MEDLEY_LOG_LEVEL/],
+  [{ MEDLEY_FSYNC: 'maybe' }, /MEDLEY_FSYNC/],
   [{ MEDLEY_ACCESS_KEY_ID: 'LTAIabcdefgh' }, /set together/],
   [{ MEDLEY_ACCESS_KEY_ID: 'LTAIabcdefgh', MEDLEY_ACCESS_KEY_SECRET: 'short' }, /MEDLEY_ACCESS_KEY_SECRET/],
 ];

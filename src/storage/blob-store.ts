@@ -7,6 +7,9 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+
+/** Stream buffer size: big enough for few syscalls, small enough that many concurrent transfers stay lean. */
+export const STREAM_CHUNK = 256 * 1024;
 import type { Readable } from 'node:stream';
 
 export interface BlobWriter {
@@ -46,7 +49,7 @@ export class FsBlobStore implements BlobStore {
     const id = randomBytes(16).toString('hex');
     const path = this.pathOf(id);
     await mkdir(join(this.root, id.slice(0, 2), id.slice(2, 4)), { recursive: true });
-    const stream = createWriteStream(path, { flags: 'wx', highWaterMark: 1024 * 1024 });
+    const stream = createWriteStream(path, { flags: 'wx', highWaterMark: STREAM_CHUNK });
     const fsync = this.fsync;
     let discarded = false;
     return {
@@ -71,7 +74,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   read(id: string, start?: number, end?: number): Readable {
-    return createReadStream(this.pathOf(id), { start, end, highWaterMark: 1024 * 1024 });
+    return createReadStream(this.pathOf(id), { start, end, highWaterMark: STREAM_CHUNK });
   }
 
   async remove(id: string): Promise<void> {

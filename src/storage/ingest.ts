@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64 } from './crc64.js';
-import type { BlobStore } from './blob-store.js';
+import { STREAM_CHUNK, type BlobStore } from './blob-store.js';
 import { MedleyError, fail } from '../errors.js';
 
 export interface IngestLimits {
@@ -31,7 +31,7 @@ class HashingCounter extends Transform {
   readonly crc = new Crc64();
   size = 0;
   constructor(private readonly maxBytes: number) {
-    super({ highWaterMark: 1024 * 1024 });
+    super({ highWaterMark: STREAM_CHUNK });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;

@@ -13,6 +13,7 @@ import { fail } from '../errors.js';
 import { combineCrc64 } from './crc64.js';
 import { addBlob, release, removeFreed, retain } from './blob-refs.js';
 import { ingest, type IngestLimits } from './ingest.js';
+import { STREAM_CHUNK } from './blob-store.js';
 import { listObjects, type ListPage, type ListQuery } from './listing.js';
 import {
   attributeColumns,
@@ -113,6 +114,11 @@ export class ObjectService {
         throw e;
       }
     }
+    // One segment (the common case): hand out the file stream itself, no re-chunking generator.
+    if (wanted.length === 1) {
+      first!.once('close', releaseLeases);
+      return first!;
+    }
     async function* bytes() {
       try {
         for (let i = 0; i < wanted.length; i++) {
@@ -124,7 +130,7 @@ export class ObjectService {
         releaseLeases();
       }
     }
-    const stream = Readable.from(bytes(), { objectMode: false, highWaterMark: 1024 * 1024 });
+    const stream = Readable.from(bytes(), { objectMode: false, highWaterMark: STREAM_CHUNK });
     stream.once('close', releaseLeases);
     return stream;
   }

@@ -75,9 +75,11 @@ export function planJob(input: PlanInput): Plan {
   if (strategies.every((s) => s === strategies[0])) decisions.push(`all ${strategies.length} clip(s): ${strategies[0]} (decode + re-encode)`);
   else strategies.forEach((s, i) => decisions.push(`clip #${i}: ${s}`));
 
+  // The codec x container table first: a request error there comes before any complaint about values
+  // inherited from the sources (an audio codec implied by an audio-only container is always its own).
+  checkCodecs(cspec, wantAudio ? out.audio.codec : undefined, wantVideo ? out.video.codec : undefined);
   const video: VideoPlan | undefined = wantVideo ? resolveVideo(job, sources, cspec, decisions) : undefined;
   const audio: AudioPlan | undefined = wantAudio ? resolveAudio(job, sources, cspec, decisions) : undefined;
-  checkCodecs(cspec, audio?.codec, video?.codec);
 
   // Exact clip lengths.
   const fpsVal = video ? ratValue(video.fps) : 0;

@@ -5,8 +5,13 @@
  * Policy for values outside what a codec/container can take:
  *  - explicit (the user asked for it): InvalidMediaArgument (or MediaEngineUnsupported when only the bundled
  *    FFmpeg cannot do it) — the request parser should already have refused it;
- *  - inherited from the align clip: the nearest legal value is used instead, and said in `decisions`
- *    (the lowest legal rate at or above the source's, else the highest; channels clamped; AMR -> 8000 Hz mono).
+ *  - inherited from the align clip (sample rate, channel count): InvalidMediaArgument naming the parameter to
+ *    set (ar / ac) and its legal values, as OSS fails the task (spec oss.md §5.5); nothing is silently changed.
+ *    The legal rates are the codec's intersected with the container's (flv mp3, mxf pcm 48 kHz).
+ *  - no source has audio (silence only): a legal default, 44100 Hz where allowed, else 48000 (opus, mxf);
+ *    AMR-NB 8000 Hz mono for amr.
+ * The one value still snapped is the frame rate for MXF (only its content-package rates): a frame-rate
+ * conversion, not a codec limit, recorded in `decisions`.
  *
  * Rate options compare against the align clip ("adaptive": take its value when it is lower than the target)
  * and against every contributing source ("fall": fail, naming the source and both values).
@@ -45,10 +50,10 @@ function reference<T>(sources: PlanSource[], alignIndex: number, pick: (s: PlanS
   return { index: other.index, value: pick(other) as T };
 }
 
-function adaptRate(legal: readonly number[], src: number, amr: boolean): number {
-  if (amr) return src === 16000 ? 16000 : 8000;
-  const sorted = [...legal].sort((a, b) => a - b);
-  return sorted.find((r) => r >= src) ?? sorted[sorted.length - 1] ?? src;
+/** Output rate when no source has audio: 44100 Hz where legal, AMR-NB's 8000 for amr, else the next legal rate up. */
+function defaultRate(legal: readonly number[], codec: AudioCodec): number {
+  if (codec === 'amr') return 8000;
+  return legal.includes(44100) ? 44100 : (legal.find((r) => r > 44100) ?? legal[legal.length - 1] ?? 44100);
 }
 
 function optionLabel(o: RateOption): string {
@@ -79,6 +84,7 @@ export function resolveAudio(job: MediaJob, sources: PlanSource[], container: Co
   const containerRates = container.audioRates?.(codec) ?? null;
   const legal = (SAMPLE_RATES as readonly number[]).filter((r) => (spec.rates ?? SAMPLE_RATES).includes(r) && (!containerRates || containerRates.includes(r)));
   const ref = reference(sources, job.alignIndex, (s) => s.info.audio, 'audio', decisions);
+  const refLabel = (i: number): string => (i === job.alignIndex ? `align clip #${i}` : `clip #${i} (the align clip has no audio)`);
 
   // Sample rate.
   let sampleRate: number;
@@ -92,14 +98,15 @@ export function resolveAudio(job: MediaJob, sources: PlanSource[], container: Co
     }
   } else if (ref) {
     const src = ref.value.sampleRate;
-    sampleRate = legal.includes(src) ? src : adaptRate(legal, src, codec === 'amr');
-    decisions.push(
-      sampleRate === src
-        ? `sample rate ${sampleRate} Hz from align clip #${ref.index}`
-        : `sample rate: align clip #${ref.index} has ${src} Hz, not valid for ${codec} in ${container.name}: using ${sampleRate} Hz`,
-    );
+    // As on OSS, an inherited value the format cannot carry fails the task (spec oss.md §5.5) rather
+    // than silently becoming another rate: the message says which parameter to set.
+    if (!legal.includes(src)) {
+      fail('InvalidMediaArgument', `the sample rate comes from ${refLabel(ref.index)}, which has ${src} Hz, and ${codec} in ${container.name} cannot carry that: set ar (SampleRate) to one of ${legal.join(', ')}`);
+    }
+    sampleRate = src;
+    decisions.push(`sample rate ${sampleRate} Hz from align clip #${ref.index}`);
   } else {
-    sampleRate = adaptRate(legal, 44100, codec === 'amr');
+    sampleRate = defaultRate(legal, codec);
     decisions.push(`sample rate ${sampleRate} Hz: no source has audio, codec default`);
   }
 
@@ -110,12 +117,12 @@ export function resolveAudio(job: MediaJob, sources: PlanSource[], container: Co
     if (channels < 1 || channels > spec.maxChannels) fail('InvalidMediaArgument', `${codec} takes 1-${spec.maxChannels} channels, not ${channels}`);
   } else if (ref) {
     const src = ref.value.channels;
-    channels = Math.min(Math.max(src, 1), spec.maxChannels, 8);
-    decisions.push(
-      channels === src
-        ? `channels ${channels} from align clip #${ref.index}`
-        : `channels: align clip #${ref.index} has ${src}, ${codec} takes at most ${spec.maxChannels}: using ${channels}`,
-    );
+    if (src > spec.maxChannels) {
+      const allowed = spec.maxChannels === 1 ? '1' : `1-${spec.maxChannels}`;
+      fail('InvalidMediaArgument', `the channel count comes from ${refLabel(ref.index)}, which has ${src} channels, and ${codec} takes ${allowed}: set ac (Channel) to ${allowed}`);
+    }
+    channels = src;
+    decisions.push(`channels ${channels} from align clip #${ref.index}`);
   } else {
     channels = Math.min(2, spec.maxChannels);
     decisions.push(`channels ${channels}: no source has audio, codec default`);

@@ -240,10 +240,20 @@ describe('audio/convert encoders', () => {
     throwsCode(() => mp3({ bitrate: 128000, bitrateOption: 'fall' }), 'InvalidArgument.SourceBelowTarget', /source #0 audio bit rate 64000 bit\/s is below the requested 128000/);
   });
 
-  it('mp3 inherited 96 kHz 6 ch -> legal 48000 Hz stereo; explicit illegal values fail', () => {
-    const p = plan(job('audio/convert', 'mp3', { audio: { codec: 'mp3' } }), [audioSrc(1, 96000, 6)]);
+  it('mp3 inherited 96 kHz / 6 ch fail naming ar / ac and the legal values; explicit legal values work; explicit illegal values fail', () => {
+    throwsCode(
+      () => plan(job('audio/convert', 'mp3', { audio: { codec: 'mp3' } }), [audioSrc(1, 96000, 6)]),
+      'InvalidArgument',
+      /align clip #0, which has 96000 Hz, and mp3 in mp3 cannot carry that: set ar \(SampleRate\) to one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000$/,
+    );
+    throwsCode(
+      () => plan(job('audio/convert', 'mp3', { audio: { codec: 'mp3', sampleRate: 48000 } }), [audioSrc(1, 96000, 6)]),
+      'InvalidArgument',
+      /align clip #0, which has 6 channels, and mp3 takes 1-2: set ac \(Channel\) to 1-2$/,
+    );
+    const p = plan(job('audio/convert', 'mp3', { audio: { codec: 'mp3', sampleRate: 48000, channels: 2 } }), [audioSrc(1, 96000, 6)]);
     assert.ok(hasSeq(p.args, ['-ar', '48000', '-ac', '2']));
-    assert.ok(p.decisions.some((d) => /96000 Hz, not valid for mp3/.test(d)));
+    assert.match(graph(p), /aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo/);
     throwsCode(() => plan(job('audio/convert', 'mp3', { audio: { codec: 'mp3', channels: 6 } }), [audioSrc(1, 44100, 2)]), 'InvalidArgument', /1-2 channels/);
     throwsCode(() => plan(job('audio/convert', 'mp3', { audio: { codec: 'mp3', sampleRate: 96000 } }), [audioSrc(1, 44100, 2)]), 'InvalidArgument', /96000 Hz/);
   });
@@ -261,7 +271,7 @@ describe('audio/convert encoders', () => {
     assert.ok(hasSeq(pInherit.args, ['-bits_per_raw_sample', '24']));
   });
 
-  it('opus: requested rate respected, probes as 48000; inherited 44100 -> 48000; explicit 44100 fails', () => {
+  it('opus: requested rate respected, probes as 48000; inherited 48000 kept; inherited 44100 fails naming ar; explicit 44100 fails', () => {
     const p = plan(job('audio/convert', 'opus', { audio: { codec: 'opus', sampleRate: 16000, channels: 1, bitrate: 32000 } }), [audioSrc(1, 44100, 2)]);
     common(p, 1);
     assert.ok(hasSeq(p.args, ['-c:a', 'libopus', '-b:a', '32000', '-ar', '16000', '-ac', '1']));
@@ -269,13 +279,20 @@ describe('audio/convert encoders', () => {
     assert.ok(hasSeq(p.args, ['-f', 'opus']));
     assert.equal(p.expect.audio?.sampleRate, 48000);
     assert.deepEqual(p.expect.formatNames, ['ogg']);
-    const inh = plan(job('audio/convert', 'opus', { audio: { codec: 'opus' } }), [audioSrc(1, 44100, 2)]);
-    assert.ok(hasSeq(inh.args, ['-ar', '48000']));
+    // ffprobe reports every Opus source at 48000 Hz: inheriting from one is legal.
+    const inh = plan(job('audio/convert', 'opus', { audio: { codec: 'opus' } }), [audioSrc(1, 48000, 2, 'ogg', { codec: 'opus' })]);
+    assert.ok(hasSeq(inh.args, ['-ar', '48000', '-ac', '2']));
+    assert.ok(inh.decisions.includes('sample rate 48000 Hz from align clip #0'));
+    throwsCode(
+      () => plan(job('audio/convert', 'opus', { audio: { codec: 'opus' } }), [audioSrc(1, 44100, 2)]),
+      'InvalidArgument',
+      /align clip #0, which has 44100 Hz, and opus in opus cannot carry that: set ar \(SampleRate\) to one of 8000, 12000, 16000, 24000, 48000$/,
+    );
     throwsCode(() => plan(job('audio/convert', 'opus', { audio: { codec: 'opus', sampleRate: 44100 } }), [audioSrc(1, 44100, 2)]), 'InvalidArgument', /opus cannot be encoded at 44100/);
   });
 
-  it('amr: AMR-NB 8000 Hz mono at the nearest legal mode; 16000 Hz -> AMR-WB', () => {
-    const nb = plan(job('audio/convert', 'amr', { audio: { codec: 'amr', bitrate: 7000 } }), [audioSrc(1, 44100, 2)]);
+  it('amr: AMR-NB 8000 Hz mono at the nearest legal mode; 16000 Hz -> AMR-WB; inherited 44100 Hz / stereo fail naming ar / ac', () => {
+    const nb = plan(job('audio/convert', 'amr', { audio: { codec: 'amr', bitrate: 7000, sampleRate: 8000, channels: 1 } }), [audioSrc(1, 44100, 2)]);
     common(nb, 1);
     assert.ok(hasSeq(nb.args, ['-c:a', 'libopencore_amrnb', '-b:a', '6700', '-ar', '8000', '-ac', '1']));
     assert.ok(hasSeq(nb.args, ['-f', 'amr']));
@@ -283,12 +300,25 @@ describe('audio/convert encoders', () => {
     assert.ok(nb.decisions.some((d) => /nearest mode 6700/.test(d)));
     const def = plan(job('audio/convert', 'amr', { audio: { codec: 'amr' } }), [audioSrc(1, 8000, 1)]);
     assert.ok(hasSeq(def.args, ['-b:a', '12200']));
-    const wb = plan(job('audio/convert', 'amr', { audio: { codec: 'amr', sampleRate: 16000, bitrate: 24000 } }), [audioSrc(1, 44100, 2)]);
+    const wb = plan(job('audio/convert', 'amr', { audio: { codec: 'amr', sampleRate: 16000, channels: 1, bitrate: 24000 } }), [audioSrc(1, 44100, 2)]);
     assert.ok(hasSeq(wb.args, ['-c:a', 'libvo_amrwbenc', '-b:a', '23850', '-ar', '16000', '-ac', '1']));
     assert.equal(wb.expect.audio?.codec, 'amr_wb');
+    // an inherited 16000 Hz mono source is legal and gives AMR-WB
+    const wbInh = plan(job('audio/convert', 'amr', { audio: { codec: 'amr' } }), [audioSrc(1, 16000, 1)]);
+    assert.ok(hasSeq(wbInh.args, ['-c:a', 'libvo_amrwbenc']) && hasSeq(wbInh.args, ['-ar', '16000', '-ac', '1']));
+    throwsCode(
+      () => plan(job('audio/convert', 'amr', { audio: { codec: 'amr', channels: 1 } }), [audioSrc(1, 44100, 2)]),
+      'InvalidArgument',
+      /align clip #0, which has 44100 Hz, and amr in amr cannot carry that: set ar \(SampleRate\) to one of 8000, 16000$/,
+    );
+    throwsCode(
+      () => plan(job('audio/convert', 'amr', { audio: { codec: 'amr', sampleRate: 8000 } }), [audioSrc(1, 44100, 2)]),
+      'InvalidArgument',
+      /align clip #0, which has 2 channels, and amr takes 1: set ac \(Channel\) to 1$/,
+    );
   });
 
-  it('aac aq maps to a bit rate; vorbis aq -> -q:a; ac3 snaps to an AC-3 rate; pcm 24 bit', () => {
+  it('aac aq maps to a bit rate; vorbis aq -> -q:a; ac3 snaps to an AC-3 rate; pcm 24 bit; inherited rates ac3 / mxf cannot carry fail', () => {
     const aacQ = plan(job('audio/convert', 'aac', { audio: { codec: 'aac', quality: 50, channels: 2 } }), [audioSrc(1, 44100, 2)]);
     assert.ok(hasSeq(aacQ.args, ['-c:a', 'aac', '-b:a', '160000']));
     assert.ok(aacQ.decisions.some((d) => /aq 50 for aac mapped to -b:a 160000/.test(d)));
@@ -297,12 +327,27 @@ describe('audio/convert encoders', () => {
     assert.ok(hasSeq(vorbis.args, ['-f', 'ogg']));
     assert.equal(vorbis.extension, 'oga');
     assert.equal(vorbis.mainOutput, 'out.oga');
-    const ac3 = plan(job('audio/convert', 'ac3', { audio: { codec: 'ac3', bitrate: 100000 } }), [audioSrc(1, 22050, 2)]);
+    const ac3 = plan(job('audio/convert', 'ac3', { audio: { codec: 'ac3', bitrate: 100000, sampleRate: 32000 } }), [audioSrc(1, 22050, 2)]);
     assert.ok(hasSeq(ac3.args, ['-c:a', 'ac3', '-b:a', '96000', '-ar', '32000']));
+    throwsCode(
+      () => plan(job('audio/convert', 'ac3', { audio: { codec: 'ac3', bitrate: 100000 } }), [audioSrc(1, 22050, 2)]),
+      'InvalidArgument',
+      /align clip #0, which has 22050 Hz, and ac3 in ac3 cannot carry that: set ar \(SampleRate\) to one of 32000, 44100, 48000$/,
+    );
+    throwsCode(
+      () => plan(job('audio/convert', 'ac3', { audio: { codec: 'ac3' } }), [audioSrc(1, 48000, 8)]),
+      'InvalidArgument',
+      /align clip #0, which has 8 channels, and ac3 takes 1-6: set ac \(Channel\) to 1-6$/,
+    );
     throwsCode(() => plan(job('audio/convert', 'ac3', { audio: { codec: 'ac3', channels: 8 } }), [audioSrc(1, 48000, 2)]), 'InvalidArgument', /1-6 channels/);
-    const pcm = plan(job('video/convert', 'mxf', { audio: { codec: 'pcm', bitsPerSample: 24 } }), [info(1, { audio: A(44100, 2), video: V(320, 240, 25) })]);
+    const pcm = plan(job('video/convert', 'mxf', { audio: { codec: 'pcm', bitsPerSample: 24, sampleRate: 48000 } }), [info(1, { audio: A(44100, 2), video: V(320, 240, 25) })]);
     assert.ok(hasSeq(pcm.args, ['-c:a', 'pcm_s24le', '-ar', '48000']));
-    assert.ok(pcm.decisions.some((d) => /44100 Hz, not valid for pcm in mxf: using 48000/.test(d)));
+    // pcm takes any rate, the bundled mxf muxer only 48 kHz: an inherited 44100 fails too
+    throwsCode(
+      () => plan(job('video/convert', 'mxf', { audio: { codec: 'pcm', bitsPerSample: 24 } }), [info(1, { audio: A(44100, 2), video: V(320, 240, 25) })]),
+      'InvalidArgument',
+      /align clip #0, which has 44100 Hz, and pcm in mxf cannot carry that: set ar \(SampleRate\) to one of 48000$/,
+    );
   });
 
   it('codec x container table is enforced', () => {
@@ -314,9 +359,49 @@ describe('audio/convert encoders', () => {
     const aviHevc = plan(job('video/convert', 'avi', { video: { codec: 'h265' }, audio: { codec: 'ac3' } }), [info(1, { audio: A(48000, 2), video: V(320, 240, 25) })]);
     assert.ok(hasSeq(aviHevc.args, ['-tag:v', 'hev1']), 'h265 in avi: a fourcc the 2018 demuxers read as hevc');
     assert.equal(aviHevc.expect.video?.codec, 'hevc');
-    const mp4Amr = plan(job('video/convert', 'mp4', { audio: { codec: 'amr' } }), [info(1, { audio: A(48000, 2), video: V(320, 240, 25) })]);
+    const mp4Amr = plan(job('video/convert', 'mp4', { audio: { codec: 'amr', sampleRate: 8000, channels: 1 } }), [info(1, { audio: A(48000, 2), video: V(320, 240, 25) })]);
     assert.ok(hasSeq(mp4Amr.args, ['-f', '3gp']));
     assert.deepEqual(mp4Amr.expect.formatNames, ['mp4']);
+  });
+
+  it('container rate lists apply to inherited rates too: flv mp3', () => {
+    const src32k = [info(1, { audio: A(32000, 2, { codec: 'mp3' }), video: V(320, 240, 25) })];
+    // mp3 takes 32000 Hz, the flv sound-rate field does not
+    const mp4Mp3 = plan(job('video/convert', 'mp4', { audio: { codec: 'mp3' } }), src32k);
+    assert.ok(hasSeq(mp4Mp3.args, ['-ar', '32000', '-ac', '2']));
+    throwsCode(
+      () => plan(job('video/convert', 'flv', { audio: { codec: 'mp3' } }), src32k),
+      'InvalidArgument',
+      /align clip #0, which has 32000 Hz, and mp3 in flv cannot carry that: set ar \(SampleRate\) to one of 11025, 22050, 44100, 48000$/,
+    );
+    throwsCode(() => plan(job('video/convert', 'flv', { audio: { codec: 'mp3', sampleRate: 32000 } }), src32k), 'UnsupportedFeature', /flv muxer cannot carry mp3 at 32000 Hz/);
+    const flv = plan(job('video/convert', 'flv', { audio: { codec: 'mp3', sampleRate: 44100 } }), src32k);
+    assert.ok(hasSeq(flv.args, ['-ar', '44100', '-ac', '2']));
+  });
+
+  it('audio defaults from another clip when the align clip has none: a failure names that clip', () => {
+    const srcs = [info(1, { video: V(320, 240, 25) }), info(1, { audio: A(44100, 2), video: V(320, 240, 25) })];
+    throwsCode(
+      () => plan(job('video/concat', 'mp4', { n: 2, audio: { codec: 'opus', channels: 2 } }), srcs),
+      'InvalidArgument',
+      /the sample rate comes from clip #1 \(the align clip has no audio\), which has 44100 Hz.*set ar \(SampleRate\) to one of 8000, 12000, 16000, 24000, 48000$/,
+    );
+  });
+
+  it('no source has audio: legal codec defaults (silence)', () => {
+    const silent = [info(1, { video: V(320, 240, 25) })];
+    const cases: Array<{ container: Container; codec: AudioTarget['codec']; ar: string; ac: string }> = [
+      { container: 'mp4', codec: 'aac', ar: '44100', ac: '2' },
+      { container: 'flv', codec: 'mp3', ar: '44100', ac: '2' },
+      { container: 'mp4', codec: 'opus', ar: '48000', ac: '2' },
+      { container: 'mxf', codec: 'pcm', ar: '48000', ac: '2' },
+      { container: 'mp4', codec: 'amr', ar: '8000', ac: '1' },
+    ];
+    for (const c of cases) {
+      const p = plan(job('video/convert', c.container, { audio: { codec: c.codec } }), silent);
+      assert.ok(hasSeq(p.args, ['-ar', c.ar, '-ac', c.ac]), `${c.codec} in ${c.container}: ${p.args.join(' ')}`);
+      assert.ok(p.decisions.includes(`sample rate ${c.ar} Hz: no source has audio, codec default`));
+    }
   });
 });
 
@@ -558,7 +643,7 @@ describe('segments', () => {
 
 describe('webm', () => {
   it('vp9 + opus, constant-quality crf with -b:v 0', () => {
-    const p = plan(job('video/convert', 'webm', { audio: { codec: 'opus' }, video: { codec: 'vp9' } }), [info(3, { video: V(640, 360, 30), audio: A(44100, 2) })]);
+    const p = plan(job('video/convert', 'webm', { audio: { codec: 'opus', sampleRate: 48000 }, video: { codec: 'vp9' } }), [info(3, { video: V(640, 360, 30), audio: A(44100, 2) })]);
     common(p, 1);
     assert.ok(hasSeq(p.args, ['-c:v', 'libvpx-vp9', '-pix_fmt', 'yuv420p', '-g', '150', '-crf', '23', '-b:v', '0']));
     assert.ok(hasSeq(p.args, ['-c:a', 'libopus']));

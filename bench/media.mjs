@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * npm run bench:media — Medley's media engine end to end (probe every input, plan, run FFmpeg, probe
+ * and verify the output) beside the bare FFmpeg command it runs (same argv, same inputs), as a ratio.
+ *
+ *   1. 3-clip audio concat, 5 minutes in all, to mp3
+ *   2. the same to aac
+ *   3. 3-clip video concat, 1 minute of 720p in all, to mp4 (h264 + aac)
+ *
+ * Target: Medley / bare FFmpeg ≤ 1.05. Runs: BENCH_RUNS (default 3); the median is reported.
+ * Uses only Node and the bundled FFmpeg; the fixtures are generated first (not timed).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MediaEngine } from '../dist/media/engine/index.js';
+import { prepareJob, processJob } from '../dist/media/process.js';
+import { parseProcessString } from '../dist/media/request/process-string.js';
+import { ENGINE_PREFIX_ARGS } from '../dist/media/engine/run.js';
+
+const require = createRequire(import.meta.url);
+const FFMPEG = require('@ffmpeg-installer/ffmpeg').path;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const dir = mkdtempSync(join(tmpdir(), 'medley-bench-media-'));
+const b64 = (s) => Buffer.from(s).toString('base64url');
+
+function gen(args) {
+  const r = spawnSync(FFMPEG, ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`fixture generation failed: ${r.stderr}`);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function runBare(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(FFMPEG, [...ENGINE_PREFIX_ARGS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e9) : reject(new Error(`ffmpeg exited ${code}: ${err}`))));
+  });
+}
+
+async function bench(name, processString, source) {
+  const engine = await MediaEngine.start({ env: process.env });
+  const job = parseProcessString(processString, { bucket: 'bench', key: source }, { requireSaveAs: false });
+  const inputs = job.clips.map((c) => ({ path: join(dir, c.source.key), displayName: c.source.key }));
+  const medley = [];
+  const bare = [];
+  for (let i = 0; i < RUNS; i++) {
+    // Medley: everything a task does locally — probe inputs, plan, run, probe + verify the output.
+    const workDir = mkdtempSync(join(dir, 'work-'));
+    const t0 = process.hrtime.bigint();
+    await processJob({ engine, job, inputs, workDir, timeoutMs: 3_600_000 });
+    medley.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    // Bare: the identical argv, straight to ffmpeg.
+    const bareDir = mkdtempSync(join(dir, 'bare-'));
+    const { plan } = await prepareJob({ engine, job, inputs, workDir: bareDir });
+    spawnSync('mkdir', ['-p', join(bareDir, 'out')]);
+    bare.push(await runBare(plan.args));
+    rmSync(workDir, { recursive: true, force: true });
+    rmSync(bareDir, { recursive: true, force: true });
+  }
+  const m = median(medley);
+  const b = median(bare);
+  return { name, runs: RUNS, medleySec: +m.toFixed(3), bareFfmpegSec: +b.toFixed(3), ratio: +(m / b).toFixed(3), target: 1.05, pass: m / b <= 1.05 };
+}
+
+async function main() {
+  process.stdout.write(`Generating fixtures in ${dir} ...\n`);
+  // Audio: three 100 s clips of different rates/channels (5 minutes in all).
+  gen(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=100', '-ar', '44100', '-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k', join(dir, 'a1.mp3')]);
+  gen(['-f', 'lavfi', '-i', 'sine=frequency=660:duration=100', '-ar', '48000', '-ac', '1', join(dir, 'a2.wav')]);
+  gen(['-f', 'lavfi', '-i', 'sine=frequency=880:duration=100', '-ar', '22050', '-c:a', 'aac', '-b:a', '64k', join(dir, 'a3.m4a')]);
+  // Video: three 20 s 720p clips with audio (1 minute in all).
+  for (const [i, rate] of [[1, 25], [2, 30], [3, 24]]) {
+    gen(['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${rate}:duration=20`, '-f', 'lavfi', '-i', `sine=frequency=${300 * i}:duration=20`, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', join(dir, `v${i}.mp4`)]);
+  }
+  const results = [];
+  results.push(await bench('audio concat 3×100 s → mp3', `audio/concat,f_mp3,ar_44100,ac_2,ab_128000/pre,o_${b64('a1.mp3')}/sur,o_${b64('a3.m4a')}`, 'a2.wav'));
+  results.push(await bench('audio concat 3×100 s → aac', `audio/concat,f_aac,ar_44100,ac_2,ab_128000/pre,o_${b64('a1.mp3')}/sur,o_${b64('a3.m4a')}`, 'a2.wav'));
+  results.push(await bench('video concat 3×20 s 720p → mp4', `video/concat,f_mp4,vcodec_h264,fps_25,s_1280x720,acodec_aac,ab_128000,ar_44100,ac_2/pre,o_${b64('v1.mp4')}/sur,o_${b64('v3.mp4')}`, 'v2.mp4'));
+
+  process.stdout.write('\ncase                               runs  medley s  bare ffmpeg s  ratio  target\n');
+  for (const r of results) {
+    process.stdout.write(`${r.name.padEnd(34)} ${String(r.runs).padStart(4)}  ${r.medleySec.toFixed(3).padStart(8)}  ${r.bareFfmpegSec.toFixed(3).padStart(13)}  ${r.ratio.toFixed(3)}  ${r.pass ? 'PASS' : 'MISS'} (≤ ${r.target})\n`);
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(dir, { recursive: true, force: true }));
