@@ -47,12 +47,24 @@ test('health answers 200 JSON with the version', async () => {
   try {
     const r = await fetch(`${s.url}/-/health`);
     assert.equal(r.status, 200);
-    const body = (await r.json()) as { status: string; version: string };
+    const body = (await r.json()) as { status: string; version: string; engine: { version: string; encoders: string[] } | null };
     assert.equal(body.status, 'ok');
     assert.match(body.version, /^\d+\.\d+\.\d+/);
+    assert.ok(body.engine, 'the media engine is reported');
+    assert.match(body.engine.version, /\S/);
+    for (const e of ['libmp3lame', 'aac', 'libx264', 'libopus']) assert.ok(body.engine.encoders.includes(e), `encoder ${e}`);
   } finally {
     await s.dispose();
   }
+});
+
+test('medley doctor reports the engine and every encoder Medley needs', () => {
+  const r = spawnSync(process.execPath, [MAIN, 'doctor'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MEDLEY_FFMPEG: '', MEDLEY_FFPROBE: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Preferred engine/);
+  for (const codec of ['mp3', 'aac', 'flac', 'vorbis', 'ac3', 'opus', 'h264', 'h265', 'vp9']) assert.match(r.stdout, new RegExp(`ok +${codec} `));
+  const missing = spawnSync(process.execPath, [MAIN, 'doctor', '--ffmpeg', '/nonexistent/ffmpeg'], { encoding: 'utf8', timeout: 30_000 });
+  assert.match(missing.stdout, /Not usable: .*nonexistent/);
 });
 
 test('invalid configuration exits with code 2 naming the variable', () => {
