@@ -27,6 +27,25 @@ import {
 
 type Tx = Transaction<Database>;
 
+/** The index row of one object version. */
+function objectRow(
+  bucket: string,
+  key: string,
+  v: { size: number; etag: string; crc64: string; attrs: ObjectAttributes; objectType: ObjectRecord['objectType']; lastModified: Date; segments: Segment[] },
+) {
+  return {
+    bucket,
+    key,
+    size: v.size,
+    etag: v.etag,
+    crc64: v.crc64,
+    ...attributeColumns(v.attrs),
+    object_type: v.objectType,
+    last_modified: v.lastModified.getTime(),
+    segments: JSON.stringify(v.segments),
+  };
+}
+
 /** The version being read was replaced before its bytes could be opened; re-read the record. */
 export class ObjectChanged extends Error {
   constructor() {
@@ -200,17 +219,7 @@ export class ObjectService {
         if (v.check) await v.check(tx, old);
         for (const [id, size] of v.newBlobs) await addBlob(tx, id, size, now);
         if (v.sharedBlobs) await retain(tx, v.sharedBlobs);
-        const values = {
-          bucket,
-          key,
-          size: v.size,
-          etag: v.etag,
-          crc64: v.crc64,
-          ...attributeColumns(v.attrs),
-          object_type: v.objectType,
-          last_modified: now.getTime(),
-          segments: JSON.stringify(v.segments),
-        };
+        const values = objectRow(bucket, key, { ...v, lastModified: now });
         const written = oldRow
           ? await tx.updateTable('objects').set(values).where('id', '=', oldRow.id).returningAll().executeTakeFirstOrThrow()
           : await tx.insertInto('objects').values(values).returningAll().executeTakeFirstOrThrow();
@@ -265,17 +274,7 @@ export class ObjectService {
       const row = await this.ctx.db.transaction().execute(async (tx) => {
         const v = await next(tx);
         await addBlob(tx, blob.blobId, blob.size, now);
-        const values = {
-          bucket,
-          key,
-          size: v.size,
-          etag: v.etag,
-          crc64: v.crc64,
-          ...attributeColumns(v.attrs),
-          object_type: 'Appendable',
-          last_modified: now.getTime(),
-          segments: JSON.stringify(v.segments),
-        };
+        const values = objectRow(bucket, key, { ...v, objectType: 'Appendable', lastModified: now });
         // The previous segments stay referenced by the new row: no retain/release needed.
         return tx
           .insertInto('objects')

@@ -220,9 +220,9 @@ const vectorCases: VectorCase[] = [
   },
 ];
 
-void describe('spec vectors', () => {
+describe('spec vectors', () => {
   for (const v of vectorCases) {
-    void test(v.name, () => {
+    test(v.name, () => {
       const lookup = lookupWith(v.credential);
       assert.deepEqual(verifyOssRequest(v.req, { now: v.now, lookup }), v.expect);
 
@@ -273,50 +273,50 @@ function v4Request(rawUrl: string, canonicalQuery: string, extraHeaders: Record<
   };
 }
 
-void describe('classification', () => {
-  void test('no Authorization and no query signature → anonymous', () => {
+describe('classification', () => {
+  test('no Authorization and no query signature → anonymous', () => {
     assert.deepEqual(verifyOssRequest({ method: 'GET', rawUrl: '/k?x-oss-process=a', headers: {}, bucket: 'b', key: 'k' }, { now: NOW, lookup: lookupWith() }), { kind: 'anonymous' });
   });
 
-  void test('header and query signatures together → InvalidArgument', () => {
+  test('header and query signatures together → InvalidArgument', () => {
     const req = v1Request({ date: HTTP_NOW }, `GET\n\n\n${HTTP_NOW}\n/b/k`, '/k?OSSAccessKeyId=ak&Expires=1&Signature=x');
     assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'InvalidArgument', /Only one authentication mechanism/);
   });
 
   const v1Missing = ['/k?OSSAccessKeyId=ak', '/k?Expires=1', '/k?Signature=abc', '/k?OSSAccessKeyId=ak&Expires=1', '/k?OSSAccessKeyId=&Expires=1&Signature=x'];
   for (const rawUrl of v1Missing) {
-    void test(`V1 query pieces missing (${rawUrl}) → AccessDenied`, () => {
+    test(`V1 query pieces missing (${rawUrl}) → AccessDenied`, () => {
       assertMedley(() => verifyOssRequest({ method: 'GET', rawUrl, headers: {}, bucket: 'b', key: 'k' }, { now: NOW, lookup: lookupWith() }), 'AccessDenied', /^Query-string authentication requires the Signature, Expires and OSSAccessKeyId parameters$/);
     });
   }
 
-  void test('V4 query pieces missing → AccessDenied', () => {
+  test('V4 query pieces missing → AccessDenied', () => {
     const rawUrl = `/k?x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=ak%2F${ISO_NOW.slice(0, 8)}%2Fcn-hangzhou%2Foss%2Faliyun_v4_request&x-oss-date=${ISO_NOW}`;
     assertMedley(() => verifyOssRequest({ method: 'GET', rawUrl, headers: {}, bucket: 'b', key: 'k' }, { now: NOW, lookup: lookupWith() }), 'AccessDenied', /x-oss-signature/);
   });
 });
 
-void describe('V1 rules', () => {
-  void test('a signature that matches is accepted; canonical resource uses the decoded key and x-oss-* sub-resources', () => {
+describe('V1 rules', () => {
+  test('a signature that matches is accepted; canonical resource uses the decoded key and x-oss-* sub-resources', () => {
     const sts = `GET\n\n\n${HTTP_NOW}\n/b/dir/ä b?x-oss-custom=a b&x-oss-process=image/resize,w_1`;
     const req = v1Request({ date: HTTP_NOW }, sts, '/dir/%C3%A4%20b?x-oss-process=image%2Fresize%2Cw_1&x-oss-custom=a+b&prefix=unsigned', 'dir/ä b');
     assert.deepEqual(verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), { kind: 'signed', accessKeyId: AK, scheme: 'v1' });
   });
 
-  void test('x-oss-date and Date both present: a signature over Date is accepted too (2.8)', () => {
+  test('x-oss-date and Date both present: a signature over Date is accepted too (2.8)', () => {
     const other = new Date(NOW.getTime() + 5000).toUTCString();
     const req = v1Request({ date: other, 'x-oss-date': HTTP_NOW }, `GET\n\n\n${other}\nx-oss-date:${HTTP_NOW}\n/b/k`);
     assert.equal(verifyOssRequest(req, { now: NOW, lookup: lookupWith() }).kind, 'signed');
   });
 
-  void test('no usable date → AccessDenied', () => {
+  test('no usable date → AccessDenied', () => {
     const req = v1Request({}, `GET\n\n\n\n/b/k`);
     assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'AccessDenied', /Date/);
     const bad = v1Request({ date: 'yesterday' }, `GET\n\n\nyesterday\n/b/k`);
     assertMedley(() => verifyOssRequest(bad, { now: NOW, lookup: lookupWith() }), 'AccessDenied', /Date/);
   });
 
-  void test('mismatch details: order, StringToSignBytes as spaced uppercase hex, no CanonicalRequest', () => {
+  test('mismatch details: order, StringToSignBytes as spaced uppercase hex, no CanonicalRequest', () => {
     const req = v1Request({ date: HTTP_NOW }, 'something else');
     const err = assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'SignatureDoesNotMatch');
     const sts = `GET\n\n\n${HTTP_NOW}\n/b/k`;
@@ -330,65 +330,65 @@ void describe('V1 rules', () => {
     assert.equal(err.entry.ec, '0002-00000040');
   });
 
-  void test('custom skew window', () => {
+  test('custom skew window', () => {
     const req = v1Request({ date: HTTP_NOW }, `GET\n\n\n${HTTP_NOW}\n/b/k`);
     const later = new Date(NOW.getTime() + 61_000);
     const err = assertMedley(() => verifyOssRequest(req, { now: later, lookup: lookupWith(), maxSkewMs: 60_000 }), 'RequestTimeTooSkewed');
     assert.deepEqual(err.details, { RequestTime: '2026-01-02T03:04:05.000Z', ServerTime: '2026-01-02T03:05:06.000Z', MaxAllowedSkewMilliseconds: 60_000 });
   });
 
-  void test('bad Expires → InvalidArgument', () => {
+  test('bad Expires → InvalidArgument', () => {
     const rawUrl = '/k?OSSAccessKeyId=ak&Expires=soon&Signature=dcLTea%2BYh9ApirQ8o8dOPqtvJXQ%3D';
     assertMedley(() => verifyOssRequest({ method: 'GET', rawUrl, headers: {}, bucket: 'b', key: 'k' }, { now: NOW, lookup: lookupWith() }), 'InvalidArgument');
   });
 
-  void test('malformed percent-encoding in the query → InvalidArgument', () => {
+  test('malformed percent-encoding in the query → InvalidArgument', () => {
     const req = v1Request({ date: HTTP_NOW }, `GET\n\n\n${HTTP_NOW}\n/b/k`, '/k?x-oss-process=%E0%A4%A');
     assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'InvalidArgument', /percent-encoding/);
   });
 });
 
-void describe('V4 rules', () => {
-  void test('ali-oss style `k=` for empty values is accepted (2.8 retry)', () => {
+describe('V4 rules', () => {
+  test('ali-oss style `k=` for empty values is accepted (2.8 retry)', () => {
     const req = v4Request('/k?b=&a=1', 'a=1&b=');
     assert.equal(verifyOssRequest(req, { now: NOW, lookup: lookupWith() }).kind, 'signed');
   });
 
-  void test('bare `k` for empty values is the canonical form', () => {
+  test('bare `k` for empty values is the canonical form', () => {
     const req = v4Request('/k?b=&a=1', 'a=1&b');
     assert.equal(verifyOssRequest(req, { now: NOW, lookup: lookupWith() }).kind, 'signed');
   });
 
-  void test("'+' in a query value is a space and is signed as %20; %2B stays a plus", () => {
+  test("'+' in a query value is a space and is signed as %20; %2B stays a plus", () => {
     const req = v4Request('/k?x=a+b&y=c%2Bd', 'x=a%20b&y=c%2Bd');
     assert.equal(verifyOssRequest(req, { now: NOW, lookup: lookupWith() }).kind, 'signed');
   });
 
-  void test('scope date differs from x-oss-date → InvalidArgument', () => {
+  test('scope date differs from x-oss-date → InvalidArgument', () => {
     const req = v4Request('/k', '');
     req.headers.authorization = String(req.headers.authorization).replace(`/${ISO_NOW.slice(0, 8)}/`, '/20260101/');
     assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'InvalidArgument', /x-oss-date/);
   });
 
-  void test('missing x-oss-date → AccessDenied', () => {
+  test('missing x-oss-date → AccessDenied', () => {
     const req = v4Request('/k', '');
     delete req.headers['x-oss-date'];
     assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'AccessDenied', /x-oss-date/);
   });
 
-  void test('mismatch details include CanonicalRequest last', () => {
+  test('mismatch details include CanonicalRequest last', () => {
     const req = v4Request('/k?a=1', 'a=2');
     const err = assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'SignatureDoesNotMatch');
     assert.deepEqual(Object.keys(err.details), ['OSSAccessKeyId', 'SignatureProvided', 'StringToSign', 'StringToSignBytes', 'CanonicalRequest']);
     assert.equal(err.details.CanonicalRequest, `GET\n/b/k\na=1\nx-oss-content-sha256:UNSIGNED-PAYLOAD\nx-oss-date:${ISO_NOW}\n\n\nUNSIGNED-PAYLOAD`);
   });
 
-  void test('x-oss-expires above 604800 → InvalidArgument', () => {
+  test('x-oss-expires above 604800 → InvalidArgument', () => {
     const rawUrl = `/k?x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=ak%2F${ISO_NOW.slice(0, 8)}%2Fcn-hangzhou%2Foss%2Faliyun_v4_request&x-oss-date=${ISO_NOW}&x-oss-expires=604801&x-oss-signature=${'0'.repeat(64)}`;
     assertMedley(() => verifyOssRequest({ method: 'GET', rawUrl, headers: {}, bucket: 'b', key: 'k' }, { now: NOW, lookup: lookupWith() }), 'InvalidArgument', /604800/);
   });
 
-  void test('presigned URL after its window → AccessDenied with Expires and ServerTime', () => {
+  test('presigned URL after its window → AccessDenied with Expires and ServerTime', () => {
     const v = vectorCases.find((c) => c.name === '2.5 V4 presigned');
     assert.ok(v);
     const now = new Date(v.now.getTime() + 600_000);
@@ -396,7 +396,7 @@ void describe('V4 rules', () => {
     assert.deepEqual(err.details, { Expires: '2023-12-17T03:04:36.000Z', ServerTime: '2023-12-17T03:04:37.000Z' });
   });
 
-  void test('unsupported x-oss-signature-version → InvalidArgument', () => {
+  test('unsupported x-oss-signature-version → InvalidArgument', () => {
     const v = vectorCases.find((c) => c.name === '2.5 V4 presigned');
     assert.ok(v);
     const req = { ...v.req, rawUrl: v.req.rawUrl.replace('OSS4-HMAC-SHA256', 'OSS5') };
@@ -404,31 +404,31 @@ void describe('V4 rules', () => {
   });
 });
 
-void describe('STS and credential state', () => {
+describe('STS and credential state', () => {
   const sts = (token: string) => `GET\n\n\n${HTTP_NOW}\nx-oss-security-token:${token}\n/b/k`;
 
-  void test('temporary credential without a token in the request → AccessDenied', () => {
+  test('temporary credential without a token in the request → AccessDenied', () => {
     const req = v1Request({ date: HTTP_NOW }, `GET\n\n\n${HTTP_NOW}\n/b/k`);
     assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith({ securityToken: 'tok' }) }), 'AccessDenied', /security token/);
   });
 
-  void test('signed but wrong token → InvalidAccessKeyId (invalid security token)', () => {
+  test('signed but wrong token → InvalidAccessKeyId (invalid security token)', () => {
     const req = v1Request({ date: HTTP_NOW, 'x-oss-security-token': 'other' }, sts('other'));
     const err = assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith({ securityToken: 'tok' }) }), 'InvalidAccessKeyId', /security token/);
     assert.equal(err.entry.ec, '0002-00000903');
   });
 
-  void test('matching token → signed with the token', () => {
+  test('matching token → signed with the token', () => {
     const req = v1Request({ date: HTTP_NOW, 'x-oss-security-token': 'tok' }, sts('tok'));
     assert.deepEqual(verifyOssRequest(req, { now: NOW, lookup: lookupWith({ securityToken: 'tok' }) }), { kind: 'signed', accessKeyId: AK, scheme: 'v1', securityToken: 'tok' });
   });
 
-  void test('token presented with a permanent key → InvalidAccessKeyId', () => {
+  test('token presented with a permanent key → InvalidAccessKeyId', () => {
     const req = v1Request({ date: HTTP_NOW, 'x-oss-security-token': 'tok' }, sts('tok'));
     assertMedley(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }), 'InvalidAccessKeyId');
   });
 
-  void test('expired temporary credential → InvalidAccessKeyId "…has expired."', () => {
+  test('expired temporary credential → InvalidAccessKeyId "…has expired."', () => {
     const req = v1Request({ date: HTTP_NOW, 'x-oss-security-token': 'tok' }, sts('tok'));
     const lookup = lookupWith({ securityToken: 'tok', expiresAt: new Date(NOW.getTime() - 1) });
     const err = assertMedley(() => verifyOssRequest(req, { now: NOW, lookup }), 'InvalidAccessKeyId', /expired/);
@@ -436,7 +436,7 @@ void describe('STS and credential state', () => {
   });
 });
 
-void describe('malformed Authorization headers → clean 4xx MedleyError', () => {
+describe('malformed Authorization headers → clean 4xx MedleyError', () => {
   const cred = `ak/${ISO_NOW.slice(0, 8)}/cn-hangzhou/oss/aliyun_v4_request`;
   const hex = 'a'.repeat(64);
   const cases = [
@@ -476,7 +476,7 @@ void describe('malformed Authorization headers → clean 4xx MedleyError', () =>
     '\u0000\uffff\ud800',
   ];
   for (const authorization of cases) {
-    void test(JSON.stringify(authorization), () => {
+    test(JSON.stringify(authorization), () => {
       const req: SignedRequest = { method: 'GET', rawUrl: '/k', bucket: 'b', key: 'k', headers: { date: HTTP_NOW, authorization } };
       const e = catchError(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }));
       assert.ok(e instanceof MedleyError, `not a MedleyError: ${String(e)}`);
@@ -486,7 +486,7 @@ void describe('malformed Authorization headers → clean 4xx MedleyError', () =>
   }
 });
 
-void describe('constantTimeEqual', () => {
+describe('constantTimeEqual', () => {
   const cases: Array<[string, string, boolean]> = [
     ['', '', true],
     ['abc', 'abc', true],
@@ -496,6 +496,6 @@ void describe('constantTimeEqual', () => {
     ['ä', 'ä', true],
   ];
   for (const [a, b, expected] of cases) {
-    void test(`${JSON.stringify(a)} vs ${JSON.stringify(b)}`, () => assert.equal(constantTimeEqual(a, b), expected));
+    test(`${JSON.stringify(a)} vs ${JSON.stringify(b)}`, () => assert.equal(constantTimeEqual(a, b), expected));
   }
 });

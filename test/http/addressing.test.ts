@@ -17,7 +17,7 @@ function rejects(fn: () => unknown, code: string, message?: RegExp): void {
   if (message) assert.match(caught.message, message);
 }
 
-void describe('resolveAddress', () => {
+describe('resolveAddress', () => {
   const cases: Array<[string, string | undefined, string, Address]> = [
     // [name, Host, raw path, expected] — domain is 'localhost' unless the name says otherwise.
     ['virtual-hosted on the configured domain', 'examplebucket.localhost', '/a.mp4', { style: 'virtual-hosted', bucket: 'examplebucket', key: 'a.mp4' }],
@@ -49,10 +49,10 @@ void describe('resolveAddress', () => {
     ['reserved /-/ paths do not crash', 'localhost', '/-/health', { style: 'path', bucket: '-', key: 'health' }],
   ];
   for (const [name, host, rawPath, expected] of cases) {
-    void test(name, () => assert.deepEqual(resolveAddress({ host, rawPath, domain: 'localhost' }), expected));
+    test(name, () => assert.deepEqual(resolveAddress({ host, rawPath, domain: 'localhost' }), expected));
   }
 
-  void test('configured domain with several labels and its own port', () => {
+  test('configured domain with several labels and its own port', () => {
     assert.deepEqual(resolveAddress({ host: 'media.oss.example.com:8443', rawPath: '/x', domain: 'oss.example.com:8443' }), { style: 'virtual-hosted', bucket: 'media', key: 'x' });
     assert.deepEqual(resolveAddress({ host: 'oss.example.com', rawPath: '/media/x', domain: 'oss.example.com' }), { style: 'path', bucket: 'media', key: 'x' });
   });
@@ -65,11 +65,11 @@ void describe('resolveAddress', () => {
     ['localhost', '/b%ZZ/k', 'InvalidBucketName'],
   ];
   for (const [host, rawPath, code] of badEscapes) {
-    void test(`malformed escape ${rawPath} → ${code}`, () => rejects(() => resolveAddress({ host, rawPath, domain: 'localhost' }), code, /percent-encoding/));
+    test(`malformed escape ${rawPath} → ${code}`, () => rejects(() => resolveAddress({ host, rawPath, domain: 'localhost' }), code, /percent-encoding/));
   }
 });
 
-void describe('validateBucketName', () => {
+describe('validateBucketName', () => {
   const valid: Array<[string, boolean]> = [
     ['abc', true],
     ['examplebucket', true],
@@ -79,7 +79,7 @@ void describe('validateBucketName', () => {
     ['old_bucket', false], // '_' tolerated on read paths only
   ];
   for (const [name, forCreate] of valid) {
-    void test(`${name} is valid (forCreate=${forCreate})`, () => validateBucketName(name, forCreate));
+    test(`${name} is valid (forCreate=${forCreate})`, () => validateBucketName(name, forCreate));
   }
   const invalid: Array<[string, boolean]> = [
     ['ab', false],
@@ -96,14 +96,14 @@ void describe('validateBucketName', () => {
     ['-', false],
   ];
   for (const [name, forCreate] of invalid) {
-    void test(`${JSON.stringify(name)} is invalid (forCreate=${forCreate})`, () => rejects(() => validateBucketName(name, forCreate), 'InvalidBucketName'));
+    test(`${JSON.stringify(name)} is invalid (forCreate=${forCreate})`, () => rejects(() => validateBucketName(name, forCreate), 'InvalidBucketName'));
   }
 });
 
-void describe('validateObjectKey', () => {
+describe('validateObjectKey', () => {
   const valid = ['a', 'dir/a.mp4', 'a+b c', '中文/🎵.mp3', 'x'.repeat(1023), '中'.repeat(341), 'trailing/', 'a\\b'];
   for (const key of valid) {
-    void test(`${JSON.stringify(key.length > 40 ? `${key.slice(0, 10)}…(${Buffer.byteLength(key)} bytes)` : key)} is valid`, () => validateObjectKey(key));
+    test(`${JSON.stringify(key.length > 40 ? `${key.slice(0, 10)}…(${Buffer.byteLength(key)} bytes)` : key)} is valid`, () => validateObjectKey(key));
   }
   const invalid: Array<[string, string, RegExp]> = [
     ['empty', '', /empty/],
@@ -115,6 +115,6 @@ void describe('validateObjectKey', () => {
     ['NUL', 'a\0b', /NUL/],
   ];
   for (const [name, key, message] of invalid) {
-    void test(`${name} → InvalidObjectName`, () => rejects(() => validateObjectKey(key), 'InvalidObjectName', message));
+    test(`${name} → InvalidObjectName`, () => rejects(() => validateObjectKey(key), 'InvalidObjectName', message));
   }
 });

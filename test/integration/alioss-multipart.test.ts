@@ -2,152 +2,17 @@
  * Multipart uploads driven by the official ali-oss client against the real server (dist/), with V1 and V4
  * signatures on the IP-endpoint and path-style (sldEnable) addressing forms. Spec: oss.md §3.1, §3.4, §4.9.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import OSS from 'ali-oss';
-import { startServer, type TestServer } from '../support/server.js';
-import { crc64 } from '../../src/storage/crc64.js';
-
-// ---------------------------------------------------------------------------------------------------------
-// The slice of ali-oss used here, typed as the library really behaves.
-
-type Headers = Record<string, string | undefined>;
-interface Res {
-  status: number;
-  headers: Headers;
-}
-interface OssError extends Error {
-  status: number;
-  code: string;
-  requestId?: string;
-  ecCode?: string;
-}
-interface RawPart {
-  PartNumber: string;
-  LastModified: string;
-  ETag: string;
-  HashCrc64ecma?: string;
-  Size: string;
-}
-interface RequestParams {
-  method: string;
-  bucket?: string;
-  object?: string;
-  subres?: Record<string, string>;
-  content?: Buffer | string;
-  mime?: string;
-  headers?: Record<string, string>;
-  successStatuses?: number[];
-  xmlResponse?: boolean;
-}
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  data?: unknown;
-}
-interface Urllib {
-  request(url: string, params: { method?: string; headers?: Record<string, string> }): Promise<RawResponse>;
-}
-interface AliClient {
-  urllib: Urllib;
-  putBucket(name: string): Promise<{ res: Res }>;
-  deleteBucket(name: string): Promise<{ res: Res }>;
-  put(name: string, data: Buffer, options?: { meta?: Record<string, string>; headers?: Record<string, string> }): Promise<{ res: Res }>;
-  get(name: string, options?: { headers?: Record<string, string> }): Promise<{ content: Buffer; res: Res }>;
-  head(name: string): Promise<{ meta: Record<string, string> | null; res: Res }>;
-  list(query: Record<string, string | number> | null): Promise<{ objects: Array<{ name: string; size: number; type: string; etag: string }> }>;
-  multipartUpload(
-    name: string,
-    data: Buffer,
-    options: { partSize: number; meta?: Record<string, string>; mime?: string; parallel?: number; headers?: Record<string, string> },
-  ): Promise<{ res: Res; etag: string; name: string }>;
-  initMultipartUpload(name: string, options?: { meta?: Record<string, string>; mime?: string; headers?: Record<string, string> }): Promise<{ res: Res; bucket: string; name: string; uploadId: string }>;
-  uploadPart(name: string, uploadId: string, partNo: number, data: Buffer, start: number, end: number): Promise<{ name: string; etag: string; res: Res }>;
-  uploadPartCopy(name: string, uploadId: string, partNo: number, range: string, source: { sourceKey: string; sourceBucketName: string }): Promise<{ name: string; etag: string; res: Res }>;
-  completeMultipartUpload(name: string, uploadId: string, parts: Array<{ number: number; etag: string }>, options?: { headers?: Record<string, string> }): Promise<{ res: Res; etag: string }>;
-  abortMultipartUpload(name: string, uploadId: string): Promise<{ res: Res }>;
-  multipartUploadCopy(name: string, source: { sourceKey: string; sourceBucketName: string }, options: { partSize: number }): Promise<{ res: Res; etag: string }>;
-  listUploads(query: Record<string, string | number>): Promise<{
-    res: Res;
-    uploads: Array<{ name: string; uploadId: string; initiated: string }>;
-    bucket: string;
-    nextKeyMarker: string;
-    nextUploadIdMarker: string;
-    isTruncated: boolean;
-  }>;
-  listParts(
-    name: string,
-    uploadId: string,
-    query?: Record<string, string | number>,
-  ): Promise<{ res: Res; uploadId: string; bucket: string; name: string; partNumberMarker: string; nextPartNumberMarker: string; maxParts: string; isTruncated: string; parts: RawPart | RawPart[] }>;
-  /** ali-oss's own signed request (private API): used to send a CompleteMultipartUpload body it would otherwise sort. */
-  request(params: RequestParams): Promise<{ status: number; res: Res; data: unknown }>;
-}
+import { aliOssHarness, type AliClient, type OssError, type RawPart, type Seen, XML_DATE, crc, hdr, last, md5Hex, recordResponses, rejectsWith, variants } from '../support/alioss.js';
 
 // ---------------------------------------------------------------------------------------------------------
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
-const md5Hex = (b: Buffer) => md5(b).toString('hex').toUpperCase();
-const crc = (b: Buffer) => String(crc64(b));
-const XML_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/;
 const KB = 1024;
 const T = { timeout: 30_000 };
-
-async function rejectsWith(p: Promise<unknown>, status: number, code: string): Promise<OssError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof Error, `expected ${status} ${code}, but the request succeeded`);
-  const err = caught as OssError;
-  assert.equal(err.code, code, `expected code ${code}, got ${err.code} (${err.status}): ${err.message}`);
-  assert.equal(err.status, status, `expected status ${status} for ${code}, got ${err.status}`);
-  return err;
-}
-
-interface Seen {
-  method: string;
-  url: string;
-  reqHeaders: Record<string, string>;
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-function recordResponses(client: AliClient): Seen[] {
-  const seen: Seen[] = [];
-  const orig = client.urllib;
-  client.urllib = {
-    async request(url, params) {
-      const r = await orig.request.call(orig, url, params);
-      seen.push({
-        method: params.method ?? 'GET',
-        url,
-        reqHeaders: { ...(params.headers ?? {}) },
-        status: r.status,
-        headers: r.headers,
-        body: Buffer.isBuffer(r.data) ? r.data : Buffer.alloc(0),
-      });
-      return r;
-    },
-  };
-  return seen;
-}
-
-function last(seen: Seen[]): Seen {
-  const s = seen[seen.length - 1];
-  assert.ok(s, 'no response recorded');
-  return s;
-}
-
-function hdr(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}
 
 const toArray = <X>(x: X | X[] | undefined | null): X[] => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]);
 
@@ -160,47 +25,13 @@ function completeXml(parts: Array<{ number: number; etag: string }>): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload>\n${parts.map((p) => `<Part><PartNumber>${p.number}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('\n')}\n</CompleteMultipartUpload>`;
 }
 
-interface Variant {
-  name: string;
-  tag: string;
-  v4: boolean;
-  style: 'ip' | 'path';
-}
-const VARIANTS: Variant[] = [];
-for (const v4 of [false, true]) {
-  for (const style of ['ip', 'path'] as const) {
-    VARIANTS.push({ name: `${v4 ? 'V4' : 'V1'} ${style === 'ip' ? 'IP endpoint' : 'path style (sldEnable)'}`, tag: `${v4 ? 'v4' : 'v1'}-${style}`, v4, style });
-  }
-}
+const VARIANTS = variants(['ip', 'path']);
 
-let server: TestServer;
-const agent = new http.Agent({ keepAlive: true });
-
-function makeClient(v: Variant, bucket: string): AliClient {
-  return new OSS({
-    accessKeyId: server.keyId,
-    accessKeySecret: server.secret,
-    region: 'oss-cn-hangzhou',
-    endpoint: v.style === 'ip' ? `http://127.0.0.1:${server.port}` : `http://localhost:${server.port}`,
-    sldEnable: v.style === 'path',
-    bucket,
-    authorizationV4: v.v4,
-    agent,
-    timeout: 30_000,
-  } as unknown as OSS.Options) as unknown as AliClient;
-}
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  agent.destroy();
-  await server?.dispose();
-});
+const harness = aliOssHarness(new http.Agent({ keepAlive: true }), 30_000);
+const makeClient = harness.client;
 
 for (const v of VARIANTS) {
-  void describe(`ali-oss multipart ${v.name}`, () => {
+  describe(`ali-oss multipart ${v.name}`, () => {
     const B = `mp-${v.tag}`;
     let c: AliClient;
     let seen: Seen[];
@@ -211,7 +42,7 @@ for (const v of VARIANTS) {
       assert.equal((await c.putBucket(B)).res.status, 200);
     });
 
-    void test('multipartUpload of 1 MiB in 200 KiB parts: bytes, -N ETag, CRC of the whole', T, async () => {
+    test('multipartUpload of 1 MiB in 200 KiB parts: bytes, -N ETag, CRC of the whole', T, async () => {
       const data = randomBytes(1024 * KB);
       const partSize = 200 * KB;
       const r = await c.multipartUpload('mp/big.bin', data, { partSize, meta: { origin: 'multipart' }, mime: 'application/x-big' });
@@ -255,7 +86,7 @@ for (const v of VARIANTS) {
       assert.equal(r.etag, multipartEtag(slices), 'multipartUpload() result etag (from the ETag response header)');
     });
 
-    void test('by hand: out-of-order list → InvalidPartOrder, wrong ETag/missing part → InvalidPart, then a good complete', T, async () => {
+    test('by hand: out-of-order list → InvalidPartOrder, wrong ETag/missing part → InvalidPart, then a good complete', T, async () => {
       const k = 'mp/hand.bin';
       const init = await c.initMultipartUpload(k);
       assert.equal(init.res.status, 200);
@@ -295,7 +126,7 @@ for (const v of VARIANTS) {
       assert.equal(done.res.headers.etag, multipartEtag(bufs), 'CompleteMultipartUpload answers with an ETag header');
     });
 
-    void test('a non-last part under 100 KB → EntityTooSmall; exactly 100 KB is fine', T, async () => {
+    test('a non-last part under 100 KB → EntityTooSmall; exactly 100 KB is fine', T, async () => {
       const k = 'mp/small.bin';
       const { uploadId } = await c.initMultipartUpload(k);
       const p1 = randomBytes(50 * KB);
@@ -328,7 +159,7 @@ for (const v of VARIANTS) {
       assert.ok((await c.get(k2)).content.equals(Buffer.concat([q1, q2])));
     });
 
-    void test('abortMultipartUpload then uploadPart → NoSuchUpload', T, async () => {
+    test('abortMultipartUpload then uploadPart → NoSuchUpload', T, async () => {
       const k = 'mp/aborted.bin';
       const { uploadId } = await c.initMultipartUpload(k);
       const b = randomBytes(10 * KB);
@@ -347,7 +178,7 @@ for (const v of VARIANTS) {
       await rejectsWith(c.head(k), 404, 'NoSuchKey');
     });
 
-    void test('listUploads with prefix, delimiter and paging', T, async () => {
+    test('listUploads with prefix, delimiter and paging', T, async () => {
       const started: Array<{ key: string; id: string }> = [];
       for (const key of ['lu/b', 'lu/a', 'lu/b', 'lu/c/d', 'other/x']) {
         const r = await c.initMultipartUpload(key);
@@ -398,7 +229,7 @@ for (const v of VARIANTS) {
       assert.deepEqual((await c.listUploads({ prefix: 'lu/' })).uploads, []);
     });
 
-    void test('listParts with max-parts paging; re-uploading a part replaces it', T, async () => {
+    test('listParts with max-parts paging; re-uploading a part replaces it', T, async () => {
       const k = 'mp/parts.bin';
       const { uploadId } = await c.initMultipartUpload(k);
       const bufs = new Map<number, Buffer>();
@@ -450,7 +281,7 @@ for (const v of VARIANTS) {
       assert.equal((await c.abortMultipartUpload(k, uploadId)).res.status, 204);
     });
 
-    void test('uploadPartCopy of a byte range of an existing object', T, async () => {
+    test('uploadPartCopy of a byte range of an existing object', T, async () => {
       const src = randomBytes(300 * KB);
       await c.put('mp/src.bin', src);
       const k = 'mp/composed.bin';
@@ -486,7 +317,7 @@ for (const v of VARIANTS) {
       assert.equal(p1.etag, `"${md5Hex(slice)}"`, 'uploadPartCopy() result etag (from the ETag response header)');
     });
 
-    void test('multipartUploadCopy (ali-oss managed copy: GetObjectMeta size + UploadPartCopy ETag headers)', T, async () => {
+    test('multipartUploadCopy (ali-oss managed copy: GetObjectMeta size + UploadPartCopy ETag headers)', T, async () => {
       const src = randomBytes(250 * KB);
       await c.put('mp/copy-src.bin', src);
       const r = await c.multipartUploadCopy('mp/copy-dst.bin', { sourceKey: 'mp/copy-src.bin', sourceBucketName: B }, { partSize: 100 * KB });
@@ -498,7 +329,7 @@ for (const v of VARIANTS) {
       assert.match(g.res.headers.etag ?? '', /^"[0-9A-F]{32}-3"$/);
     });
 
-    void test('multipartUpload into an existing key replaces the old version', T, async () => {
+    test('multipartUpload into an existing key replaces the old version', T, async () => {
       const k = 'mp/replace.bin';
       await c.put(k, Buffer.from('old version'), { meta: { generation: '1' } });
       const data = randomBytes(300 * KB);
@@ -518,7 +349,7 @@ for (const v of VARIANTS) {
       );
     });
 
-    void test('x-oss-forbid-overwrite on a multipart upload does not replace an existing key', T, async () => {
+    test('x-oss-forbid-overwrite on a multipart upload does not replace an existing key', T, async () => {
       const k = 'mp/protected.bin';
       const old = Buffer.from('protected');
       await c.put(k, old);
@@ -541,7 +372,7 @@ for (const v of VARIANTS) {
       assert.ok((await c.get(k)).content.equals(old));
     });
 
-    void test('deleteBucket with an upload in progress → BucketNotEmpty', T, async () => {
+    test('deleteBucket with an upload in progress → BucketNotEmpty', T, async () => {
       const E = `mp-${v.tag}-e`;
       const ce = makeClient(v, E);
       await ce.putBucket(E);

@@ -4,225 +4,30 @@
  * (<bucket>.localhost, resolved by a custom agent lookup so the Host header really carries the bucket)}.
  * Spec: /work/shared/spec/oss.md §1–4.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import dns from 'node:dns';
-import http from 'node:http';
-import type { LookupFunction } from 'node:net';
-import OSS from 'ali-oss';
-import { startServer, type TestServer } from '../support/server.js';
-import { crc64 } from '../../src/storage/crc64.js';
-
-// ---------------------------------------------------------------------------------------------------------
-// The slice of ali-oss used here, typed as the library really behaves (@types/ali-oss is incomplete).
-
-type Headers = Record<string, string | undefined>;
-interface Res {
-  status: number;
-  headers: Headers;
-}
-interface ListedObject {
-  name: string;
-  lastModified: string;
-  etag: string;
-  type: string;
-  size: number;
-  storageClass: string;
-  owner: { id: string; displayName: string } | null;
-}
-interface ListResult {
-  res: Res;
-  objects: ListedObject[];
-  prefixes: string[] | null;
-  nextMarker?: string | null;
-  isTruncated: boolean;
-  keyCount?: number;
-  continuationToken?: string | null;
-  nextContinuationToken?: string | null;
-}
-interface ReqOptions {
-  headers?: Record<string, string>;
-  meta?: Record<string, string>;
-  mime?: string;
-  subres?: Record<string, string>;
-  quiet?: boolean;
-  position?: number | string;
-  storageClass?: string;
-  acl?: string;
-}
-interface OssError extends Error {
-  status: number;
-  code: string;
-  requestId?: string;
-  hostId?: string;
-  ecCode?: string;
-}
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  data?: unknown;
-}
-interface Urllib {
-  request(url: string, params: { method?: string; headers?: Record<string, string> }): Promise<RawResponse>;
-}
-interface AliClient {
-  urllib: Urllib;
-  useBucket(name: string): void;
-  putBucket(name: string, options?: ReqOptions): Promise<{ bucket: string | null; res: Res }>;
-  getBucketInfo(name: string): Promise<{ bucket: Record<string, unknown>; res: Res }>;
-  getBucketLocation(name: string): Promise<{ location: string; res: Res }>;
-  listBuckets(query?: Record<string, string | number>): Promise<{
-    buckets: Array<{ name: string; region: string; creationDate: string; storageClass: string }> | null;
-    owner: { id: string; displayName: string };
-    isTruncated: boolean;
-    nextMarker: string | null;
-    res: Res;
-  }>;
-  putBucketACL(name: string, acl: string): Promise<{ res: Res }>;
-  getBucketACL(name: string): Promise<{ acl: string; owner: { id: string; displayName: string }; res: Res }>;
-  deleteBucket(name: string): Promise<{ res: Res }>;
-  put(name: string, data: Buffer, options?: ReqOptions): Promise<{ name: string; res: Res }>;
-  get(name: string, options?: ReqOptions): Promise<{ content: Buffer; res: Res }>;
-  head(name: string, options?: ReqOptions): Promise<{ status: number; meta: Record<string, string> | null; res: Res }>;
-  getObjectMeta(name: string): Promise<{ status: number; res: Res }>;
-  delete(name: string): Promise<{ res: Res }>;
-  deleteMulti(names: string[], options?: ReqOptions): Promise<{ deleted: Array<{ Key: string }>; res: Res }>;
-  copy(name: string, source: string, sourceBucket?: string | ReqOptions, options?: ReqOptions): Promise<{ data: { etag: string; lastModified: string } | null; res: Res }>;
-  putMeta(name: string, meta: Record<string, string>, options: object): Promise<{ res: Res }>;
-  append(name: string, data: Buffer, options?: ReqOptions): Promise<{ nextAppendPosition: string; res: Res }>;
-  putACL(name: string, acl: string): Promise<{ res: Res }>;
-  getACL(name: string): Promise<{ acl: string; owner: { id: string; displayName: string }; res: Res }>;
-  list(query: Record<string, string | number> | null, options?: ReqOptions): Promise<ListResult>;
-  listV2(query: Record<string, string | number> | null, options?: ReqOptions): Promise<ListResult>;
-}
+import { aliOssHarness, type AliClient, type Seen, XML_DATE, crc, hdr, last, localhostAgent, lookedUp, md5Hex, recordResponses, rejectsWith, variants } from '../support/alioss.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-const md5Hex = (b: Buffer) => createHash('md5').update(b).digest('hex').toUpperCase();
 const md5B64 = (b: Buffer) => createHash('md5').update(b).digest('base64');
-const crc = (b: Buffer) => String(crc64(b));
-const XML_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/;
 const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const REQUEST_ID = /^[0-9A-F]{24}$/;
 
-async function rejectsWith(p: Promise<unknown>, status: number, code: string): Promise<OssError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof Error, `expected ${status} ${code}, but the request succeeded`);
-  const err = caught as OssError;
-  assert.equal(err.code, code, `expected code ${code}, got ${err.code} (${err.status}): ${err.message}`);
-  assert.equal(err.status, status, `expected status ${status} for ${code}, got ${err.status}`);
-  return err;
-}
-
-/** Every raw response the client saw, newest last (the wrapped urllib records them). */
-interface Seen {
-  method: string;
-  url: string;
-  reqHeaders: Record<string, string>;
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-function recordResponses(client: AliClient): Seen[] {
-  const seen: Seen[] = [];
-  const orig = client.urllib;
-  client.urllib = {
-    async request(url, params) {
-      const r = await orig.request.call(orig, url, params);
-      seen.push({
-        method: params.method ?? 'GET',
-        url,
-        reqHeaders: { ...(params.headers ?? {}) },
-        status: r.status,
-        headers: r.headers,
-        body: Buffer.isBuffer(r.data) ? r.data : Buffer.alloc(0),
-      });
-      return r;
-    },
-  };
-  return seen;
-}
-
-function last(seen: Seen[]): Seen {
-  const s = seen[seen.length - 1];
-  assert.ok(s, 'no response recorded');
-  return s;
-}
-
-function hdr(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}
-
-/** Resolves `localhost` and `*.localhost` to 127.0.0.1 (this machine's resolver does not know `bkt.localhost`). */
-const lookedUp: string[] = [];
-const localLookup: LookupFunction = (hostname, options, callback) => {
-  if (hostname === 'localhost' || hostname.endsWith('.localhost')) {
-    lookedUp.push(hostname);
-    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-    return;
-  }
-  dns.lookup(hostname, options, callback);
-};
-
-type Style = 'ip' | 'path' | 'vhost';
-interface Variant {
-  name: string;
-  tag: string;
-  v4: boolean;
-  style: Style;
-}
-const VARIANTS: Variant[] = [];
-for (const v4 of [false, true]) {
-  for (const style of ['ip', 'path', 'vhost'] as const) {
-    VARIANTS.push({ name: `${v4 ? 'V4' : 'V1'} ${style === 'ip' ? 'IP endpoint' : style === 'path' ? 'path style (sldEnable)' : 'virtual-hosted'}`, tag: `${v4 ? 'v4' : 'v1'}-${style}`, v4, style });
-  }
-}
+const VARIANTS = variants(['ip', 'path', 'vhost']);
 
 /** Per-test bound, so a hang fails one test instead of the run. */
 const T = { timeout: 20_000 };
 
-let server: TestServer;
-const agent = new http.Agent({ keepAlive: true, lookup: localLookup });
-
-function makeClient(v: Variant, bucket?: string): AliClient {
-  const endpoint = v.style === 'ip' ? `http://127.0.0.1:${server.port}` : `http://localhost:${server.port}`;
-  const client = new OSS({
-    accessKeyId: server.keyId,
-    accessKeySecret: server.secret,
-    region: 'oss-cn-hangzhou',
-    endpoint,
-    bucket,
-    authorizationV4: v.v4,
-    sldEnable: v.style === 'path',
-    agent,
-    timeout: 30_000,
-  } as unknown as OSS.Options) as unknown as AliClient;
-  return client;
-}
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  agent.destroy();
-  await server?.dispose();
-});
+const harness = aliOssHarness(localhostAgent(), 30_000);
+const makeClient = harness.client;
 
 // ---------------------------------------------------------------------------------------------------------
 
 for (const v of VARIANTS) {
-  void describe(`ali-oss ${v.name}`, () => {
+  describe(`ali-oss ${v.name}`, () => {
     const B = `ao-${v.tag}`;
     const B2 = `ao-${v.tag}-x`;
     let c: AliClient; // bound to B
@@ -243,16 +48,16 @@ for (const v of VARIANTS) {
     });
 
     if (v.style === 'vhost') {
-      void test('requests really go to <bucket>.localhost (virtual-hosted Host header)', T, () => {
+      test('requests really go to <bucket>.localhost (virtual-hosted Host header)', T, () => {
         assert.ok(lookedUp.includes(`${B}.localhost`), `expected a lookup of ${B}.localhost, saw ${lookedUp.join(', ')}`);
         const s = seen.find((x) => x.method === 'PUT');
         assert.ok(s);
-        assert.equal(new URL(s.url).host, `${B}.localhost:${server.port}`);
+        assert.equal(new URL(s.url).host, `${B}.localhost:${harness.server().port}`);
         assert.equal(new URL(s.url).pathname, '/');
       });
     }
 
-    void test('getBucketInfo, getBucketLocation, listBuckets (with paging)', T, async () => {
+    test('getBucketInfo, getBucketLocation, listBuckets (with paging)', T, async () => {
       const info = await c.getBucketInfo(B);
       assert.equal(info.res.status, 200);
       const b = info.bucket;
@@ -298,7 +103,7 @@ for (const v of VARIANTS) {
       assert.equal(p2.isTruncated, false);
     });
 
-    void test('putBucketACL / getBucketACL', T, async () => {
+    test('putBucketACL / getBucketACL', T, async () => {
       const a0 = await c.getBucketACL(B);
       assert.equal(a0.acl, 'private');
       assert.equal(typeof a0.owner.id, 'string');
@@ -314,7 +119,7 @@ for (const v of VARIANTS) {
     const body = randomBytes(64 * 1024 + 7);
     const key = 'dir/objet à tester 文件.bin';
 
-    void test('put with x-oss-meta-*, Content-Type and Content-MD5', T, async () => {
+    test('put with x-oss-meta-*, Content-Type and Content-MD5', T, async () => {
       const r = await c.put(key, body, {
         meta: { author: 'alice', magic: 'abracadabra' },
         headers: { 'Content-Type': 'application/x-medley-test', 'Cache-Control': 'no-cache', 'Content-Disposition': 'inline; filename="t.bin"' },
@@ -332,7 +137,7 @@ for (const v of VARIANTS) {
       await rejectsWith(c.head('dir/bad-md5.bin'), 404, 'NoSuchKey');
     });
 
-    void test('x-oss-forbid-overwrite: true → 409 FileAlreadyExists, object unchanged', T, async () => {
+    test('x-oss-forbid-overwrite: true → 409 FileAlreadyExists, object unchanged', T, async () => {
       const err = await rejectsWith(c.put(key, Buffer.from('replacement'), { headers: { 'x-oss-forbid-overwrite': 'true' } }), 409, 'FileAlreadyExists');
       assert.match(err.requestId ?? '', REQUEST_ID);
       const g = await c.get(key);
@@ -345,7 +150,7 @@ for (const v of VARIANTS) {
       assert.equal((await c.get('dir/forbid-new.txt')).content.toString(), 'newer');
     });
 
-    void test('get: bytes, ETag (uppercase MD5), CRC-64, content and user headers', T, async () => {
+    test('get: bytes, ETag (uppercase MD5), CRC-64, content and user headers', T, async () => {
       const g = await c.get(key);
       assert.equal(g.res.status, 200);
       assert.ok(g.content.equals(body), 'same bytes back');
@@ -371,7 +176,7 @@ for (const v of VARIANTS) {
       assert.match((await c.get('dir/page.html')).res.headers['content-type'] ?? '', /^text\/html/);
     });
 
-    void test('range get → 206 with Content-Range', T, async () => {
+    test('range get → 206 with Content-Range', T, async () => {
       const size = body.length;
       const r = await c.get(key, { headers: { Range: 'bytes=10-19' } });
       assert.equal(r.res.status, 206);
@@ -390,7 +195,7 @@ for (const v of VARIANTS) {
       assert.ok(suffix.content.equals(body.subarray(size - 5)));
     });
 
-    void test('range beyond the size: 200 full body by default, 416/clamped with x-oss-range-behavior: standard', T, async () => {
+    test('range beyond the size: 200 full body by default, 416/clamped with x-oss-range-behavior: standard', T, async () => {
       const size = body.length;
       for (const range of [`bytes=${size}-${size + 10}`, `bytes=10-${size + 100}`, `bytes=${size + 5}-`]) {
         const r = await c.get(key, { headers: { Range: range } });
@@ -405,7 +210,7 @@ for (const v of VARIANTS) {
       assert.ok(clamped.content.equals(body.subarray(10)));
     });
 
-    void test('conditional get: 304 / 412', T, async () => {
+    test('conditional get: 304 / 412', T, async () => {
       const etag = `"${md5Hex(body)}"`;
       const future = new Date(Date.now() + 3600_000).toUTCString();
       const past = new Date(Date.now() - 3600_000).toUTCString();
@@ -436,7 +241,7 @@ for (const v of VARIANTS) {
       assert.equal(head304.status, 304);
     });
 
-    void test('response-content-type / response-content-disposition overrides', T, async () => {
+    test('response-content-type / response-content-disposition overrides', T, async () => {
       const r = await c.get(key, {
         subres: { 'response-content-type': 'text/x-override', 'response-content-disposition': 'attachment; filename="dl.bin"', 'response-cache-control': 'max-age=60' },
       });
@@ -449,7 +254,7 @@ for (const v of VARIANTS) {
       assert.equal((await c.head(key)).res.headers['content-type'], 'application/x-medley-test');
     });
 
-    void test('head: headers and meta (Content-Length is the object size)', T, async () => {
+    test('head: headers and meta (Content-Length is the object size)', T, async () => {
       const h = await c.head(key);
       assert.equal(h.status, 200);
       assert.deepEqual(h.meta, { author: 'alice', magic: 'abracadabra' });
@@ -464,7 +269,7 @@ for (const v of VARIANTS) {
       assert.equal(rh['content-length'], String(body.length), 'HEAD reports the object size as Content-Length');
     });
 
-    void test('head of a missing key → 404 NoSuchKey, error XML in x-oss-err', T, async () => {
+    test('head of a missing key → 404 NoSuchKey, error XML in x-oss-err', T, async () => {
       const err = await rejectsWith(c.head('dir/missing.bin'), 404, 'NoSuchKey');
       assert.match(err.requestId ?? '', REQUEST_ID);
       const s = last(seen);
@@ -483,7 +288,7 @@ for (const v of VARIANTS) {
       assert.match(last(seen).body.toString(), /<Key>dir\/missing\.bin<\/Key>/);
     });
 
-    void test('getObjectMeta (Content-Length is the object size)', T, async () => {
+    test('getObjectMeta (Content-Length is the object size)', T, async () => {
       await rejectsWith(c.getObjectMeta('dir/missing.bin'), 404, 'NoSuchKey');
       const m = await c.getObjectMeta(key);
       assert.equal(m.status, 200);
@@ -495,7 +300,7 @@ for (const v of VARIANTS) {
       assert.equal(h['content-length'], String(body.length), 'GetObjectMeta reports the object size as Content-Length');
     });
 
-    void test('delete → 204, also for a missing key', T, async () => {
+    test('delete → 204, also for a missing key', T, async () => {
       await c.put('del/one.txt', Buffer.from('one'));
       const d = await c.delete('del/one.txt');
       assert.equal(d.res.status, 204);
@@ -506,7 +311,7 @@ for (const v of VARIANTS) {
       assert.equal(never.res.status, 204);
     });
 
-    void test('deleteMulti verbose and quiet', T, async () => {
+    test('deleteMulti verbose and quiet', T, async () => {
       const keys = ['dm/a.txt', 'dm/b & <c>.txt', 'dm/中文.txt', 'dm/sp ace.txt'];
       for (const k of keys) await c.put(k, Buffer.from(k));
       const verbose = await c.deleteMulti([...keys.slice(0, 2), 'dm/missing.txt']);
@@ -528,7 +333,7 @@ for (const v of VARIANTS) {
       assert.deepEqual(left.objects, []);
     });
 
-    void test("deleteMulti of keys ali-oss escapes as character references (' → &#39;)", T, async () => {
+    test("deleteMulti of keys ali-oss escapes as character references (' → &#39;)", T, async () => {
       const keys = ["dmq/it's.txt", 'dmq/say "hi".txt'];
       for (const k of keys) await c.put(k, Buffer.from(k));
       const r = await c.deleteMulti(keys);
@@ -539,7 +344,7 @@ for (const v of VARIANTS) {
       assert.deepEqual(r.deleted.map((d) => d.Key).sort(), [...keys].sort(), 'Deleted lists the real keys');
     });
 
-    void test('copy: same bucket, cross-bucket, COPY keeps meta, REPLACE replaces it, source conditions', T, async () => {
+    test('copy: same bucket, cross-bucket, COPY keeps meta, REPLACE replaces it, source conditions', T, async () => {
       const etag = `"${md5Hex(body)}"`;
       const same = await c.copy('copy/same.bin', key);
       assert.equal(same.res.status, 200);
@@ -582,7 +387,7 @@ for (const v of VARIANTS) {
       await rejectsWith(c.copy('copy/nothing.bin', 'dir/missing.bin'), 404, 'NoSuchKey');
     });
 
-    void test('copy onto itself with REPLACE (putMeta) and x-oss-forbid-overwrite on copy', T, async () => {
+    test('copy onto itself with REPLACE (putMeta) and x-oss-forbid-overwrite on copy', T, async () => {
       const k = 'copy/self.txt';
       const data = Buffer.from('self copy bytes');
       await c.put(k, data, { meta: { v: '1' } });
@@ -598,7 +403,7 @@ for (const v of VARIANTS) {
       assert.ok((await c.get(k)).content.equals(data));
     });
 
-    void test('append: position 0 then next, wrong position, Normal object, final bytes and CRC', T, async () => {
+    test('append: position 0 then next, wrong position, Normal object, final bytes and CRC', T, async () => {
       const a = randomBytes(1000);
       const b = randomBytes(2345);
       const k = 'app/log.bin';
@@ -628,7 +433,7 @@ for (const v of VARIANTS) {
       assert.ok((await c.get(key)).content.equals(body), 'the Normal object is untouched');
     });
 
-    void test('object ACL: put/get private, public-read, default', T, async () => {
+    test('object ACL: put/get private, public-read, default', T, async () => {
       const k = 'acl/o.txt';
       await c.put(k, Buffer.from('acl'));
       assert.equal((await c.getACL(k)).acl, 'default', 'a new object inherits the bucket ACL');
@@ -645,7 +450,7 @@ for (const v of VARIANTS) {
       await rejectsWith(c.putACL(k, 'nonsense'), 400, 'InvalidArgument');
     });
 
-    void test('list v1 and v2: prefix, delimiter, CommonPrefixes', T, async () => {
+    test('list v1 and v2: prefix, delimiter, CommonPrefixes', T, async () => {
       const keys = ['ls/dir/a.txt', 'ls/dir/b.txt', 'ls/dir/sub/c.txt', 'ls/dir/sub/d.txt', 'ls/dir2/e.txt', 'ls/top.txt'];
       for (const k of keys) await c.put(k, Buffer.from(`content of ${k}`));
 
@@ -685,7 +490,7 @@ for (const v of VARIANTS) {
       assert.equal(none.keyCount, 0);
     });
 
-    void test('paging 25 keys by 7: v1 marker and v2 continuation-token, start-after', T, async () => {
+    test('paging 25 keys by 7: v1 marker and v2 continuation-token, start-after', T, async () => {
       const keys = Array.from({ length: 25 }, (_, i) => `page/k${String(i).padStart(2, '0')}`);
       // Upload in a scrambled order: the listing order must be lexicographic, not insertion order.
       for (const k of [...keys].sort((x, y) => (x.split('').reverse().join('') < y.split('').reverse().join('') ? -1 : 1))) await c.put(k, Buffer.from(k));
@@ -740,7 +545,7 @@ for (const v of VARIANTS) {
       assert.deepEqual(mk.objects.map((o) => o.name), ['page/k23', 'page/k24']);
     });
 
-    void test('special keys round-trip; encoding-type=url in listings', T, async () => {
+    test('special keys round-trip; encoding-type=url in listings', T, async () => {
       const keys = ['enc/a b.txt', 'enc/a+b.txt', 'enc/100%.txt', 'enc/中文/🎵.mp3', 'enc/what?.txt', 'enc/hash#1.txt', 'enc/amp&eq=.txt', 'enc/tilde~quote\'.txt'];
       for (const k of keys) {
         const p = await c.put(k, Buffer.from(`body:${k}`));
@@ -786,7 +591,7 @@ for (const v of VARIANTS) {
       assert.deepEqual((await c.list({ prefix: 'enc/' })).objects, []);
     });
 
-    void test('deleteBucket: BucketNotEmpty while objects exist, then 204, then NoSuchBucket', T, async () => {
+    test('deleteBucket: BucketNotEmpty while objects exist, then 204, then NoSuchBucket', T, async () => {
       for (const [client, name, rec] of [
         [c, B, seen],
         [c2, B2, seen2],

@@ -8,28 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
-import OSS from 'ali-oss';
 import { startServer, type TestServer } from '../support/server.js';
-import { crc64 } from '../../src/storage/crc64.js';
-
-type Headers = Record<string, string | undefined>;
-interface Res {
-  status: number;
-  headers: Headers;
-}
-interface AliClient {
-  putBucket(name: string, options?: { acl?: string }): Promise<{ res: Res }>;
-  putBucketACL(name: string, acl: string): Promise<{ res: Res }>;
-  getBucketACL(name: string): Promise<{ acl: string }>;
-  getBucketInfo(name: string): Promise<{ bucket: Record<string, unknown>; res: Res }>;
-  useBucket(name: string): void;
-  put(name: string, data: Buffer, options?: { headers?: Record<string, string> }): Promise<{ res: Res }>;
-  get(name: string): Promise<{ content: Buffer; res: Res }>;
-  head(name: string): Promise<{ res: Res }>;
-  delete(name: string): Promise<{ res: Res }>;
-  putACL(name: string, acl: string): Promise<{ res: Res }>;
-  getACL(name: string): Promise<{ acl: string }>;
-}
+import { type AliClient, crc, makeAliClient, md5Hex } from '../support/alioss.js';
 
 interface RawResponse {
   status: number;
@@ -41,9 +21,6 @@ let server: TestServer;
 let admin: AliClient;
 const agent = new http.Agent({ keepAlive: true });
 const T = { timeout: 20_000 };
-
-const md5Hex = (b: Buffer) => createHash('md5').update(b).digest('hex').toUpperCase();
-const crc = (b: Buffer) => String(crc64(b));
 
 /** One unsigned request to the server; `host` is the Host header (default: the IP endpoint itself). */
 function anon(method: string, path: string, opts: { host?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<RawResponse> {
@@ -97,15 +74,7 @@ const data = Buffer.from('anonymous access test bytes\n'.repeat(50));
 const ip = () => `127.0.0.1:${server.port}`;
 
 function bucketClient(bucket: string): AliClient {
-  const c = new OSS({
-    accessKeyId: server.keyId,
-    accessKeySecret: server.secret,
-    region: 'oss-cn-hangzhou',
-    endpoint: `http://127.0.0.1:${server.port}`,
-    bucket,
-    agent,
-  } as unknown as OSS.Options) as unknown as AliClient;
-  return c;
+  return makeAliClient(server, agent, { bucket });
 }
 
 before(async () => {
@@ -124,45 +93,45 @@ after(async () => {
   await server?.dispose();
 });
 
-void describe('private bucket', () => {
-  void test('anonymous GET → 403 AccessDenied with the OSS error XML (path style)', T, async () => {
+describe('private bucket', () => {
+  test('anonymous GET → 403 AccessDenied with the OSS error XML (path style)', T, async () => {
     const r = await anon('GET', `/${PRIV}/o.txt`);
     const e = assertOssError(r, 403, 'AccessDenied', ip());
     assert.doesNotMatch(r.body.toString(), new RegExp(data.toString().slice(0, 20)), 'no object bytes leak');
     assert.equal(e.EC, r.headers['x-oss-ec'], 'EC element and x-oss-ec header agree');
   });
 
-  void test('anonymous GET → 403 also when virtual-hosted (<bucket>.localhost, aliyuncs Host)', T, async () => {
+  test('anonymous GET → 403 also when virtual-hosted (<bucket>.localhost, aliyuncs Host)', T, async () => {
     const vh = `${PRIV}.localhost:${server.port}`;
     assertOssError(await anon('GET', '/o.txt', { host: vh }), 403, 'AccessDenied', vh);
     const ali = `${PRIV}.oss-cn-hangzhou.aliyuncs.com`;
     assertOssError(await anon('GET', '/o.txt', { host: ali }), 403, 'AccessDenied', ali);
   });
 
-  void test('anonymous HEAD → 403, error in x-oss-err', T, async () => {
+  test('anonymous HEAD → 403, error in x-oss-err', T, async () => {
     assertHeadError(await anon('HEAD', `/${PRIV}/o.txt`), 403, 'AccessDenied');
   });
 
-  void test('anonymous list (v1, v2), GetBucketAcl, GetBucketInfo → 403', T, async () => {
+  test('anonymous list (v1, v2), GetBucketAcl, GetBucketInfo → 403', T, async () => {
     assertOssError(await anon('GET', `/${PRIV}`), 403, 'AccessDenied', ip());
     assertOssError(await anon('GET', `/${PRIV}/?list-type=2`), 403, 'AccessDenied', ip());
     assertOssError(await anon('GET', `/${PRIV}/?acl`), 403, 'AccessDenied', ip());
     assertOssError(await anon('GET', `/${PRIV}/?bucketInfo`), 403, 'AccessDenied', ip());
   });
 
-  void test('anonymous PUT → 403 and nothing is stored', T, async () => {
+  test('anonymous PUT → 403 and nothing is stored', T, async () => {
     assertOssError(await anon('PUT', `/${PRIV}/anon-upload.txt`, { body: Buffer.from('x') }), 403, 'AccessDenied', ip());
     await assert.rejects(bucketClient(PRIV).head('anon-upload.txt'), (e: { status?: number }) => e.status === 404);
   });
 });
 
-void describe('public-read bucket', () => {
+describe('public-read bucket', () => {
   before(async () => {
     await admin.putBucketACL(PUB, 'public-read');
     assert.equal((await admin.getBucketACL(PUB)).acl, 'public-read');
   });
 
-  void test('anonymous GET → 200 with the bytes and object headers', T, async () => {
+  test('anonymous GET → 200 with the bytes and object headers', T, async () => {
     const r = await anon('GET', `/${PUB}/o.txt`);
     assert.equal(r.status, 200);
     assert.ok(r.body.equals(data));
@@ -177,7 +146,7 @@ void describe('public-read bucket', () => {
     assert.ok(range.body.equals(data.subarray(0, 10)));
   });
 
-  void test('anonymous HEAD → 200 with ETag and CRC, no body', T, async () => {
+  test('anonymous HEAD → 200 with ETag and CRC, no body', T, async () => {
     const r = await anon('HEAD', `/${PUB}/o.txt`);
     assert.equal(r.status, 200);
     assert.equal(r.body.length, 0);
@@ -186,12 +155,12 @@ void describe('public-read bucket', () => {
     assert.equal(r.headers['x-oss-object-type'], 'Normal');
   });
 
-  void test('anonymous GET of a missing key on a readable bucket → 404 NoSuchKey', T, async () => {
+  test('anonymous GET of a missing key on a readable bucket → 404 NoSuchKey', T, async () => {
     const e = assertOssError(await anon('GET', `/${PUB}/nope.txt`), 404, 'NoSuchKey', ip());
     assert.equal(e.Key, 'nope.txt');
   });
 
-  void test('anonymous list v1 and v2 → 200 with the keys', T, async () => {
+  test('anonymous list v1 and v2 → 200 with the keys', T, async () => {
     const v1 = await anon('GET', `/${PUB}/?prefix=o.`);
     assert.equal(v1.status, 200);
     const d1 = parser.parse(v1.body.toString()) as { ListBucketResult: { Name: string; Contents: { Key: string; Size: string; ETag: string } } };
@@ -209,7 +178,7 @@ void describe('public-read bucket', () => {
     );
   });
 
-  void test('anonymous writes are denied: PUT, DELETE, DeleteMultiple, append, copy, multipart, ACL changes', T, async () => {
+  test('anonymous writes are denied: PUT, DELETE, DeleteMultiple, append, copy, multipart, ACL changes', T, async () => {
     assertOssError(await anon('PUT', `/${PUB}/o.txt`, { body: Buffer.from('overwritten') }), 403, 'AccessDenied', ip());
     assertOssError(await anon('PUT', `/${PUB}/new.txt`, { body: Buffer.from('new') }), 403, 'AccessDenied', ip());
     assertOssError(await anon('DELETE', `/${PUB}/o.txt`), 403, 'AccessDenied', ip());
@@ -229,7 +198,7 @@ void describe('public-read bucket', () => {
     assert.equal((await c.getACL('o.txt')).acl, 'default');
   });
 
-  void test('anonymous response-* overrides are ignored; anonymous media processing is refused', T, async () => {
+  test('anonymous response-* overrides are ignored; anonymous media processing is refused', T, async () => {
     const r = await anon('GET', `/${PUB}/o.txt?response-content-type=text%2Fhtml&response-content-disposition=attachment`);
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'text/plain', 'overrides need a signed request');
@@ -238,7 +207,7 @@ void describe('public-read bucket', () => {
     assertOssError(await anon('GET', `/${PUB}/o.txt?x-oss-process=video%2Finfo`), 403, 'AccessDenied', ip());
   });
 
-  void test('object ACL private on a public-read bucket denies anonymous GET/HEAD of that object only', T, async () => {
+  test('object ACL private on a public-read bucket denies anonymous GET/HEAD of that object only', T, async () => {
     const c = bucketClient(PUB);
     await c.put('secret.txt', Buffer.from('secret'));
     await c.putACL('secret.txt', 'private');
@@ -255,12 +224,12 @@ void describe('public-read bucket', () => {
   });
 });
 
-void describe('public-read-write bucket', () => {
+describe('public-read-write bucket', () => {
   before(async () => {
     await admin.putBucketACL(PRW, 'public-read-write');
   });
 
-  void test('anonymous PUT → 200, stored bytes readable by the owner', T, async () => {
+  test('anonymous PUT → 200, stored bytes readable by the owner', T, async () => {
     const body = Buffer.from('written anonymously');
     const r = await anon('PUT', `/${PRW}/anon.txt`, { body, headers: { 'Content-Type': 'text/x-anon' } });
     assert.equal(r.status, 200);
@@ -274,7 +243,7 @@ void describe('public-read-write bucket', () => {
     assert.equal((await bucketClient(PRW).get('vh.txt')).content.toString(), 'vh');
   });
 
-  void test('anonymous GET and DELETE → 200 / 204', T, async () => {
+  test('anonymous GET and DELETE → 200 / 204', T, async () => {
     const g = await anon('GET', `/${PRW}/o.txt`);
     assert.equal(g.status, 200);
     assert.ok(g.body.equals(data));
@@ -283,7 +252,7 @@ void describe('public-read-write bucket', () => {
     await assert.rejects(bucketClient(PRW).head('anon.txt'), (e: { status?: number }) => e.status === 404);
   });
 
-  void test('anonymous owner operations stay denied: bucket ACL, object ACL, ListMultipartUploads', T, async () => {
+  test('anonymous owner operations stay denied: bucket ACL, object ACL, ListMultipartUploads', T, async () => {
     assertOssError(await anon('GET', `/${PRW}/?acl`), 403, 'AccessDenied', ip());
     assertOssError(await anon('PUT', `/${PRW}/?acl`, { headers: { 'x-oss-acl': 'private' } }), 403, 'AccessDenied', ip());
     assertOssError(await anon('PUT', `/${PRW}/o.txt?acl`, { headers: { 'x-oss-object-acl': 'private' } }), 403, 'AccessDenied', ip());
@@ -291,7 +260,7 @@ void describe('public-read-write bucket', () => {
     assert.equal((await admin.getBucketACL(PRW)).acl, 'public-read-write');
   });
 
-  void test('object ACL private on a public-read-write bucket also protects it from anonymous overwrite (§7.2)', T, async () => {
+  test('object ACL private on a public-read-write bucket also protects it from anonymous overwrite (§7.2)', T, async () => {
     const c = bucketClient(PRW);
     await c.put('locked.txt', Buffer.from('locked'));
     await c.putACL('locked.txt', 'private');
@@ -305,8 +274,8 @@ void describe('public-read-write bucket', () => {
   });
 });
 
-void describe('object ACL on a private bucket', () => {
-  void test('object ACL public-read allows anonymous GET/HEAD of that object only', T, async () => {
+describe('object ACL on a private bucket', () => {
+  test('object ACL public-read allows anonymous GET/HEAD of that object only', T, async () => {
     const c = bucketClient(PRIV);
     await c.put('shared.txt', Buffer.from('shared'), { headers: { 'Content-Type': 'text/plain' } });
     await c.putACL('shared.txt', 'public-read');
@@ -323,7 +292,7 @@ void describe('object ACL on a private bucket', () => {
     assert.equal((await c.get('shared.txt')).content.toString(), 'shared');
   });
 
-  void test('object ACL public-read-write allows anonymous overwrite of that object (§7.2)', T, async () => {
+  test('object ACL public-read-write allows anonymous overwrite of that object (§7.2)', T, async () => {
     const c = bucketClient(PRIV);
     await c.put('open.txt', Buffer.from('open v1'));
     await c.putACL('open.txt', 'public-read-write');
@@ -336,8 +305,8 @@ void describe('object ACL on a private bucket', () => {
   });
 });
 
-void describe('service and bucket level', () => {
-  void test('anonymous ListBuckets → 403 AccessDenied', T, async () => {
+describe('service and bucket level', () => {
+  test('anonymous ListBuckets → 403 AccessDenied', T, async () => {
     const r = await anon('GET', '/');
     const e = assertOssError(r, 403, 'AccessDenied', ip());
     for (const b of [PRIV, PUB, PRW]) assert.doesNotMatch(r.body.toString(), new RegExp(b), 'no bucket names leak');
@@ -345,7 +314,7 @@ void describe('service and bucket level', () => {
     assertOssError(await anon('GET', '/', { host: `localhost:${server.port}` }), 403, 'AccessDenied', `localhost:${server.port}`);
   });
 
-  void test('anonymous DeleteBucket → 403 AccessDenied, even on a public-read-write bucket', T, async () => {
+  test('anonymous DeleteBucket → 403 AccessDenied, even on a public-read-write bucket', T, async () => {
     // Make PRW deletable (empty) so only the ACL can stop it.
     const c = bucketClient(PRW);
     for (const k of ['o.txt', 'other.txt', 'vh.txt', 'locked.txt']) assert.equal((await c.delete(k)).res.status, 204);
@@ -356,7 +325,7 @@ void describe('service and bucket level', () => {
     assert.equal((await admin.getBucketInfo(PRIV)).res.status, 200);
   });
 
-  void test('anonymous PutBucket → 403, no bucket created', T, async () => {
+  test('anonymous PutBucket → 403, no bucket created', T, async () => {
     assertOssError(await anon('PUT', '/anon-made-bucket'), 403, 'AccessDenied', ip());
     await assert.rejects(admin.getBucketInfo('anon-made-bucket'), (e: { status?: number; code?: string }) => e.status === 404 && e.code === 'NoSuchBucket');
   });

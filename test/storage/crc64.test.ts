@@ -53,8 +53,8 @@ function polyCombine(crcA: bigint, crcB: bigint, len: bigint): bigint {
   return multModP(result, crcA) ^ crcB;
 }
 
-void describe('crc64 (CRC-64/XZ, OSS crc64ecma)', () => {
-  void it('matches the check value for "123456789"', () => {
+describe('crc64 (CRC-64/XZ, OSS crc64ecma)', () => {
+  it('matches the check value for "123456789"', () => {
     assert.equal(crc64(ascii('123456789')), CHECK);
     assert.equal(new Crc64().update(ascii('123456789')).digest(), CHECK);
     assert.equal(new Crc64().update(ascii('123456789')).toString(), '11051210869376104954');
@@ -62,18 +62,18 @@ void describe('crc64 (CRC-64/XZ, OSS crc64ecma)', () => {
     if (_internals.hasWasm) assert.equal(_internals.crc64Wasm(ascii('123456789')), CHECK);
   });
 
-  void it('is 0 for the empty input', () => {
+  it('is 0 for the empty input', () => {
     assert.equal(crc64(new Uint8Array(0)), 0n);
     assert.equal(new Crc64().digest(), 0n);
     assert.equal(new Crc64().toString(), '0');
     assert.equal(new Crc64().update(new Uint8Array(0)).digest(), 0n);
   });
 
-  void it('uses the WebAssembly fast path on this runtime', () => {
+  it('uses the WebAssembly fast path on this runtime', () => {
     assert.equal(_internals.hasWasm, true);
   });
 
-  void it('matches the bit-by-bit reference over random buffers (all paths, unaligned views)', () => {
+  it('matches the bit-by-bit reference over random buffers (all paths, unaligned views)', () => {
     const lengths = [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 255, 256, 1000, 4099, 65536 + 13];
     for (let r = 0; r < 20; r++) lengths.push(randomInt(1, 5000));
     for (const len of lengths) {
@@ -88,7 +88,7 @@ void describe('crc64 (CRC-64/XZ, OSS crc64ecma)', () => {
     }
   });
 
-  void it('JS and wasm paths agree on inputs larger than the wasm window', () => {
+  it('JS and wasm paths agree on inputs larger than the wasm window', () => {
     const buf = randomBytes(3 * 256 * 1024 + 12345);
     const js = _internals.crc64Js(buf);
     assert.equal(crc64(buf), js);
@@ -103,7 +103,7 @@ void describe('crc64 (CRC-64/XZ, OSS crc64ecma)', () => {
     assert.equal(c.digest(), js);
   });
 
-  void it('incremental updates split at every offset equal the one-shot result', () => {
+  it('incremental updates split at every offset equal the one-shot result', () => {
     const buf = randomBytes(300);
     const whole = crc64(buf);
     for (let i = 0; i <= buf.length; i++) {
@@ -120,7 +120,7 @@ void describe('crc64 (CRC-64/XZ, OSS crc64ecma)', () => {
     assert.equal(bytewise.digest(), whole);
   });
 
-  void it('can continue from a previous CRC', () => {
+  it('can continue from a previous CRC', () => {
     const buf = randomBytes(5000);
     const whole = crc64(buf);
     for (const i of [0, 1, 100, 2500, 4999, 5000]) {
@@ -131,8 +131,8 @@ void describe('crc64 (CRC-64/XZ, OSS crc64ecma)', () => {
   });
 });
 
-void describe('combineCrc64', () => {
-  void it('equals the CRC of the concatenation for random splits, including empty sides', () => {
+describe('combineCrc64', () => {
+  it('equals the CRC of the concatenation for random splits, including empty sides', () => {
     for (let r = 0; r < 200; r++) {
       const buf = randomBytes(randomInt(0, 3000));
       const cut = r % 10 === 0 ? 0 : r % 10 === 1 ? buf.length : randomInt(0, buf.length + 1);
@@ -144,7 +144,7 @@ void describe('combineCrc64', () => {
     }
   });
 
-  void it('handles lengthB = 0 and both sides empty', () => {
+  it('handles lengthB = 0 and both sides empty', () => {
     const x = crc64(ascii('hello'));
     assert.equal(combineCrc64(x, 0n, 0), x);
     assert.equal(combineCrc64(x, 0n, 0n), x);
@@ -152,14 +152,14 @@ void describe('combineCrc64', () => {
     assert.equal(combineCrc64(0n, x, 5), x);
   });
 
-  void it('folds multipart-style chains of parts', () => {
+  it('folds multipart-style chains of parts', () => {
     const parts = Array.from({ length: 12 }, () => randomBytes(randomInt(0, 20_000)));
     let acc = 0n;
     for (const p of parts) acc = combineCrc64(acc, crc64(p), p.length);
     assert.equal(acc, crc64(Buffer.concat(parts)));
   });
 
-  void it('matches a zero-shifting reference for small lengths (and so does the polynomial reference)', () => {
+  it('matches a zero-shifting reference for small lengths (and so does the polynomial reference)', () => {
     for (let r = 0; r < 50; r++) {
       const a = random64();
       const b = random64();
@@ -170,7 +170,7 @@ void describe('combineCrc64', () => {
     }
   });
 
-  void it('matches a polynomial (x^(8n) mod P) reference for large lengths, 5 GiB and beyond', () => {
+  it('matches a polynomial (x^(8n) mod P) reference for large lengths, 5 GiB and beyond', () => {
     const lengths: (number | bigint)[] = [
       1, 2, 3, 255, 4096, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 777, 5 * 2 ** 30, 5 * 2 ** 30 + 1,
       2 ** 40 + 12345, Number.MAX_SAFE_INTEGER, 1n << 64n, (1n << 70n) + 3n,
@@ -183,12 +183,12 @@ void describe('combineCrc64', () => {
     }
   });
 
-  void it('CRC of 2 MiB of zeros from doubling 1 MiB', () => {
+  it('CRC of 2 MiB of zeros from doubling 1 MiB', () => {
     const mib = new Uint8Array(1 << 20);
     assert.equal(combineCrc64(crc64(mib), crc64(mib), mib.length), crc64(new Uint8Array(2 << 20)));
   });
 
-  void it('rejects invalid arguments', () => {
+  it('rejects invalid arguments', () => {
     assert.throws(() => combineCrc64(0n, 0n, -1), RangeError);
     assert.throws(() => combineCrc64(0n, 0n, -1n), RangeError);
     assert.throws(() => combineCrc64(0n, 0n, 1.5), RangeError);
