@@ -127,6 +127,37 @@ describe('IMM CreateMediaConvertTask (seed 000) through --imm', () => {
   });
 });
 
+describe('IMM CreateMediaConvertTask (seed 000, second example) through --imm', () => {
+  test('test + test1 to mp3 128 kb/s stereo 44.1 kHz, align 0', async () => {
+    await mkdir(join(dir, 'video-demo'), { recursive: true });
+    tone(join(dir, 'video-demo/test1.mp3'), 600, 2, ['-ar', '22050', '-c:a', 'libmp3lame']);
+    if (!existsSync(join(dir, 'video-demo/test.mp3'))) tone(join(dir, 'video-demo/test.mp3'), 800, 2, ['-c:a', 'libmp3lame']);
+    const request = {
+      ProjectName: 'test-project',
+      AlignmentIndex: 0,
+      Notification: { MNS: { TopicName: 'test-mns-topic' } },
+      Sources: [{ URI: 'oss://test-bucket/video-demo/test.mp3' }, { URI: 'oss://test-bucket/video-demo/test1.mp3' }],
+      Targets: [{ Audio: { TranscodeAudio: { Bitrate: 128000, Channel: 2, Codec: 'mp3', SampleRate: 44100 } }, Container: 'mp3', URI: 'oss://test-bucket/video-demo/concat.{autoext}' }],
+    };
+    await writeFile(join(dir, 'request2.json'), JSON.stringify(request));
+    const r = medley(['--imm', join(dir, 'request2.json'), '--dir', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = join(dir, 'video-demo/concat.mp3');
+    const j = ffprobe(out);
+    const a = audioStream(j)!;
+    assert.equal(a.codec_name, 'mp3');
+    assert.equal(a.sample_rate, '44100');
+    assert.equal(a.channels, 2);
+    assert.ok(Math.abs(Number(j.format.bit_rate) - 128000) < 12800, `bit rate ${j.format.bit_rate}`);
+    const pcm = decode(out, 44100);
+    assert.ok(Math.abs(pcm.length / 44100 - 4) < 0.03, `decoded ${pcm.length / 44100} s, expected 4 s`);
+    assertToneSequence(pcm, 44100, [
+      { freq: 800, seconds: 2 },
+      { freq: 600, seconds: 2 - 0.05 },
+    ]);
+  });
+});
+
 describe('video/concat (seed 003)', () => {
   test('pre.mov (whole), example.mkv from 10 s, sur.mov first 10 s: h264 25 fps, aac 48 kHz stereo, size of the align clip', () => {
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=500:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', join(dir, 'pre.mov')]);
