@@ -8,7 +8,7 @@ import type { Credential } from '../../src/auth/credentials.js';
 import { resolveAddress } from '../../src/http/oss/addressing.js';
 import { MedleyError } from '../../src/errors.js';
 
-const VECTORS = new URL('../../../shared/vectors/', import.meta.url);
+const VECTORS = new URL('../fixtures/vectors/', import.meta.url);
 const FILES = ['alioss-v1.jsonl', 'alioss-v4.jsonl', 'oss2-v1.jsonl', 'oss2-v4.jsonl'];
 const ACCESS_KEY_ID = 'LTAI5tTestKeyId0001';
 const SECRET = 'TestSecret0000000000000000000001';

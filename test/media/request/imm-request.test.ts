@@ -7,7 +7,7 @@ import { parseProcessString } from '../../../src/media/request/process-string.js
 import { MedleyError, errorCatalog, type ErrorName } from '../../../src/errors.js';
 import type { AudioTarget, Clip, MediaJob, VideoTarget } from '../../../src/media/job.js';
 
-const VECTORS = new URL('../../../../shared/vectors/', import.meta.url);
+const VECTORS = new URL('../../fixtures/vectors/', import.meta.url);
 
 const clip = (bucket: string, key: string, startMs = 0, durationMs = 0): Clip => ({ source: { bucket, key }, startMs, durationMs, disableAudio: false, disableVideo: false });
 const NO_VIDEO: VideoTarget = { disabled: true, fpsOption: 'fixed', resolutionOption: 'fixed', scaleType: 'stretch', adaptiveOrientation: false, bitrateOption: 'fixed' };

@@ -6,7 +6,7 @@ import { extractProcessBody, parseProcessString } from '../../../src/media/reque
 import { MedleyError, errorCatalog, type ErrorName } from '../../../src/errors.js';
 import type { AudioTarget, Clip, MediaJob, VideoTarget } from '../../../src/media/job.js';
 
-const VECTORS = new URL('../../../../shared/vectors/', import.meta.url);
+const VECTORS = new URL('../../fixtures/vectors/', import.meta.url);
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64url');
 const clip = (bucket: string, key: string, startMs = 0, durationMs = 0): Clip => ({ source: { bucket, key }, startMs, durationMs, disableAudio: false, disableVideo: false });
