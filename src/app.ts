@@ -28,7 +28,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const root = await loadRootCredentials(dataDir, config);
-  const db = await openDatabase(join(dataDir, 'medley.db'));
+  const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
   const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
   const lookup = (id: string) => (id === root.accessKeyId ? root : undefined);
   const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });

@@ -37,7 +37,7 @@ export const configSchema = z.object({
   maxXmlBodyBytes: z.number().int().positive().default(1024 * 1024),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
   maxObjectBytes: z.number().int().positive().default(5 * 1024 * 1024 * 1024),
-  /** fsync blobs before they become visible, so an acknowledged PUT survives power loss. */
+  /** fsync blobs (and their directory) and commit the index with synchronous = FULL, so an acknowledged write survives power loss. */
   fsync: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),

@@ -9,11 +9,16 @@ import { migrations } from './migrations.js';
 
 export type Db = Kysely<Database>;
 
-export async function openDatabase(file: string): Promise<Db> {
+/**
+ * `durable` (MEDLEY_FSYNC): every commit is synced before it is acknowledged (synchronous = FULL), so an
+ * acknowledged write survives power loss. Without it, WAL with synchronous = NORMAL stays consistent but
+ * the last commits can roll back after a power failure.
+ */
+export async function openDatabase(file: string, opts: { durable?: boolean } = {}): Promise<Db> {
   const sqlite = new SQLite(file);
-  // WAL: readers never block the single writer; NORMAL sync is durable at each checkpoint and safe with WAL.
+  // WAL: readers never block the single writer.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma(opts.durable === false ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });

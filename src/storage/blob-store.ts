@@ -6,7 +6,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Stream buffer size: big enough for few syscalls, small enough that many concurrent transfers stay lean. */
 export const STREAM_CHUNK = 256 * 1024;
@@ -57,11 +57,15 @@ export class FsBlobStore implements BlobStore {
       stream,
       async finish() {
         if (!fsync) return;
-        const fh = await open(path, 'r');
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
+        // The bytes, then the directory entry that names them: both must be on disk before the index
+        // row that points at the blob is committed.
+        for (const target of [path, dirname(path)]) {
+          const fh = await open(target, 'r');
+          try {
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
         }
       },
       async discard() {
