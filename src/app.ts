@@ -1,70 +1,161 @@
 /**
- * Assembles a running Medley from a Config: database, storage, credentials and the HTTP listener.
- * Used by `medley serve` and by tests that want an in-process server.
+ * Assembles a running Medley from a Config. `startApp` (medley serve): the API and, unless workers = 0,
+ * a worker pool. `startWorkerApp` (medley worker): the worker pool only, on the same data directory.
  */
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
+import { loadAccessKeys } from './auth/access-keys.js';
+import type { Credential, CredentialLookup } from './auth/credentials.js';
+import { NonceStore } from './auth/nonce-store.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { MediaEngine } from './media/engine/index.js';
+import { ProjectService } from './projects/service.js';
+import { TaskQueue } from './tasks/queue.js';
+import { TaskService, TaskSignal } from './tasks/service.js';
+import { WorkerPool } from './tasks/worker-pool.js';
 
-export interface App {
+/** Everything both commands share: data, credentials, the engine and the task queue. */
+export interface Core {
   config: Config;
+  dataDir: string;
   db: Db;
   storage: Storage;
   root: RootCredentials;
-  http: RunningServer;
+  lookup: CredentialLookup;
   engine: MediaEngine;
+  queue: TaskQueue;
+  signal: TaskSignal;
+  tasks: TaskService;
+  projects: ProjectService;
+  nonces: NonceStore;
+  pool: WorkerPool;
   log: Logger;
+}
+
+export interface App extends Core {
+  http: RunningServer;
   stop(): Promise<void>;
 }
 
+export interface WorkerApp extends Core {
+  stop(): Promise<void>;
+}
+
+export function workerCount(config: Config): number {
+  return config.workers === 'auto' ? availableParallelism() : config.workers;
+}
+
 /** `env` is only used to search PATH for ffmpeg/ffprobe. */
-export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = pino({ level: config.logLevel })): Promise<App> {
+async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, workers: number): Promise<Core> {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const root = await loadRootCredentials(dataDir, config);
+  const extra = await loadAccessKeys(config.keysFile ?? join(dataDir, 'access-keys.json'), config.keysFile !== undefined);
+  const keys = new Map<string, Credential>(extra.map((k) => [k.accessKeyId, k]));
+  if (keys.has(root.accessKeyId)) throw new Error(`the access-keys file reuses the root AccessKeyId ${root.accessKeyId}`);
+  keys.set(root.accessKeyId, root);
+  const lookup: CredentialLookup = (id) => keys.get(id);
+
   const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
-  const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
-  const lookup = (id: string) => (id === root.accessKeyId ? root : undefined);
-  const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
-  for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
-  if (!engine.available) log.warn('no usable FFmpeg engine: media processing requests will fail (see `medley doctor`)');
-  let http: RunningServer;
   try {
-    http = await startHttpServer({ config, storage, lookup, log, engine });
+    const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
+    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
+    for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
+    if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
+    const queue = new TaskQueue(db);
+    const signal = new TaskSignal();
+    const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal });
+    const projects = new ProjectService(db);
+    const nonces = new NonceStore(db);
+    const workRoot = join(dataDir, 'work');
+    await mkdir(workRoot, { recursive: true });
+    const pool = new WorkerPool({
+      storage,
+      engine,
+      queue,
+      workRoot,
+      timeoutMs: config.taskTimeoutSeconds * 1000,
+      log: log.child({ component: 'worker' }),
+      concurrency: workers,
+      leaseMs: config.taskLeaseSeconds * 1000,
+      pollMs: config.pollMs,
+      signal,
+    });
+    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, log };
   } catch (e) {
     await db.destroy();
     throw e;
   }
-  // Collect blob files left by crashes (writes cut off before their commit) in the background.
-  const sweep = () =>
-    storage
-      .sweepOrphans()
-      .then((n) => n > 0 && log.info({ removed: n }, 'removed orphaned blob files'))
-      .catch((err: unknown) => log.warn({ err }, 'orphan sweep failed'));
-  void sweep();
-  const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
-  sweeper.unref();
+}
 
+/** Collects blob files left by crashes (writes cut off before their commit), at start and hourly. */
+function startSweeper(core: Core): () => void {
+  const sweep = () =>
+    core.storage
+      .sweepOrphans()
+      .then((n) => n > 0 && core.log.info({ removed: n }, 'removed orphaned blob files'))
+      .catch((err: unknown) => core.log.warn({ err }, 'orphan sweep failed'));
+  void sweep();
+  const timer = setInterval(() => void sweep(), 60 * 60 * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = pino({ level: config.logLevel })): Promise<App> {
+  const core = await openCore(config, env, log, workerCount(config));
+  let http: RunningServer;
+  try {
+    http = await startHttpServer({
+      config,
+      storage: core.storage,
+      lookup: core.lookup,
+      log,
+      engine: core.engine,
+      tasks: core.tasks,
+      projects: core.projects,
+      nonces: core.nonces,
+      workDir: join(core.dataDir, 'work'),
+      workers: core.pool.concurrency,
+    });
+  } catch (e) {
+    await core.db.destroy();
+    throw e;
+  }
+  await core.pool.start();
+  const stopSweeper = startSweeper(core);
   let stopping: Promise<void> | undefined;
   return {
-    config,
-    db,
-    storage,
-    root,
+    ...core,
     http,
-    engine,
-    log,
     stop() {
       stopping ??= (async () => {
-        clearInterval(sweeper);
-        await http.close();
-        await db.destroy();
+        stopSweeper();
+        await Promise.all([http.close(), core.pool.stop()]);
+        await core.db.destroy();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = pino({ level: config.logLevel })): Promise<WorkerApp> {
+  const workers = workerCount(config);
+  if (workers < 1) throw new Error('medley worker needs at least one worker (MEDLEY_WORKERS)');
+  const core = await openCore(config, env, log, workers);
+  await core.pool.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    ...core,
+    stop() {
+      stopping ??= (async () => {
+        await core.pool.stop();
+        await core.db.destroy();
       })();
       return stopping;
     },

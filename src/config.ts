@@ -16,6 +16,12 @@ export const settingSpecs = [
   { key: 'ffprobe', env: 'MEDLEY_FFPROBE', flag: '--ffprobe <path>', def: undefined, help: 'ffprobe binary (default: PATH, then the bundled one)' },
   { key: 'mnsPort', env: 'MEDLEY_MNS_PORT', flag: '--mns-port <n>', def: '9100', help: 'message service (MNS) port' },
   { key: 'fsync', env: 'MEDLEY_FSYNC', flag: '--fsync <bool>', def: 'true', help: 'fsync object bytes before a write is acknowledged (false trades durability on power loss for speed)' },
+  { key: 'workers', env: 'MEDLEY_WORKERS', flag: '--workers <n>', def: 'auto', help: 'media tasks run at once by this process (auto = one per CPU core; 0 = none, e.g. API-only nodes)' },
+  { key: 'taskLeaseSeconds', env: 'MEDLEY_TASK_LEASE', flag: '--task-lease <seconds>', def: '30', help: 'a running task whose worker stops heart-beating is claimed again after this long' },
+  { key: 'taskTimeoutSeconds', env: 'MEDLEY_TASK_TIMEOUT', flag: '--task-timeout <seconds>', def: '3600', help: 'a task still running after this long fails (MediaProcessingFailed)' },
+  { key: 'taskRetentionDays', env: 'MEDLEY_TASK_RETENTION_DAYS', flag: '--task-retention-days <days>', def: '7', help: 'task records are kept this long after the task starts, then purged (IMM keeps 7 days)' },
+  { key: 'pollMs', env: 'MEDLEY_POLL_MS', flag: '--poll-ms <ms>', def: '500', help: 'how often workers look for tasks queued by other processes (tasks accepted by the same process start at once)' },
+  { key: 'keysFile', env: 'MEDLEY_KEYS_FILE', flag: '--keys-file <file>', def: undefined, help: 'JSON file of extra access keys with per-bucket grants (default <data-dir>/access-keys.json when present)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 ] as const;
 
@@ -32,6 +38,12 @@ export const configSchema = z.object({
   ffmpeg: z.string().optional(),
   ffprobe: z.string().optional(),
   mnsPort: port,
+  workers: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(256)]),
+  taskLeaseSeconds: z.coerce.number().int().min(2).max(3600),
+  taskTimeoutSeconds: z.coerce.number().int().min(1).max(7 * 24 * 3600),
+  taskRetentionDays: z.coerce.number().min(0.0001).max(3650),
+  pollMs: z.coerce.number().int().min(10).max(60_000),
+  keysFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Largest XML request body accepted (bytes). */
   maxXmlBodyBytes: z.number().int().positive().default(1024 * 1024),

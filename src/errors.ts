@@ -21,12 +21,12 @@ export interface CatalogEntry {
 }
 
 const catalog = {
-  AccessDenied: { status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001' },
+  AccessDenied: { status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001', immCode: 'Forbidden.RAM' },
   InvalidAccessKeyId: { status: 403, code: 'InvalidAccessKeyId', message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000902' },
   SignatureDoesNotMatch: { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', ec: '0002-00000040' },
   RequestTimeTooSkewed: { status: 403, code: 'RequestTimeTooSkewed', message: 'The difference between the request time and the current time is too large.', ec: '0002-00000504' },
   InvalidSecurityToken: { status: 403, code: 'InvalidAccessKeyId', message: 'The security token you provided is invalid.', ec: '0002-00000903' },
-  NoSuchBucket: { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist.', ec: '0015-00000101' },
+  NoSuchBucket: { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist.', ec: '0015-00000101', immCode: 'ResourceNotFound', immStatus: 400 },
   NoSuchKey: { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.', ec: '0026-00000001' },
   NoSuchUpload: { status: 404, code: 'NoSuchUpload', message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', ec: '0042-00000002' },
   BucketAlreadyExists: { status: 409, code: 'BucketAlreadyExists', message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', ec: '0015-00000104' },
@@ -74,6 +74,30 @@ const catalog = {
   MediaProcessingFailed: { status: 500, code: 'InternalError', message: 'The media engine failed to process the task.', immCode: 'InternalError' },
   /** The task was cancelled. */
   MediaCancelled: { status: 400, code: 'InvalidArgument', message: 'The media task was cancelled.', immCode: 'Cancelled' },
+
+  // The IMM RPC gateway and IMM resources (spec/imm.md §2.3-2.4). `status` is the IMM status: these never
+  // reach the OSS dialect, except ResourceNotFound-style codes mapped explicitly there.
+  ImmMissingParameter: { status: 400, code: 'MissingParameter', message: 'A mandatory input parameter is not supplied.' },
+  ImmInvalidParameter: { status: 400, code: 'InvalidParameter', message: 'The specified parameter is not valid.' },
+  ImmInvalidActionNotFound: { status: 404, code: 'InvalidAction.NotFound', message: 'Specified api is not found, please check your url and method.' },
+  ImmIncompleteSignature: { status: 400, code: 'IncompleteSignature', message: 'The request signature does not conform to Aliyun standards.' },
+  ImmInvalidTimeStampFormat: { status: 400, code: 'InvalidTimeStamp.Format', message: 'Specified time stamp or date value is not well formatted.' },
+  ImmInvalidTimeStampExpired: { status: 400, code: 'InvalidTimeStamp.Expired', message: 'Specified time stamp or date value is expired.' },
+  ImmSignatureNonceUsed: { status: 400, code: 'SignatureNonceUsed', message: 'Specified signature nonce was used already.' },
+  ImmInvalidAccessKeyId: { status: 404, code: 'InvalidAccessKeyId.NotFound', message: 'Specified access key is not found.' },
+  ImmSignatureDoesNotMatch: { status: 400, code: 'SignatureDoesNotMatch', message: 'Specified signature is not matched with our calculation.' },
+  ImmInvalidSecurityToken: { status: 400, code: 'InvalidSecurityToken.Mismatch', message: 'Specified SecurityToken is not valid.' },
+  ImmForbidden: { status: 403, code: 'Forbidden.RAM', message: 'User not authorized to operate on the specified resource.' },
+  ImmInvalidArgument: { status: 400, code: 'InvalidArgument', message: 'A parameter is not valid.' },
+  ImmInvalidJson: { status: 400, code: 'InvalidJSON', message: 'A JSON parameter could not be parsed.' },
+  ImmResourceNotFound: { status: 400, code: 'ResourceNotFound', message: 'The specified resource is not found.' },
+  ImmResourceAlreadyExists: { status: 400, code: 'ResourceAlreadyExists', message: 'The specified resource already exists.' },
+  ImmStatusConflict: { status: 400, code: 'StatusConflict', message: 'Message: cannot delete when sub resoures exist' },
+  ImmLimitExceeded: { status: 400, code: 'LimitExceededError', message: 'Message: input quota exceed the max value' },
+  /** OSS: processing asked of a bucket IMM cannot serve (spec/oss.md §5.2, Java SDK asserts 404 "Imm Client"). */
+  ImmClient: { status: 404, code: 'Imm Client', message: 'The bucket is not attached to an IMM project, or IMM cannot run this action.' },
+  /** A task was interrupted (worker died) more often than the retry limit allows. */
+  TaskInterrupted: { status: 500, code: 'InternalError', message: 'The task was interrupted too many times and was given up.', immCode: 'InternalError' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorName = keyof typeof catalog;

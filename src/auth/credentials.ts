@@ -5,6 +5,7 @@
  * `CredentialLookup` and stay pure.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { BucketGrant } from './policy.js';
 
 export interface Credential {
   accessKeyId: string;
@@ -14,6 +15,8 @@ export interface Credential {
   securityToken?: string;
   /** Temporary credentials stop working at this instant. */
   expiresAt?: Date;
+  /** Per-bucket grants of a scoped key (see auth/policy.ts); undefined = the account's root key. */
+  grants?: Readonly<Record<string, BucketGrant>>;
 }
 
 /** Resolves an AccessKeyId; `undefined` means "no such key" (→ InvalidAccessKeyId). */

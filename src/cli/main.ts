@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, settingSpecs, type SettingKey } from '../config.js';
-import { startApp } from '../app.js';
+import { startApp, startWorkerApp } from '../app.js';
 import { VERSION } from '../version.js';
 import { runProcessCommand, type ProcessCommandOptions } from './process-command.js';
 import { runDoctor } from './doctor-command.js';
@@ -18,10 +18,10 @@ const serve = program.command('serve').description('serve the OSS-compatible API
 for (const s of settingSpecs) {
   serve.addOption(new Option(s.flag, `${s.help} [env ${s.env}${s.def !== undefined ? `, default ${s.def}` : ''}]`));
 }
-serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
-  let config;
+/** Flags, then environment, then defaults; an invalid setting exits with status 2 naming it. */
+function configFrom(opts: Partial<Record<SettingKey, string>>) {
   try {
-    config = loadConfig(opts, process.env);
+    return loadConfig(opts, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -29,17 +29,10 @@ serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
     }
     throw e;
   }
-  const app = await startApp(config, process.env);
-  const keyLine =
-    app.root.source === 'config'
-      ? `AccessKeyId ${app.root.accessKeyId} (from configuration)`
-      : `AccessKeyId ${app.root.accessKeyId}\n  AccessKeySecret ${app.root.secret}\n  (${app.root.source === 'generated' ? 'generated now' : 'generated earlier'}; kept in ${app.config.dataDir}/credentials.json — set MEDLEY_ACCESS_KEY_ID/SECRET to choose your own)`;
-  process.stdout.write(
-    `Medley ${VERSION} listening on ${app.http.url}\n` +
-      `  region ${config.region}; virtual-hosted buckets at <bucket>.${config.domain}:${app.http.port}\n` +
-      `  data dir ${config.dataDir}\n` +
-      `  ${keyLine}\n`,
-  );
+}
+
+/** SIGINT/SIGTERM: stop accepting, hand running tasks back, close the database, exit. */
+function exitOnSignals(app: { stop(): Promise<void>; log: { info(o: object, m: string): void; error(o: object, m: string): void } }): void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -55,6 +48,37 @@ serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
+  const config = configFrom(opts);
+  const app = await startApp(config, process.env);
+  const keyLine =
+    app.root.source === 'config'
+      ? `AccessKeyId ${app.root.accessKeyId} (from configuration)`
+      : `AccessKeyId ${app.root.accessKeyId}\n  AccessKeySecret ${app.root.secret}\n  (${app.root.source === 'generated' ? 'generated now' : 'generated earlier'}; kept in ${app.config.dataDir}/credentials.json — set MEDLEY_ACCESS_KEY_ID/SECRET to choose your own)`;
+  process.stdout.write(
+    `Medley ${VERSION} listening on ${app.http.url}\n` +
+      `  region ${config.region}; virtual-hosted buckets at <bucket>.${config.domain}:${app.http.port}\n` +
+      `  data dir ${config.dataDir}\n` +
+      `  IMM API on the same port; ${app.pool.concurrency} media worker${app.pool.concurrency === 1 ? '' : 's'}\n` +
+      `  ${keyLine}\n`,
+  );
+  exitOnSignals(app);
+});
+
+const worker = program
+  .command('worker')
+  .description('run media task workers only, on the same data directory as a `medley serve` (one machine: the embedded SQLite database is a local file)');
+for (const s of settingSpecs) {
+  if (['host', 'port', 'domain', 'mnsPort'].includes(s.key)) continue;
+  worker.addOption(new Option(s.flag, `${s.help} [env ${s.env}${s.def !== undefined ? `, default ${s.def}` : ''}]`));
+}
+worker.action(async (opts: Partial<Record<SettingKey, string>>) => {
+  const config = configFrom(opts);
+  const app = await startWorkerApp(config, process.env);
+  process.stdout.write(`Medley ${VERSION} worker: ${app.pool.concurrency} media worker${app.pool.concurrency === 1 ? '' : 's'} on data dir ${config.dataDir}\n`);
+  exitOnSignals(app);
 });
 
 program

@@ -66,4 +66,66 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_tasks': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('projects')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('service_role', 'text', (c) => c.notNull())
+        .addColumn('template_id', 'text', (c) => c.notNull())
+        .addColumn('limits', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('dataset_config', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('bucket_attachments')
+        .addColumn('bucket', 'text', (c) => c.primaryKey())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('bucket_attachments_project').on('bucket_attachments').column('project').execute();
+      await db.schema
+        .createTable('tasks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('progress', 'integer', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('user_data', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('request_definition', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('outputs', 'text', (c) => c.notNull())
+        .addColumn('notify_topic', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('ended_at', 'bigint')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_at', 'bigint')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // The claim query: oldest queued task, or a running one whose lease ran out.
+      await db.schema.createIndex('tasks_claim').on('tasks').columns(['state', 'lease_expires_at', 'created_at']).execute();
+      await db.schema.createIndex('tasks_project_created').on('tasks').columns(['project', 'created_at']).execute();
+      await db.schema.createIndex('tasks_expiry').on('tasks').column('expires_at').execute();
+      await db.schema
+        .createTable('request_nonces')
+        .addColumn('access_key_id', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('request_nonces_pk', ['access_key_id', 'nonce'])
+        .execute();
+      await db.schema.createIndex('request_nonces_expiry').on('request_nonces').column('expires_at').execute();
+    },
+  },
 };

@@ -63,10 +63,83 @@ export interface PartTable {
   last_modified: number;
 }
 
+/** An IMM project. Limits are stored as given (IMM reports them; Medley enforces none of the dataset ones). */
+export interface ProjectTable {
+  name: string;
+  description: string;
+  service_role: string;
+  template_id: string;
+  /** JSON: the numeric Dataset and Project limits, by their IMM field names. */
+  limits: string;
+  /** JSON: [{TagKey, TagValue}] */
+  tags: string;
+  /** JSON object or null text. */
+  dataset_config: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** AttachOSSBucket: a bucket served by one project. */
+export interface BucketAttachmentTable {
+  bucket: string;
+  project: string;
+  description: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * A media task: the durable queue row and the record GetTask/ListTasks return.
+ * `state` is internal (queued | running | succeeded | failed); the wire shows queued as Running.
+ */
+export interface TaskTable {
+  id: string;
+  project: string;
+  type: string;
+  event_id: string;
+  request_id: string;
+  state: string;
+  progress: number;
+  code: string;
+  message: string;
+  user_data: string;
+  /** JSON object (Tags as given). */
+  tags: string;
+  /** JSON text: TaskRequestDefinition. */
+  request_definition: string;
+  /** JSON: the normalized MediaJob plus what naming the outputs needs (TaskSpec in tasks/records.ts). */
+  spec: string;
+  /** JSON: the resolved output URIs once Succeeded ([] before). */
+  outputs: string;
+  /** Notification topic (MNS), or null. */
+  notify_topic: string | null;
+  /** Epoch ms: accepted (IMM StartTime), claim, end. */
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  /** How many times a worker claimed it (retries after crashes count). */
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** Purged after this instant (retention). */
+  expires_at: number;
+}
+
+/** RPC signature nonces seen recently (replay protection, shared by every process on the database). */
+export interface RequestNonceTable {
+  access_key_id: string;
+  nonce: string;
+  expires_at: number;
+}
+
 export interface Database {
   buckets: BucketTable;
   blobs: BlobTable;
   objects: ObjectTable;
   uploads: UploadTable;
   parts: PartTable;
+  projects: ProjectTable;
+  bucket_attachments: BucketAttachmentTable;
+  tasks: TaskTable;
+  request_nonces: RequestNonceTable;
 }

@@ -12,6 +12,10 @@ import type { CredentialLookup } from '../auth/credentials.js';
 import { createOssDialect } from './oss/dialect.js';
 import { VERSION } from '../version.js';
 import type { MediaEngine } from '../media/engine/index.js';
+import type { TaskService } from '../tasks/service.js';
+import type { ProjectService } from '../projects/service.js';
+import type { NonceStore } from '../auth/nonce-store.js';
+import { createImmDialect, isImmRequest } from './imm/dialect.js';
 
 export interface HttpDeps {
   config: Config;
@@ -19,6 +23,13 @@ export interface HttpDeps {
   lookup: CredentialLookup;
   log: Logger;
   engine: MediaEngine;
+  tasks: TaskService;
+  projects: ProjectService;
+  nonces: NonceStore;
+  /** Temp files of synchronous processing (x-oss-process info). */
+  workDir: string;
+  /** Workers in this process (reported by /-/health). */
+  workers: number;
 }
 
 export interface RunningServer {
@@ -42,7 +53,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
-  const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup });
+  const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir });
+  const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces });
   const started = Date.now();
 
   async function medleyEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -56,6 +68,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
         uptimeSeconds: Math.round((Date.now() - started) / 1000),
         engine: media.engines[0] ? { ffmpeg: media.engines[0].ffmpeg, version: media.engines[0].version, ffprobeVersion: media.engines[0].ffprobeVersion, source: media.engines[0].source, encoders: media.engines[0].encoders } : null,
         engines: media.engines.length,
+        workers: deps.workers,
       });
       return;
     }
@@ -72,7 +85,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     res.on('finish', () => {
       log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'request');
     });
-    const task = (req.url ?? '').startsWith('/-/') ? medleyEndpoint(req, res) : oss(req, res, requestId, log);
+    // IMM RPC requests share the port: an Action parameter or x-acs-action header on "/".
+    const task = (req.url ?? '').startsWith('/-/') ? medleyEndpoint(req, res) : isImmRequest(req) ? imm(req, res, log) : oss(req, res, requestId, log);
     task.catch((err: unknown) => {
       log.error({ err }, 'request handler crashed');
       if (!res.headersSent) sendJson(res, 500, { error: 'InternalError' });

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { fail } from '../errors.js';
 import { combineCrc64 } from './crc64.js';
@@ -47,6 +47,18 @@ function objectRow(
 }
 
 /** The version being read was replaced before its bytes could be opened; re-read the record. */
+/** A new object version: its attributes, digests and bytes (new blobs and/or blobs shared with others). */
+export interface VersionInput {
+  attrs: ObjectAttributes;
+  size: number;
+  etag: string;
+  crc64: string;
+  objectType: ObjectRecord['objectType'];
+  segments: Segment[];
+  newBlobs: Segment[];
+  sharedBlobs?: string[];
+}
+
 export class ObjectChanged extends Error {
   constructor() {
     super('the object changed while it was being opened');
@@ -192,15 +204,7 @@ export class ObjectService {
   async commit(
     bucket: string,
     key: string,
-    v: {
-      attrs: ObjectAttributes;
-      size: number;
-      etag: string;
-      crc64: string;
-      objectType: ObjectRecord['objectType'];
-      segments: Segment[];
-      newBlobs: Segment[];
-      sharedBlobs?: string[];
+    v: VersionInput & {
       forbidOverwrite?: boolean;
       /** Runs first inside the transaction (append's position check, multipart's part validation). */
       check?: (tx: Tx, current: ObjectRecord | undefined) => Promise<void>;
@@ -217,22 +221,71 @@ export class ObjectService {
         const old = oldRow ? toObject(oldRow) : undefined;
         if (v.forbidOverwrite && old) fail('FileAlreadyExists', undefined, { Key: key });
         if (v.check) await v.check(tx, old);
-        for (const [id, size] of v.newBlobs) await addBlob(tx, id, size, now);
-        if (v.sharedBlobs) await retain(tx, v.sharedBlobs);
-        const values = objectRow(bucket, key, { ...v, lastModified: now });
-        const written = oldRow
-          ? await tx.updateTable('objects').set(values).where('id', '=', oldRow.id).returningAll().executeTakeFirstOrThrow()
-          : await tx.insertInto('objects').values(values).returningAll().executeTakeFirstOrThrow();
-        if (old) freed = await release(tx, old.segments.map((s) => s[0]));
+        const written = await this.writeVersion(tx, bucket, key, v, now, oldRow, freed);
         if (v.extraRelease) freed.push(...(await v.extraRelease(tx)));
         return written;
       });
       await removeFreed(this.ctx.blobs, this.ctx.leases, freed);
       return toObject(row);
     } catch (e) {
+      freed = [];
       await removeFreed(this.ctx.blobs, this.ctx.leases, v.newBlobs.map((s) => s[0]));
       throw e;
     }
+  }
+
+  /**
+   * Writes several objects in ONE transaction, together with `alsoInTx` (a task marking itself done):
+   * either every object and the caller's change become visible, or none. Media tasks use it so a
+   * playlist never appears without its segments and a retried task never shows a half-written result.
+   * The blobs must already be ingested (see ingestBlob); on failure they are removed.
+   */
+  async commitBatch(items: Array<{ bucket: string; key: string } & VersionInput>, alsoInTx?: (tx: Tx) => Promise<void>): Promise<ObjectRecord[]> {
+    const now = this.ctx.now();
+    const freed: string[] = [];
+    try {
+      const rows = await this.ctx.db.transaction().execute(async (tx) => {
+        const out = [];
+        for (const item of items) {
+          await this.requireBucket(tx, item.bucket);
+          const oldRow = await tx.selectFrom('objects').selectAll().where('bucket', '=', item.bucket).where('key', '=', item.key).executeTakeFirst();
+          out.push(await this.writeVersion(tx, item.bucket, item.key, item, now, oldRow, freed));
+        }
+        if (alsoInTx) await alsoInTx(tx);
+        return out;
+      });
+      await removeFreed(this.ctx.blobs, this.ctx.leases, freed);
+      return rows.map(toObject);
+    } catch (e) {
+      await removeFreed(this.ctx.blobs, this.ctx.leases, items.flatMap((i) => i.newBlobs.map((s) => s[0])));
+      throw e;
+    }
+  }
+
+  /** Stores a stream as a new, not yet referenced blob (hashing it): the first half of commitBatch. */
+  async ingestBlob(body: Readable): Promise<{ size: number; etag: string; crc64: string; segments: Segment[] }> {
+    const blob = await ingest(this.ctx.blobs, body, { maxBytes: this.ctx.maxObjectBytes });
+    return { size: blob.size, etag: blob.md5.toString('hex').toUpperCase(), crc64: blob.crc64.toString(), segments: [[blob.blobId, blob.size]] };
+  }
+
+  /** Inside a transaction: registers the new blobs, retains shared ones, replaces or inserts the row, releases the old blobs (into `freed`). */
+  private async writeVersion(
+    tx: Tx,
+    bucket: string,
+    key: string,
+    v: VersionInput,
+    now: Date,
+    oldRow: Selectable<Database['objects']> | undefined,
+    freed: string[],
+  ) {
+    for (const [id, size] of v.newBlobs) await addBlob(tx, id, size, now);
+    if (v.sharedBlobs) await retain(tx, v.sharedBlobs);
+    const values = objectRow(bucket, key, { ...v, lastModified: now });
+    const written = oldRow
+      ? await tx.updateTable('objects').set(values).where('id', '=', oldRow.id).returningAll().executeTakeFirstOrThrow()
+      : await tx.insertInto('objects').values(values).returningAll().executeTakeFirstOrThrow();
+    if (oldRow) freed.push(...(await release(tx, toObject(oldRow).segments.map((s) => s[0]))));
+    return written;
   }
 
   /** AppendObject: position must equal the current length; the first append (position 0) creates it. */

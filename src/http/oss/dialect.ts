@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { MedleyError, fail } from '../../errors.js';
 import { verifyOssRequest } from '../../auth/oss-signature.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
-import { effectiveAcl, isAllowed, type Principal } from '../../auth/policy.js';
+import { effectiveAcl, isAccountOwner, isAllowed, type Principal } from '../../auth/policy.js';
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/index.js';
 import type { BucketRecord, ObjectRecord } from '../../storage/records.js';
@@ -18,12 +18,24 @@ import { sendOssError } from './responses.js';
 import * as bucketOps from './handlers/bucket.js';
 import * as objectOps from './handlers/object.js';
 import * as multipartOps from './handlers/multipart.js';
+import * as processOps from './handlers/process.js';
+import type { TaskService } from '../../tasks/service.js';
+import type { ProjectService } from '../../projects/service.js';
+import type { MediaEngine } from '../../media/engine/index.js';
 
 export interface OssDialectDeps {
   config: Config;
   storage: Storage;
   lookup: CredentialLookup;
   now?: () => Date;
+  /** x-oss-async-process submits media tasks here. */
+  tasks: TaskService;
+  /** Which IMM project a bucket's tasks belong to. */
+  projects: ProjectService;
+  /** ffprobe for x-oss-process video/info and audio/info. */
+  engine: MediaEngine;
+  /** Scratch directory for processing (e.g. <dataDir>/work); requests use and remove subdirectories. */
+  workDir: string;
 }
 
 function deny(principal: Principal): never {
@@ -32,6 +44,7 @@ function deny(principal: Principal): never {
 
 export function createOssDialect(deps: OssDialectDeps) {
   const now = deps.now ?? (() => new Date());
+  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir };
 
   async function loadBucket(name: string): Promise<BucketRecord> {
     return deps.storage.buckets.get(name);
@@ -40,7 +53,7 @@ export function createOssDialect(deps: OssDialectDeps) {
   /** Checks anonymous callers against the ACLs; `object` given for object reads. */
   function authorize(ctx: OssContext, op: Operation, bucket: BucketRecord | undefined, object?: ObjectRecord): void {
     const acl = bucket ? effectiveAcl(bucket.acl, object?.acl) : undefined;
-    if (!isAllowed(ctx.principal, operationAccess[op], acl)) deny(ctx.principal);
+    if (!isAllowed(ctx.principal, operationAccess[op], acl, bucket?.name)) deny(ctx.principal);
   }
 
   async function run(ctx: OssContext, op: Operation): Promise<void> {
@@ -91,8 +104,17 @@ export function createOssDialect(deps: OssDialectDeps) {
       if (op === 'GetObjectMeta') return objectOps.getObjectMeta(ctx, found);
       return objectOps.getObject(ctx, found, op === 'GetObject');
     }
+    // Media processing: never anonymous, whatever the ACLs say (spec §7.2); otherwise read on the object,
+    // as for GetObject. The handlers check the rest (saveas target, clips) themselves.
+    if (op === 'ProcessObject' || op === 'AsyncProcessObject') {
+      if (ctx.principal.kind === 'anonymous') fail('AccessDenied', 'Media processing (x-oss-process, x-oss-async-process) is not available to anonymous requests.');
+      const found = await deps.storage.objects.find(b, k);
+      authorize(ctx, op, bucket, found);
+      if (!found) fail('NoSuchKey', undefined, { Key: k });
+      return op === 'ProcessObject' ? processOps.processObject(ctx, processDeps, found) : processOps.asyncProcessObject(ctx, processDeps, found);
+    }
     // An existing object's own ACL governs anonymous writes to it too (it overrides the bucket's).
-    const existing = ctx.principal.kind === 'anonymous' ? await deps.storage.objects.find(b, k) : undefined;
+    const existing = !isAccountOwner(ctx.principal) ? await deps.storage.objects.find(b, k) : undefined;
     authorize(ctx, op, bucket, existing);
     switch (op) {
       case 'PutObject':
@@ -102,7 +124,7 @@ export function createOssDialect(deps: OssDialectDeps) {
         const src = objectOps.parseCopySource(header(ctx, 'x-oss-copy-source')!);
         const srcBucket = await loadBucket(src.bucket);
         const source = await deps.storage.objects.find(src.bucket, src.key);
-        if (!isAllowed(ctx.principal, 'read', effectiveAcl(srcBucket.acl, source?.acl))) deny(ctx.principal);
+        if (!isAllowed(ctx.principal, 'read', effectiveAcl(srcBucket.acl, source?.acl), src.bucket)) deny(ctx.principal);
         if (!source) fail('NoSuchKey', 'The specified copy source key does not exist.', { Key: src.key });
         if (op === 'CopyObject') return objectOps.copyObject(ctx, b, k, src);
         return multipartOps.uploadPartCopy(ctx, b, k, source);
@@ -123,9 +145,6 @@ export function createOssDialect(deps: OssDialectDeps) {
         return multipartOps.abort(ctx, b, k);
       case 'ListParts':
         return multipartOps.listParts(ctx, b, k);
-      case 'ProcessObject':
-      case 'AsyncProcessObject':
-        return fail('NotImplemented', 'Medley does not process media on this server yet (x-oss-process / x-oss-async-process arrive with the media engine).');
       default:
         return fail('InvalidRequest', `${op} does not take an object key.`);
     }
@@ -155,7 +174,7 @@ export function createOssDialect(deps: OssDialectDeps) {
         query: parseQuery(q >= 0 ? rawUrl.slice(q + 1) : ''),
         bucket: address.bucket,
         key: address.key,
-        principal: auth.kind === 'signed' ? { kind: 'signed', accessKeyId: auth.accessKeyId } : { kind: 'anonymous' },
+        principal: auth.kind === 'signed' ? { kind: 'signed', accessKeyId: auth.accessKeyId, grants: deps.lookup(auth.accessKeyId)?.grants } : { kind: 'anonymous' },
       };
       const level = address.key !== undefined ? 'object' : address.bucket !== undefined ? 'bucket' : 'service';
       op = selectOperation(method, level, ctx.query, { copySource: header(ctx, 'x-oss-copy-source') });

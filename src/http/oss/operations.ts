@@ -148,7 +148,8 @@ export const operationAccess: Record<Operation, 'read' | 'write' | 'owner'> = {
   CompleteMultipartUpload: 'write',
   AbortMultipartUpload: 'write',
   ListParts: 'write',
-  // Media processing is never anonymous (spec §2.7), whatever the ACL says.
-  ProcessObject: 'owner',
-  AsyncProcessObject: 'owner',
+  // Media processing needs read on the object (scoped keys with a bucket grant may process); the dialect
+  // refuses anonymous callers outright (spec §7.2) and the handlers check saveas targets and clips.
+  ProcessObject: 'read',
+  AsyncProcessObject: 'read',
 };

@@ -4,7 +4,7 @@
  */
 import type { MediaInfo } from '../media-info.js';
 import { chooseEngine, locateEngines, type DroppedEngine, type EngineCandidate, type EngineNeeds, type EngineSource } from './locate.js';
-import { probe, type ProbeOptions } from './probe.js';
+import { probe, probeDetailed, type ProbeOptions } from './probe.js';
 import { runFfmpeg, type RunFfmpegOptions } from './run.js';
 
 export { ENGINE_SAFE_INPUT_ARGS, assertSafeArgv, runFfmpeg } from './run.js';
@@ -54,6 +54,12 @@ export class MediaEngine {
     // With no usable engine, chooseEngine throws MediaEngineUnsupported listing what was looked at.
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
     return probe(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
+  }
+
+  /** As `probe`, plus ffprobe's raw `-show_format -show_streams` JSON (OSS video/info, audio/info). */
+  async probeDetailed(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<{ info: MediaInfo; json: unknown }> {
+    const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
+    return probeDetailed(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
   }
 
   /** Runs planned argv on the first engine that has `needs`. */

@@ -251,6 +251,14 @@ function firstErrorLine(stderr: string, localPath: string, displayName: string):
 
 /** Runs ffprobe on a local file and maps the result; MediaUnreadable for anything that is not readable media. */
 export async function probe(ffprobePath: string, file: string, opts: ProbeOptions = {}): Promise<MediaInfo> {
+  return (await probeDetailed(ffprobePath, file, opts)).info;
+}
+
+/**
+ * As `probe`, plus ffprobe's own `-show_format -show_streams` JSON (for DetectMediaMeta-style reports).
+ * `info.durationSec` carries the corrections described above; `json` is ffprobe's output as printed.
+ */
+export async function probeDetailed(ffprobePath: string, file: string, opts: ProbeOptions = {}): Promise<{ info: MediaInfo; json: unknown }> {
   const displayName = opts.displayName ?? file;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const localPath = resolvePath(file);
@@ -300,7 +308,7 @@ export async function probe(ffprobePath: string, file: string, opts: ProbeOption
     const packets = s && posNum(s.nb_read_packets);
     if (packets !== undefined) info.durationSec = Math.round(packets * counted.secondsPerPacket * 1e6) / 1e6;
   }
-  return info;
+  return { info, json };
 }
 
 interface FfprobeResult {

@@ -1,0 +1,232 @@
+/**
+ * The durable task queue over the SQL index: insert, claim with a lease, heartbeat, progress, finish,
+ * reads for GetTask/ListTasks, and retention purge.
+ *
+ * Claims are single UPDATE ... WHERE id = (SELECT ...) RETURNING statements, atomic on SQLite even when
+ * `medley serve` and `medley worker` processes share the database file (PostgreSQL will add FOR UPDATE
+ * SKIP LOCKED in the subquery). A lease that is not renewed runs out and the task is claimed again; every
+ * write a worker makes afterwards is fenced on `lease_owner`, so a stalled worker that wakes up late can
+ * neither overwrite the progress nor commit a result.
+ */
+import { sql, type Insertable, type Transaction } from 'kysely';
+import type { Db } from '../db/connection.js';
+import type { Database, TaskTable } from '../db/schema.js';
+import { toTask, type TaskListQuery, type TaskPage, type TaskRecord } from './records.js';
+
+type Tx = Transaction<Database>;
+
+export interface TaskOutcome {
+  state: 'succeeded' | 'failed';
+  code: string;
+  message: string;
+  outputs: string[];
+}
+
+/** Opaque page token: the sort value and task id of the last task returned. */
+function encodeToken(sort: string, sortValue: string | number, id: string): string {
+  return Buffer.from(JSON.stringify([sort, sortValue, id])).toString('base64url');
+}
+
+/** A token is only valid with the sort that issued it. */
+function decodeToken(token: string, sort: string): [string | number, string] | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 3 && v[0] === sort && (typeof v[1] === 'string' || typeof v[1] === 'number') && typeof v[2] === 'string') return [v[1], v[2]];
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+export class InvalidPageToken extends Error {}
+
+export class TaskQueue {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async insert(row: Insertable<TaskTable>): Promise<void> {
+    await this.db.insertInto('tasks').values(row).execute();
+  }
+
+  /** undefined when unknown or past retention. */
+  async get(taskId: string): Promise<TaskRecord | undefined> {
+    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', taskId).where('expires_at', '>', this.now().getTime()).executeTakeFirst();
+    return row ? toTask(row) : undefined;
+  }
+
+  /**
+   * Claims the oldest runnable task: queued, or running with a lapsed lease (its worker died or stalled).
+   * Returns undefined when there is nothing to do.
+   */
+  async claim(owner: string, leaseMs: number): Promise<TaskRecord | undefined> {
+    const now = this.now().getTime();
+    const row = await this.db
+      .updateTable('tasks')
+      .set((eb) => ({
+        state: 'running',
+        lease_owner: owner,
+        lease_expires_at: now + leaseMs,
+        attempts: eb('attempts', '+', 1),
+        started_at: eb.fn.coalesce('started_at', sql.lit(now)),
+      }))
+      .where(
+        'id',
+        '=',
+        this.db
+          .selectFrom('tasks')
+          .select('id')
+          .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)])]))
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(1),
+      )
+      // Re-checked here so two claimers racing for the same row cannot both win.
+      .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)])]))
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toTask(row) : undefined;
+  }
+
+  /** Extends the lease; false when the task is no longer ours (lease lost, or finished elsewhere). */
+  async heartbeat(taskId: string, owner: string, leaseMs: number, progress?: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('tasks')
+      .set({ lease_expires_at: this.now().getTime() + leaseMs, ...(progress === undefined ? {} : { progress }) })
+      .where('id', '=', taskId)
+      .where('lease_owner', '=', owner)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Ends the task. Inside `tx` when given (so outputs and the final state commit together). Returns
+   * false, changing nothing, when the lease is no longer ours.
+   */
+  async finish(taskId: string, owner: string, outcome: TaskOutcome, tx?: Tx): Promise<boolean> {
+    const r = await (tx ?? this.db)
+      .updateTable('tasks')
+      .set({
+        state: outcome.state,
+        code: outcome.code,
+        message: outcome.message,
+        outputs: JSON.stringify(outcome.outputs),
+        progress: 100,
+        ended_at: this.now().getTime(),
+        lease_owner: null,
+        lease_expires_at: null,
+      })
+      .where('id', '=', taskId)
+      .where('lease_owner', '=', owner)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Gives a claimed task back (graceful shutdown): another worker may take it at once. */
+  async release(taskId: string, owner: string): Promise<void> {
+    await this.db
+      .updateTable('tasks')
+      .set({ lease_expires_at: 0, lease_owner: null })
+      .where('id', '=', taskId)
+      .where('lease_owner', '=', owner)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
+  /**
+   * Running tasks leased by processes on this machine that no longer exist (kill -9, power loss) are
+   * made claimable now instead of after their lease: `isDead(owner)` decides from the owner string.
+   */
+  async releaseDeadOwners(isDead: (owner: string) => boolean): Promise<number> {
+    const rows = await this.db.selectFrom('tasks').select(['id', 'lease_owner']).where('state', '=', 'running').where('lease_owner', 'is not', null).execute();
+    let n = 0;
+    for (const r of rows) {
+      if (r.lease_owner && isDead(r.lease_owner)) {
+        await this.release(r.id, r.lease_owner);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async hasActive(projectName: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('tasks')
+      .select('id')
+      .where('project', '=', projectName)
+      .where('state', 'in', ['queued', 'running'])
+      .where('expires_at', '>', this.now().getTime())
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** When the next lease runs out, for a worker deciding how long it may sleep. */
+  async nextLeaseExpiry(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.min('lease_expires_at').as('t'))
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return row?.t === null || row?.t === undefined ? undefined : Number(row.t);
+  }
+
+  async purgeExpired(): Promise<number> {
+    const r = await this.db.deleteFrom('tasks').where('expires_at', '<=', this.now().getTime()).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** ListTasks: filters, a stable sort (sort column, then task id) and keyset paging. */
+  async list(q: TaskListQuery): Promise<TaskPage> {
+    const column = q.sort === 'StartTime' ? 'created_at' : q.sort === 'EndTime' ? 'ended_at' : 'id';
+    const dir = q.order;
+    const cmp = dir === 'asc' ? '>' : '<';
+    let query = this.db.selectFrom('tasks').selectAll().where('project', '=', q.projectName).where('expires_at', '>', this.now().getTime());
+    if (q.taskTypes && q.taskTypes.length > 0) query = query.where('type', 'in', q.taskTypes);
+    if (q.status) query = query.where('state', 'in', q.status === 'Running' ? ['queued', 'running'] : [q.status === 'Succeeded' ? 'succeeded' : 'failed']);
+    if (q.startTimeRange?.start) query = query.where('created_at', '>=', q.startTimeRange.start.getTime());
+    if (q.startTimeRange?.end) query = query.where('created_at', '<=', q.startTimeRange.end.getTime());
+    if (q.endTimeRange?.start) query = query.where('ended_at', '>=', q.endTimeRange.start.getTime());
+    if (q.endTimeRange?.end) query = query.where('ended_at', '<=', q.endTimeRange.end.getTime());
+    if (q.tagSelector) {
+      const { key, value } = q.tagSelector;
+      // Tags are a JSON object; compare the value as text so {"n":1} matches "n=1".
+      query = query.where(sql<string>`CAST(json_extract(tags, ${'$.' + JSON.stringify(key)}) AS TEXT)`, '=', value);
+    }
+    if (q.nextToken) {
+      const token = decodeToken(q.nextToken, q.sort);
+      if (!token) throw new InvalidPageToken(q.nextToken);
+      const [after, afterId] = token;
+      if (column === 'id') query = query.where('id', cmp, String(afterId));
+      else if (column === 'ended_at' && after === -1) {
+        // Paging through tasks without an end time (they sort as lowest).
+        query = query.where((eb) => (dir === 'asc' ? eb.or([eb.and([eb('ended_at', 'is', null), eb('id', '>', afterId)]), eb('ended_at', 'is not', null)]) : eb.and([eb('ended_at', 'is', null), eb('id', '<', afterId)])));
+      } else {
+        const v = Number(after);
+        query = query.where((eb) =>
+          eb.or([
+            eb(column, cmp, v),
+            eb.and([eb(column, '=', v), eb('id', cmp, afterId)]),
+            ...(column === 'ended_at' && dir === 'desc' ? [eb('ended_at', 'is', null)] : []),
+          ]),
+        );
+      }
+    }
+    const nullsFirst = column === 'ended_at' ? sql`CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END` : undefined;
+    if (nullsFirst) query = query.orderBy(nullsFirst, dir);
+    query = query.orderBy(column, dir);
+    if (column !== 'id') query = query.orderBy('id', dir);
+    const rows = await query.limit(q.maxResults + 1).execute();
+    const more = rows.length > q.maxResults;
+    const page = rows.slice(0, q.maxResults).map(toTask);
+    const last = page[page.length - 1];
+    let nextToken = '';
+    if (more && last) {
+      const sortValue = column === 'id' ? last.taskId : column === 'created_at' ? last.createdAt.getTime() : (last.endedAt?.getTime() ?? -1);
+      nextToken = encodeToken(q.sort, sortValue, last.taskId);
+    }
+    return { tasks: page, nextToken };
+  }
+}
