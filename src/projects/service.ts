@@ -112,13 +112,15 @@ export class ProjectService {
   }
 
   async list(q: ProjectListQuery): Promise<{ projects: ProjectRecord[]; nextToken: string }> {
+    // A page of zero would have no last name to continue after.
+    const max = Math.max(1, Math.floor(q.maxResults));
     const prefix = q.prefix ?? '';
     const wanted = q.tags ?? [];
     const matches = (p: ProjectRecord) => wanted.every((w) => p.tags.some((t) => t.TagKey === w.Key && t.TagValue === w.Value));
     let cursor = q.nextToken ? decodeToken(q.nextToken) : undefined;
     const found: ProjectRecord[] = [];
     // One extra match tells whether a next page exists without handing out a token that leads nowhere.
-    while (found.length <= q.maxResults) {
+    while (found.length <= max) {
       let sel = this.db.selectFrom('projects').selectAll();
       if (cursor !== undefined) sel = sel.where('name', '>', cursor);
       // A range, not LIKE: SQLite's LIKE ignores ASCII case and treats % and _ as wildcards.
@@ -132,13 +134,13 @@ export class ProjectService {
         }
         const p = toProject(row);
         if (matches(p)) found.push(p);
-        if (found.length > q.maxResults) break;
+        if (found.length > max) break;
       }
       if (pastPrefix || rows.length < LIST_BATCH) break;
       cursor = rows.at(-1)!.name;
     }
-    const projects = found.slice(0, q.maxResults);
-    const more = found.length > q.maxResults;
+    const projects = found.slice(0, max);
+    const more = found.length > max;
     return { projects, nextToken: more ? encodeToken(projects.at(-1)!.name) : '' };
   }
 

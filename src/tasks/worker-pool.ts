@@ -10,7 +10,6 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { MedleyError } from '../errors.js';
-import type { TaskQueue } from './queue.js';
 import type { TaskRecord } from './records.js';
 import { LeaseLost, runTask, type RunnerDeps } from './runner.js';
 import type { TaskSignal } from './service.js';
