@@ -15,6 +15,17 @@ test('defaults: loopback, port 9000, ./data, cn-hangzhou, localhost domain, no k
   assert.equal(loadConfig({}, { MEDLEY_FSYNC: 'false' }).fsync, false);
 });
 
+test('task defaults: workers auto (one per core), 30 s lease, 1 h timeout, 7 days retention, 500 ms poll', () => {
+  const c = loadConfig({}, {});
+  assert.equal(c.workers, 'auto');
+  assert.equal(c.taskLeaseSeconds, 30);
+  assert.equal(c.taskTimeoutSeconds, 3600);
+  assert.equal(c.taskRetentionDays, 7);
+  assert.equal(c.pollMs, 500);
+  assert.equal(loadConfig({}, { MEDLEY_WORKERS: '0' }).workers, 0);
+  assert.equal(loadConfig({ workers: '3' }, {}).workers, 3);
+});
+
 test('flags win over the environment, which wins over defaults', () => {
   const c = loadConfig({ port: '9100' }, { MEDLEY_PORT: '9200', MEDLEY_REGION: 'cn-beijing' });
   assert.equal(c.port, 9100);
@@ -28,6 +39,12 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ MEDLEY_DOMAIN: 'Bad Domain' }, /MEDLEY_DOMAIN/],
   [{ MEDLEY_LOG_LEVEL: 'loud' }, /MEDLEY_LOG_LEVEL/],
   [{ MEDLEY_FSYNC: 'maybe' }, /MEDLEY_FSYNC/],
+  [{ MEDLEY_WORKERS: 'many' }, /MEDLEY_WORKERS/],
+  [{ MEDLEY_WORKERS: '-1' }, /MEDLEY_WORKERS/],
+  [{ MEDLEY_TASK_LEASE: '1' }, /MEDLEY_TASK_LEASE/],
+  [{ MEDLEY_TASK_TIMEOUT: '0' }, /MEDLEY_TASK_TIMEOUT/],
+  [{ MEDLEY_TASK_RETENTION_DAYS: 'week' }, /MEDLEY_TASK_RETENTION_DAYS/],
+  [{ MEDLEY_POLL_MS: '5' }, /MEDLEY_POLL_MS/],
   [{ MEDLEY_ACCESS_KEY_ID: 'LTAIabcdefgh' }, /set together/],
   [{ MEDLEY_ACCESS_KEY_ID: 'LTAIabcdefgh', MEDLEY_ACCESS_KEY_SECRET: 'short' }, /MEDLEY_ACCESS_KEY_SECRET/],
 ];
