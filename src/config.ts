@@ -15,6 +15,8 @@ export const settingSpecs = [
   { key: 'ffmpeg', env: 'MEDLEY_FFMPEG', flag: '--ffmpeg <path>', def: undefined, help: 'ffmpeg binary (default: PATH, then the bundled one)' },
   { key: 'ffprobe', env: 'MEDLEY_FFPROBE', flag: '--ffprobe <path>', def: undefined, help: 'ffprobe binary (default: PATH, then the bundled one)' },
   { key: 'mnsPort', env: 'MEDLEY_MNS_PORT', flag: '--mns-port <n>', def: '9100', help: 'message service (MNS) port' },
+  { key: 'accountId', env: 'MEDLEY_ACCOUNT_ID', flag: '--account-id <uid>', def: '1000000000000001', help: 'the account id Medley reports (MNS endpoints and queue/topic ARNs, notification subjects)' },
+  { key: 'mnsAutoCreateTopics', env: 'MEDLEY_MNS_AUTO_CREATE_TOPICS', flag: '--mns-auto-create-topics <bool>', def: 'false', help: 'create a notification topic on demand when a task names one that does not exist (false: the task records that its notification was undeliverable, as on the cloud)' },
   { key: 'fsync', env: 'MEDLEY_FSYNC', flag: '--fsync <bool>', def: 'true', help: 'fsync object bytes before a write is acknowledged (false trades durability on power loss for speed)' },
   { key: 'workers', env: 'MEDLEY_WORKERS', flag: '--workers <n>', def: 'auto', help: 'media tasks run at once by this process (auto = one per CPU core; 0 = none, e.g. API-only nodes)' },
   { key: 'taskLeaseSeconds', env: 'MEDLEY_TASK_LEASE', flag: '--task-lease <seconds>', def: '30', help: 'a running task whose worker stops heart-beating is claimed again after this long' },
@@ -38,6 +40,10 @@ export const configSchema = z.object({
   ffmpeg: z.string().optional(),
   ffprobe: z.string().optional(),
   mnsPort: port,
+  accountId: z.string().regex(/^[0-9]{1,32}$/, 'must be digits'),
+  mnsAutoCreateTopics: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
   workers: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(256)]),
   taskLeaseSeconds: z.coerce.number().int().min(2).max(3600),
   taskTimeoutSeconds: z.coerce.number().int().min(1).max(7 * 24 * 3600),

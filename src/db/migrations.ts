@@ -128,4 +128,90 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('request_nonces_expiry').on('request_nonces').column('expires_at').execute();
     },
   },
+  '0003_notify': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('mns_queues')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('delay_seconds', 'integer', (c) => c.notNull())
+        .addColumn('maximum_message_size', 'integer', (c) => c.notNull())
+        .addColumn('message_retention_period', 'integer', (c) => c.notNull())
+        .addColumn('visibility_timeout', 'integer', (c) => c.notNull())
+        .addColumn('polling_wait_seconds', 'integer', (c) => c.notNull())
+        .addColumn('logging_enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('mns_messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('queue', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('body_md5', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('enqueued_at', 'bigint', (c) => c.notNull())
+        .addColumn('first_dequeued_at', 'bigint')
+        .addColumn('dequeue_count', 'integer', (c) => c.notNull())
+        .addColumn('next_visible_at', 'bigint', (c) => c.notNull())
+        .addColumn('receipt_handle', 'text')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('mns_messages_visible').on('mns_messages').columns(['queue', 'next_visible_at', 'priority', 'enqueued_at']).execute();
+      await db.schema.createIndex('mns_messages_receipt').on('mns_messages').column('receipt_handle').execute();
+      await db.schema
+        .createTable('mns_topics')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('maximum_message_size', 'integer', (c) => c.notNull())
+        .addColumn('logging_enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('mns_subscriptions')
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('endpoint', 'text', (c) => c.notNull())
+        .addColumn('notify_strategy', 'text', (c) => c.notNull())
+        .addColumn('notify_content_format', 'text', (c) => c.notNull())
+        .addColumn('filter_tag', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mns_subscriptions_pk', ['topic', 'name'])
+        .execute();
+      await db.schema
+        .createTable('mns_pushes')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('subscription', 'text', (c) => c.notNull())
+        .addColumn('endpoint', 'text', (c) => c.notNull())
+        .addColumn('notify_strategy', 'text', (c) => c.notNull())
+        .addColumn('notify_content_format', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('message_body', 'text', (c) => c.notNull())
+        .addColumn('message_tag', 'text', (c) => c.notNull())
+        .addColumn('published_at', 'bigint', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('last_error', 'text', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('mns_pushes_due').on('mns_pushes').columns(['state', 'next_attempt_at']).execute();
+      await db.schema
+        .createTable('notification_outbox')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text')
+        .addColumn('published_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('notification_outbox_pending').on('notification_outbox').columns(['state', 'id']).execute();
+      await db.schema.createIndex('notification_outbox_task').on('notification_outbox').column('task_id').execute();
+    },
+  },
 };

@@ -132,6 +132,93 @@ export interface RequestNonceTable {
   expires_at: number;
 }
 
+/** MNS queue (attributes by their MNS names, seconds/bytes as MNS defines them). */
+export interface MnsQueueTable {
+  name: string;
+  delay_seconds: number;
+  maximum_message_size: number;
+  message_retention_period: number;
+  visibility_timeout: number;
+  polling_wait_seconds: number;
+  logging_enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A message in a queue. `next_visible_at` drives visibility (delay, receive, ChangeMessageVisibility). */
+export interface MnsMessageTable {
+  id: string;
+  queue: string;
+  body: string;
+  body_md5: string;
+  priority: number;
+  enqueued_at: number;
+  first_dequeued_at: number | null;
+  dequeue_count: number;
+  next_visible_at: number;
+  /** The handle of the latest receive (changes every receive; DeleteMessage needs the current one). */
+  receipt_handle: string | null;
+  expires_at: number;
+}
+
+export interface MnsTopicTable {
+  name: string;
+  maximum_message_size: number;
+  logging_enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MnsSubscriptionTable {
+  topic: string;
+  name: string;
+  /** acs:mns:<region>:<account>:queues/<q>, or an http(s):// URL. */
+  endpoint: string;
+  notify_strategy: string;
+  notify_content_format: string;
+  filter_tag: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One HTTP push of one topic message to one HTTP subscription, retried with backoff until 2xx or the cap. */
+export interface MnsPushTable {
+  id: Generated<number>;
+  topic: string;
+  subscription: string;
+  endpoint: string;
+  notify_strategy: string;
+  notify_content_format: string;
+  message_id: string;
+  message_body: string;
+  message_tag: string;
+  published_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  /** pending | delivered | failed */
+  state: string;
+  last_error: string;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+}
+
+/**
+ * Task-completion notifications, written in the same transaction that ends the task, then published to
+ * their topic by the outbox dispatcher. `state`: pending | published | undeliverable.
+ */
+export interface NotificationOutboxTable {
+  id: Generated<number>;
+  task_id: string;
+  topic: string;
+  body: string;
+  created_at: number;
+  state: string;
+  /** Why it could not be published (e.g. the topic does not exist). */
+  detail: string;
+  message_id: string | null;
+  published_at: number | null;
+}
+
 export interface Database {
   buckets: BucketTable;
   blobs: BlobTable;
@@ -142,4 +229,10 @@ export interface Database {
   bucket_attachments: BucketAttachmentTable;
   tasks: TaskTable;
   request_nonces: RequestNonceTable;
+  mns_queues: MnsQueueTable;
+  mns_messages: MnsMessageTable;
+  mns_topics: MnsTopicTable;
+  mns_subscriptions: MnsSubscriptionTable;
+  mns_pushes: MnsPushTable;
+  notification_outbox: NotificationOutboxTable;
 }

@@ -91,3 +91,95 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     output: () => out,
   };
 }
+
+export interface TestWorker {
+  dataDir: string;
+  process: ChildProcess;
+  /** Graceful stop (SIGTERM: running tasks are handed back) and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  /** Resolves when the output (stdout + stderr) matches `pattern`, or rejects after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  output(): string;
+}
+
+/**
+ * Starts `medley worker` (the built dist/ entry point) on `dataDir`, with the same key environment as
+ * startServer, and waits for its "worker:" banner.
+ */
+export async function startWorker(dataDir: string, env: Record<string, string> = {}): Promise<TestWorker> {
+  const child = spawn(process.execPath, [MAIN, 'worker', '--data-dir', dataDir], {
+    env: {
+      ...process.env,
+      MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID,
+      MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET,
+      MEDLEY_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of [...listeners]) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const waitForOutput = (pattern: RegExp, timeoutMs = 20_000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const m = pattern.exec(out);
+        if (!m) return false;
+        cleanup();
+        resolve(m[0]);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`worker output did not match ${String(pattern)} in ${timeoutMs} ms:\n${out}`));
+      }, timeoutMs);
+      const onExit = () => {
+        if (check()) return;
+        cleanup();
+        reject(new Error(`worker exited before its output matched ${String(pattern)}:\n${out}`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        listeners.delete(onChange);
+        child.off('exit', onExit);
+      };
+      const onChange = () => void check();
+      if (check()) return;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        onExit();
+        return;
+      }
+      listeners.add(onChange);
+      child.once('exit', onExit);
+    });
+
+  try {
+    await waitForOutput(/ worker: /);
+  } catch (e) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    dataDir,
+    process: child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    waitForOutput,
+    output: () => out,
+  };
+}
