@@ -98,6 +98,46 @@ const catalog = {
   ImmClient: { status: 404, code: 'Imm Client', message: 'The bucket is not attached to an IMM project, or IMM cannot run this action.' },
   /** A task was interrupted (worker died) more often than the retry limit allows. */
   TaskInterrupted: { status: 500, code: 'InternalError', message: 'The task was interrupted too many times and was given up.', immCode: 'InternalError' },
+
+  // The message service (MNS dialect, src/http/mns; src/notify/mns-service.ts). `status` and `code` are MNS's own
+  // (its error-code table); these only ever reach the MNS dialect, except MnsTopicNotExist, which the outbox reads.
+  MnsAccessDenied: { status: 403, code: 'AccessDenied', message: 'The OwnerId that your Access Key Id associated to is forbidden for this operation.' },
+  MnsInvalidAccessKeyId: { status: 403, code: 'InvalidAccessKeyId', message: 'The AccessKey Id you provided is not exist.' },
+  MnsSignatureDoesNotMatch: { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' },
+  /** STS: the security-token header is missing, wrong, or the temporary key has expired. */
+  MnsInvalidSecurityToken: { status: 403, code: 'AccessDenied', message: 'The security token you provided is invalid or has expired.' },
+  MnsInvalidAuthorizationHeader: { status: 400, code: 'InvalidAuthorizationHeader', message: 'The Authorization header format is invalid.' },
+  MnsMissingAuthorizationHeader: { status: 400, code: 'MissingAuthorizationHeader', message: 'Authorization header is required.' },
+  MnsInvalidDateHeader: { status: 400, code: 'InvalidDateHeader', message: 'The Date header format is invalid.' },
+  MnsMissingDateHeader: { status: 400, code: 'MissingDateHeader', message: 'Date header is required.' },
+  /** The Date header is more than 15 minutes away from the server's clock. */
+  MnsTimeExpired: { status: 408, code: 'TimeExpired', message: 'The http request you sent is expired.' },
+  /** MNS's own spelling. */
+  MnsInvalidDigest: { status: 400, code: 'InvalidDegist', message: 'The Content-MD5 you specified is invalid.' },
+  MnsInvalidArgument: { status: 400, code: 'InvalidArgument', message: 'The argument you provided is invalid.' },
+  MnsInvalidQueryString: { status: 400, code: 'InvalidQueryString', message: 'Http request URL contains invalid querystring item.' },
+  /** No MNS resource at this path (or not with this method). */
+  MnsInvalidRequestURL: { status: 404, code: 'InvalidRequestURL', message: 'Http request URL format invalid.' },
+  MnsMalformedXML: { status: 400, code: 'MalformedXML', message: 'The XML you provided was not well-formed.' },
+  MnsMissingReceiptHandle: { status: 400, code: 'MissingReceiptHandle', message: 'ReceiptHandle is required.' },
+  MnsMissingVisibilityTimeout: { status: 400, code: 'MissingVisibilityTimeout', message: 'VisibilityTimeout is required.' },
+  MnsMessageNotExist: { status: 404, code: 'MessageNotExist', message: 'Message not exist.' },
+  /** A receipt handle Medley never issued (malformed). A well-formed but outdated handle is MnsMessageNotExist. */
+  MnsReceiptHandleError: { status: 400, code: 'ReceiptHandleError', message: 'The receipt handle you provide is not valid.' },
+  MnsQueueAlreadyExist: { status: 409, code: 'QueueAlreadyExist', message: 'The queue you want to create is already exist.' },
+  MnsQueueNotExist: { status: 404, code: 'QueueNotExist', message: 'The queue name you provided is not exist.' },
+  MnsInvalidQueueName: { status: 400, code: 'InvalidQueueName', message: 'The queue name you provided is invalid.' },
+  MnsQueueNameLengthError: { status: 400, code: 'QueueNameLengthError', message: 'The length of queue name should be between 1 and 256.' },
+  MnsTopicAlreadyExist: { status: 409, code: 'TopicAlreadyExist', message: 'The topic you want to create is already exist.' },
+  MnsTopicNotExist: { status: 404, code: 'TopicNotExist', message: 'The topic name you provided is not exist.' },
+  MnsTopicNameInvalid: { status: 400, code: 'TopicNameInvalid', message: 'The topic name you provided is invalid.' },
+  MnsTopicNameLengthError: { status: 400, code: 'TopicNameLengthError', message: 'The length of topic name should be between 1 and 256.' },
+  MnsSubscriptionAlreadyExist: { status: 409, code: 'SubscriptionAlreadyExist', message: 'The subscription you want to create is already exist.' },
+  MnsSubscriptionNotExist: { status: 404, code: 'SubscriptionNotExist', message: 'The subscription name you provided is not exist.' },
+  MnsSubscriptionNameInvalid: { status: 400, code: 'SubscriptionNameInvalid', message: 'The subscription name you provided is invalid.' },
+  MnsSubscriptionNameLengthError: { status: 400, code: 'SubscriptionNameLengthError', message: 'The length of subscription name should be between 1 and 256.' },
+  MnsEndpointInvalid: { status: 400, code: 'EndpointInvalid', message: 'The endpoint you provided is invalid.' },
+  MnsInternalError: { status: 500, code: 'InternalError', message: 'Internal error.' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorName = keyof typeof catalog;

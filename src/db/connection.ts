@@ -3,11 +3,27 @@
  * builder keeps one code path so PostgreSQL can be added as a second dialect for scale-out.
  */
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, type DatabaseConnection, type Driver, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 import { migrations } from './migrations.js';
 
 export type Db = Kysely<Database>;
+
+/**
+ * SQLite with every transaction started as BEGIN IMMEDIATE. A deferred BEGIN that reads and then writes
+ * fails with SQLITE_BUSY_SNAPSHOT (not retried by busy_timeout) when another process committed in
+ * between, which `medley serve` and `medley worker` sharing one file would hit; taking the write lock up
+ * front makes the second writer wait (busy_timeout) instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
+}
 
 /**
  * `durable` (MEDLEY_FSYNC): every commit is synced before it is acknowledged (synchronous = FULL), so an
@@ -21,7 +37,7 @@ export async function openDatabase(file: string, opts: { durable?: boolean } = {
   sqlite.pragma(opts.durable === false ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   const provider: MigrationProvider = { getMigrations: async () => migrations };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {

@@ -43,10 +43,11 @@ export interface ProcessOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  onSpawn?: (pid: number) => void;
 }
 
 /** Probes the inputs and plans the job without running it (for --explain, and the first half of run). */
-export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'signal' | 'onProgress'>): Promise<PreparedJob> {
+export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'signal' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
   if (opts.inputs.length !== opts.job.clips.length) throw new Error('one local input per clip is required');
   const infos = await Promise.all(opts.inputs.map((i) => opts.engine.probe(i.path, i.displayName)));
   const outputDir = join(opts.workDir, 'out');
@@ -71,6 +72,7 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
       onProgress: opts.onProgress,
+      onSpawn: opts.onSpawn,
       cwd: outputDir,
     });
     const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output');

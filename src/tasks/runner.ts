@@ -4,7 +4,7 @@
  * transaction (fenced on the lease). A crash or a lost lease at any point before that transaction leaves
  * nothing visible; a retry names its outputs from the stored task time, so it writes the same keys.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import type { Storage } from '../storage/index.js';
 import { ObjectChanged } from '../storage/objects.js';
 import type { TaskRecord } from './records.js';
 import type { TaskQueue } from './queue.js';
+import { FFMPEG_PID_FILE } from './work-dirs.js';
 
 export interface RunnerDeps {
   storage: Storage;
@@ -132,6 +133,8 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
       timeoutMs: deps.timeoutMs,
       signal: ctl.signal,
       onProgress: (f) => ctl.onProgress(5 + Math.floor(f * 85)),
+      // Recorded so a restart can kill this FFmpeg if this process dies under it (see work-dirs.ts).
+      onSpawn: (pid) => writeFileSync(join(workDir, FFMPEG_PID_FILE), String(pid)),
     });
     ctl.onProgress(90);
 

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { MedleyError } from '../errors.js';
 import type { TaskRecord } from './records.js';
 import { LeaseLost, runTask, type RunnerDeps } from './runner.js';
+import { liveAttempt, reapWorkDirs } from './work-dirs.js';
 import type { TaskSignal } from './service.js';
 
 /** A task claimed this many times without finishing (its worker keeps dying) is failed, not retried forever. */
@@ -52,6 +53,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** SQLITE_BUSY / SQLITE_LOCKED: contention, not a property of the task. */
+export function isTransientDbError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
+
 export class WorkerPool {
   private running = false;
   private readonly loops: Promise<void>[] = [];
@@ -72,6 +79,11 @@ export class WorkerPool {
     this.running = true;
     const released = await this.opts.queue.releaseDeadOwners((o) => isDeadLocalOwner(o));
     if (released > 0) this.opts.log.info({ tasks: released }, 'resuming tasks whose worker process died');
+    const reap = () =>
+      reapWorkDirs(this.opts.workRoot, liveAttempt(this.opts.queue, (o) => isDeadLocalOwner(o)), this.opts.log)
+        .then((n) => n > 0 && this.opts.log.info({ dirs: n }, 'removed work directories left by crashed attempts'))
+        .catch((err: unknown) => this.opts.log.warn({ err }, 'cleaning the work directory failed'));
+    await reap();
     this.opts.signal.on('queued', this.onQueued);
     for (let slot = 0; slot < this.opts.concurrency; slot++) this.loops.push(this.loop(slot));
     const purge = () =>
@@ -80,7 +92,10 @@ export class WorkerPool {
         .then((n) => n > 0 && this.opts.log.info({ tasks: n }, 'purged task records past retention'))
         .catch((err: unknown) => this.opts.log.warn({ err }, 'task purge failed'));
     void purge();
-    this.purgeTimer = setInterval(() => void purge(), 60 * 60 * 1000);
+    this.purgeTimer = setInterval(() => {
+      void purge();
+      void reap();
+    }, 60 * 60 * 1000);
     this.purgeTimer.unref();
   }
 
@@ -176,6 +191,10 @@ export class WorkerPool {
     } catch (e) {
       if (e instanceof LeaseLost || entry.reason === 'lease') {
         tlog.warn('lost the lease: another worker owns the task now');
+      } else if (isTransientDbError(e)) {
+        // The database was busy (another process held the write lock too long): try the task again later.
+        tlog.warn({ err: e }, 'database busy: handing the task back for a retry');
+        await queue.release(task.taskId, owner).catch(() => undefined);
       } else if (entry.reason === 'shutdown') {
         await queue.release(task.taskId, owner).catch(() => undefined);
         tlog.info('task handed back on shutdown');

@@ -48,6 +48,8 @@ export interface RunFfmpegOptions {
   /** Called with a fraction in [0, 1], strictly increasing. */
   onProgress?: (fraction: number) => void;
   cwd?: string;
+  /** Told the child's pid once it started (task workers record it to reap orphans after a crash). */
+  onSpawn?: (pid: number) => void;
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024;
@@ -142,6 +144,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
 
   return new Promise((resolve, reject) => {
     const child = spawn(opts.ffmpeg, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const progress = new ProgressParser(opts.expectedDurationSec, opts.onProgress);
     let stderr = '';
     let stopReason: 'timeout' | 'abort' | undefined;

@@ -1,0 +1,150 @@
+/**
+ * Signing of MNS HTTP pushes (spec/oss.md §6.2). MNS signs every push with its RSA key and tells the
+ * receiver where to fetch the X.509 certificate (`x-mns-signing-cert-url`, base64). Medley ships its own
+ * key pair: generated on first start into `<dataDir>/mns-signing.pem` (mode 0600) with a self-signed
+ * certificate `<dataDir>/mns-signing.crt`, loaded on later starts and shared by every process on the data
+ * directory.
+ *
+ * StringToSign = "POST\n" + Content-MD5 + "\n" + Content-Type + "\n" + Date + "\n"
+ *              + sorted("x-mns-<name>:<value>\n") + <request path>
+ * Signature    = base64(RSA-SHA1 PKCS#1 v1.5 (StringToSign)), sent as the Authorization header.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { chmod, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import selfsigned from 'selfsigned';
+
+export const SIGNING_KEY_FILE = 'mns-signing.pem';
+export const SIGNING_CERT_FILE = 'mns-signing.crt';
+
+export interface PushSigningKeys {
+  /** PKCS#8 PEM. */
+  privateKeyPem: string;
+  /** X.509 PEM: what the certificate URL must serve. */
+  certificatePem: string;
+  keyFile: string;
+  certFile: string;
+}
+
+type HeaderValue = string | number | readonly string[] | undefined;
+export type PushHeaders = Record<string, HeaderValue>;
+
+function headerValue(headers: PushHeaders, name: string): string {
+  const want = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() !== want || v === undefined) continue;
+    return Array.isArray(v) ? v.join(',') : String(v);
+  }
+  return '';
+}
+
+/** The canonical string both sides sign/verify. `path` is the request target (path and query). */
+export function pushStringToSign(method: string, path: string, headers: PushHeaders): string {
+  const mns = Object.entries(headers)
+    .filter(([k, v]) => k.toLowerCase().startsWith('x-mns-') && v !== undefined)
+    .map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : String(v)] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}:${v}\n`)
+    .join('');
+  return `${method.toUpperCase()}\n${headerValue(headers, 'content-md5')}\n${headerValue(headers, 'content-type')}\n${headerValue(headers, 'date')}\n${mns}${path}`;
+}
+
+/** The Authorization header value: base64 RSA-SHA1 (PKCS#1 v1.5) over the StringToSign. */
+export function signPush(method: string, path: string, headers: PushHeaders, privateKey: string | KeyObject): string {
+  return sign('sha1', Buffer.from(pushStringToSign(method, path, headers), 'utf8'), privateKey).toString('base64');
+}
+
+/**
+ * What a receiver does: checks `Authorization` against the StringToSign with the certificate's public
+ * key. `headers` as Node's IncomingMessage gives them (any case); false on any mismatch or bad input.
+ */
+export function verifyPush(method: string, path: string, headers: PushHeaders, certificatePem: string | Buffer): boolean {
+  const signature = headerValue(headers, 'authorization');
+  if (!signature) return false;
+  try {
+    const key = new X509Certificate(certificatePem).publicKey;
+    return verify('sha1', Buffer.from(pushStringToSign(method, path, headers), 'utf8'), key, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** Uppercase hex MD5, the form MNS uses for Content-MD5 and MessageMD5 (spec/oss.md §8 #19). */
+export function md5HexUpper(data: string | Buffer): string {
+  return createHash('md5').update(data).digest('hex').toUpperCase();
+}
+
+function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+/** A self-signed certificate for an existing key (selfsigned accepts a key pair in its synchronous form). */
+function certificateFor(privateKeyPem: string): string {
+  const publicKeyPem = createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
+  const opts = { days: 3650, algorithm: 'sha256', keyPair: { privateKey: privateKeyPem, publicKey: publicKeyPem } };
+  const generate = selfsigned.generate as (attrs: { name: string; value: string }[], o: typeof opts) => { cert: string };
+  return generate(
+    [
+      { name: 'commonName', value: 'Medley MNS push signing' },
+      { name: 'organizationName', value: 'Medley' },
+    ],
+    opts,
+  ).cert;
+}
+
+function matches(privateKeyPem: string, certificatePem: string): boolean {
+  try {
+    return spkiDer(createPublicKey(createPrivateKey(privateKeyPem))).equals(spkiDer(new X509Certificate(certificatePem).publicKey));
+  } catch {
+    return false;
+  }
+}
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Writes `file` whole or not at all (temp file + rename), with `mode`. */
+async function writeAtomically(file: string, data: string, mode: number): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, data, { mode, flag: 'wx' });
+  await rename(tmp, file);
+}
+
+/**
+ * Loads the signing key and certificate from `dataDir`, creating them on first start. Safe when several
+ * processes start at once: the key is published with link(2), which fails if another process got there
+ * first (then its key is used). A missing or mismatched certificate is regenerated from the key.
+ */
+export async function loadOrCreatePushSigningKeys(dataDir: string): Promise<PushSigningKeys> {
+  const keyFile = join(dataDir, SIGNING_KEY_FILE);
+  const certFile = join(dataDir, SIGNING_CERT_FILE);
+  let privateKeyPem = await readIfExists(keyFile);
+  if (privateKeyPem === undefined) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const tmp = `${keyFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, pem, { mode: 0o600, flag: 'wx' });
+    try {
+      await link(tmp, keyFile);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      await unlink(tmp);
+    }
+    privateKeyPem = await readFile(keyFile, 'utf8');
+  }
+  // An older or hand-made file may be more open than it should be.
+  await chmod(keyFile, 0o600);
+  let certificatePem = await readIfExists(certFile);
+  if (certificatePem === undefined || !matches(privateKeyPem, certificatePem)) {
+    certificatePem = certificateFor(privateKeyPem);
+    await writeAtomically(certFile, certificatePem, 0o644);
+  }
+  return { privateKeyPem, certificatePem, keyFile, certFile };
+}
