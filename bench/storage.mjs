@@ -268,7 +268,7 @@ function startSampler(pid) {
 
 function startServer(dataDir) {
   const main = join(ROOT, 'dist', 'cli', 'main.js');
-  return startChild('server', [...SERVER_NODE_ARGS, main, 'serve', '--port', '0', '--data-dir', dataDir], {
+  return startChild('server', [...SERVER_NODE_ARGS, main, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir], {
     MEDLEY_ACCESS_KEY_ID: ACCESS_KEY_ID,
     MEDLEY_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
     MEDLEY_LOG_LEVEL: 'warn',

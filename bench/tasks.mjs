@@ -51,7 +51,7 @@ function cpuTimes() {
 }
 
 async function startServer(dataDir) {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir], {
     env: { ...process.env, MEDLEY_ACCESS_KEY_ID: KEY, MEDLEY_ACCESS_KEY_SECRET: SECRET, MEDLEY_LOG_LEVEL: 'warn', MEDLEY_FSYNC: process.env.MEDLEY_FSYNC ?? 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

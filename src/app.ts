@@ -19,6 +19,11 @@ import { ProjectService } from './projects/service.js';
 import { TaskQueue } from './tasks/queue.js';
 import { TaskService, TaskSignal } from './tasks/service.js';
 import { WorkerPool } from './tasks/worker-pool.js';
+import { MnsService } from './notify/mns-service.js';
+import { OutboxDispatcher } from './notify/outbox.js';
+import { PushDeliverer } from './notify/push-deliverer.js';
+import { loadOrCreatePushSigningKeys, type PushSigningKeys } from './notify/push-signing.js';
+import { startMnsServer, type RunningMnsServer } from './http/mns/server.js';
 
 /** Everything both commands share: data, credentials, the engine and the task queue. */
 export interface Core {
@@ -35,11 +40,17 @@ export interface Core {
   projects: ProjectService;
   nonces: NonceStore;
   pool: WorkerPool;
+  /** The message service (MNS): queues, topics, publishing. */
+  mns: MnsService;
+  /** Publishes task-completion messages from the outbox to their topics. */
+  outbox: OutboxDispatcher;
+  signing: PushSigningKeys;
   log: Logger;
 }
 
 export interface App extends Core {
   http: RunningServer;
+  mnsServer: RunningMnsServer;
   stop(): Promise<void>;
 }
 
@@ -75,6 +86,9 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     const nonces = new NonceStore(db);
     const workRoot = join(dataDir, 'work');
     await mkdir(workRoot, { recursive: true });
+    const mns = MnsService.fromConfig(db, config);
+    const outbox = new OutboxDispatcher({ db, publisher: mns, log: log.child({ component: 'outbox' }) });
+    const signing = await loadOrCreatePushSigningKeys(dataDir);
     const pool = new WorkerPool({
       storage,
       engine,
@@ -86,12 +100,40 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       leaseMs: config.taskLeaseSeconds * 1000,
       pollMs: config.pollMs,
       signal,
+      notify: { region: config.region, accountId: config.accountId },
+      onFinished: () => outbox.kick(),
     });
-    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, log };
+    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, log };
   } catch (e) {
     await db.destroy();
     throw e;
   }
+}
+
+export const SIGNING_CERT_PATH = '/-/mns-signing.crt';
+
+/**
+ * Starts publishing (outbox → topics) and HTTP push delivery; `certUrl` is where receivers fetch the
+ * certificate that verifies push signatures (served by `medley serve` on the MNS port).
+ */
+function startNotifications(core: Core, certUrl: string): () => Promise<void> {
+  const deliverer = new PushDeliverer({ db: core.db, log: core.log.child({ component: 'push' }), signing: { privateKeyPem: core.signing.privateKeyPem, certUrl }, accountId: core.config.accountId });
+  const unsubscribe = core.mns.onPush(() => deliverer.kick());
+  core.outbox.start();
+  deliverer.start();
+  const purge = () => void core.mns.purgeAllExpired().catch((err: unknown) => core.log.warn({ err }, 'purging expired messages failed'));
+  const timer = setInterval(purge, 10 * 60 * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    unsubscribe();
+    await Promise.all([core.outbox.stop(), deliverer.stop()]);
+  };
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Collects blob files left by crashes (writes cut off before their commit), at start and hourly. */
@@ -127,16 +169,39 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
     await core.db.destroy();
     throw e;
   }
+  let mnsServer: RunningMnsServer;
+  try {
+    mnsServer = await startMnsServer({
+      config,
+      lookup: core.lookup,
+      mns: core.mns,
+      log: log.child({ component: 'mns' }),
+      extraRoutes: (req, res) => {
+        if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== SIGNING_CERT_PATH) return false;
+        res.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
+        res.end(core.signing.certificatePem);
+        return true;
+      },
+    });
+  } catch (e) {
+    await http.close();
+    await core.db.destroy();
+    throw e;
+  }
   await core.pool.start();
+  const stopNotifications = startNotifications(core, `http://${hostForUrl(config.host)}:${mnsServer.port}${SIGNING_CERT_PATH}`);
   const stopSweeper = startSweeper(core);
   let stopping: Promise<void> | undefined;
   return {
     ...core,
     http,
+    mnsServer,
     stop() {
       stopping ??= (async () => {
         stopSweeper();
-        await Promise.all([http.close(), core.pool.stop()]);
+        await Promise.all([http.close(), mnsServer.close(), core.pool.stop()]);
+        await stopNotifications();
+        core.mns.close();
         await core.db.destroy();
       })();
       return stopping;
@@ -149,12 +214,16 @@ export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}
   if (workers < 1) throw new Error('medley worker needs at least one worker (MEDLEY_WORKERS)');
   const core = await openCore(config, env, log, workers);
   await core.pool.start();
+  // Receivers fetch the certificate from the `medley serve` sharing this configuration.
+  const stopNotifications = startNotifications(core, `http://${hostForUrl(config.host)}:${config.mnsPort}${SIGNING_CERT_PATH}`);
   let stopping: Promise<void> | undefined;
   return {
     ...core,
     stop() {
       stopping ??= (async () => {
         await core.pool.stop();
+        await stopNotifications();
+        core.mns.close();
         await core.db.destroy();
       })();
       return stopping;

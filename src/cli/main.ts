@@ -62,6 +62,7 @@ serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
       `  region ${config.region}; virtual-hosted buckets at <bucket>.${config.domain}:${app.http.port}\n` +
       `  data dir ${config.dataDir}\n` +
       `  IMM API on the same port; ${app.pool.concurrency} media worker${app.pool.concurrency === 1 ? '' : 's'}\n` +
+      `  MNS (message service) endpoint ${app.mnsServer.url} (account ${config.accountId})\n` +
       `  ${keyLine}\n`,
   );
   exitOnSignals(app);

@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import type { Database, MnsMessageTable, MnsQueueTable, MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
 import { fail, isMedleyError } from '../errors.js';
@@ -469,6 +470,11 @@ export class MnsService implements Publisher {
     this.clock = opts.now ?? (() => new Date());
     this.pollMs = opts.pollMs ?? POLL_MS;
     this.signal.setMaxListeners(0);
+  }
+
+  /** The service as `medley serve` configures it (MEDLEY_ACCOUNT_ID, MEDLEY_REGION, MEDLEY_MNS_AUTO_CREATE_TOPICS). */
+  static fromConfig(db: Db, config: Pick<Config, 'accountId' | 'region' | 'mnsAutoCreateTopics'>): MnsService {
+    return new MnsService(db, { accountId: config.accountId, region: config.region, autoCreateTopics: config.mnsAutoCreateTopics });
   }
 
   /** Ends every long poll now (they answer with what they have: nothing). */

@@ -11,6 +11,7 @@
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Db } from '../db/connection.js';
 import type { Database, TaskTable } from '../db/schema.js';
+import { enqueueTaskNotification } from '../notify/outbox.js';
 import { toTask, type TaskListQuery, type TaskPage, type TaskRecord } from './records.js';
 
 type Tx = Transaction<Database>;
@@ -20,6 +21,8 @@ export interface TaskOutcome {
   code: string;
   message: string;
   outputs: string[];
+  /** The completion message for the task's topic: written to the outbox in the same transaction. */
+  notification?: { topic: string; body: (endedAt: Date) => string };
 }
 
 /** Opaque page token: the sort value and task id of the last task returned. */
@@ -106,7 +109,9 @@ export class TaskQueue {
    * false, changing nothing, when the lease is no longer ours.
    */
   async finish(taskId: string, owner: string, outcome: TaskOutcome, tx?: Tx): Promise<boolean> {
-    const r = await (tx ?? this.db)
+    if (!tx) return this.db.transaction().execute((t) => this.finish(taskId, owner, outcome, t));
+    const now = this.now();
+    const r = await tx
       .updateTable('tasks')
       .set({
         state: outcome.state,
@@ -114,7 +119,7 @@ export class TaskQueue {
         message: outcome.message,
         outputs: JSON.stringify(outcome.outputs),
         progress: 100,
-        ended_at: this.now().getTime(),
+        ended_at: now.getTime(),
         lease_owner: null,
         lease_expires_at: null,
       })
@@ -122,7 +127,10 @@ export class TaskQueue {
       .where('lease_owner', '=', owner)
       .where('state', '=', 'running')
       .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const mine = Number(r.numUpdatedRows) === 1;
+    // The outbox row commits with the final state: a crash can lose neither one without the other.
+    if (mine && outcome.notification) await enqueueTaskNotification(tx, { taskId, topic: outcome.notification.topic, body: outcome.notification.body(now), now });
+    return mine;
   }
 
   /** Gives a claimed task back (graceful shutdown): another worker may take it at once. */

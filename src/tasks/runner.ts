@@ -20,7 +20,8 @@ import { checkOutputKey, expandTemplate, templateVariables } from '../media/outp
 import type { Storage } from '../storage/index.js';
 import { ObjectChanged } from '../storage/objects.js';
 import type { TaskRecord } from './records.js';
-import type { TaskQueue } from './queue.js';
+import type { TaskOutcome, TaskQueue } from './queue.js';
+import { buildTaskNotification, type TaskNotificationContext } from '../notify/task-message.js';
 import { FFMPEG_PID_FILE } from './work-dirs.js';
 
 export interface RunnerDeps {
@@ -31,6 +32,18 @@ export interface RunnerDeps {
   workRoot: string;
   timeoutMs: number;
   log: Logger;
+  /** Region and account id for notification subjects; without it no notification is written. */
+  notify?: TaskNotificationContext;
+}
+
+/** The outcome's completion message for the task's topic (spec/imm.md §5), or undefined when it has none. */
+export function notificationFor(deps: Pick<RunnerDeps, 'notify'>, task: TaskRecord, outcome: { state: 'succeeded' | 'failed'; code: string; message: string; outputs: string[] }): TaskOutcome['notification'] {
+  if (!task.notifyTopic || !deps.notify) return undefined;
+  const ctx = deps.notify;
+  return {
+    topic: task.notifyTopic,
+    body: (endedAt) => buildTaskNotification(task, { status: outcome.state === 'succeeded' ? 'Succeeded' : 'Failed', code: outcome.code, message: outcome.message, outputs: outcome.outputs, endedAt }, ctx),
+  };
 }
 
 /** The lease was lost while running: someone else owns the task now; drop the result silently. */
@@ -158,7 +171,8 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
       outputs.push(`oss://${main.bucket}/${key}`);
     }
     await deps.storage.objects.commitBatch(items, async (tx) => {
-      const mine = await deps.queue.finish(task.taskId, ctl.owner, { state: 'succeeded', code: '', message: '', outputs }, tx);
+      const outcome = { state: 'succeeded' as const, code: '', message: '', outputs };
+      const mine = await deps.queue.finish(task.taskId, ctl.owner, { ...outcome, notification: notificationFor(deps, task, outcome) }, tx);
       if (!mine) throw new LeaseLost(task.taskId);
     });
   } finally {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { MedleyError } from '../errors.js';
 import type { TaskRecord } from './records.js';
-import { LeaseLost, runTask, type RunnerDeps } from './runner.js';
+import { LeaseLost, notificationFor, runTask, type RunnerDeps } from './runner.js';
 import { liveAttempt, reapWorkDirs } from './work-dirs.js';
 import type { TaskSignal } from './service.js';
 
@@ -24,6 +24,8 @@ export interface WorkerPoolOptions extends RunnerDeps {
   pollMs: number;
   signal: TaskSignal;
   log: Logger;
+  /** Called after a task reached its final state (e.g. to wake the notification dispatcher). */
+  onFinished?: () => void;
 }
 
 /** Owner ids say which process holds a lease: host, pid and a per-start nonce (pids get reused). */
@@ -162,7 +164,9 @@ export class WorkerPool {
     const tlog = log.child({ taskId: task.taskId, attempt: task.attempts });
     if (task.attempts > MAX_ATTEMPTS) {
       tlog.error('task interrupted too many times; failing it');
-      await queue.finish(task.taskId, owner, { state: 'failed', code: 'InternalError', message: `The task was interrupted ${task.attempts - 1} times (its worker stopped) and was given up.`, outputs: [] });
+      const outcome = { state: 'failed' as const, code: 'InternalError', message: `The task was interrupted ${task.attempts - 1} times (its worker stopped) and was given up.`, outputs: [] };
+      await queue.finish(task.taskId, owner, { ...outcome, notification: notificationFor(this.opts, task, outcome) });
+      this.opts.onFinished?.();
       return;
     }
     tlog.info({ project: task.projectName }, task.attempts > 1 ? 'resuming task' : 'starting task');
@@ -188,6 +192,7 @@ export class WorkerPool {
     try {
       await runTask(this.opts, task, { owner, signal: controller.signal, onProgress: (p) => (progress = Math.max(progress, Math.min(99, p))) });
       tlog.info({ ms: Date.now() - started }, 'task succeeded');
+      this.opts.onFinished?.();
     } catch (e) {
       if (e instanceof LeaseLost || entry.reason === 'lease') {
         tlog.warn('lost the lease: another worker owns the task now');
@@ -204,7 +209,9 @@ export class WorkerPool {
         const message = known ? e.message : 'The media task failed because of an internal error.';
         if (!known) tlog.error({ err: e }, 'task crashed');
         else tlog.info({ code, msg: message }, 'task failed');
-        await queue.finish(task.taskId, owner, { state: 'failed', code, message, outputs: [] }).catch((err: unknown) => tlog.error({ err }, 'recording the failure failed'));
+        const outcome = { state: 'failed' as const, code, message, outputs: [] };
+        await queue.finish(task.taskId, owner, { ...outcome, notification: notificationFor(this.opts, task, outcome) }).catch((err: unknown) => tlog.error({ err }, 'recording the failure failed'));
+        this.opts.onFinished?.();
       }
     } finally {
       clearInterval(beat);

@@ -14,6 +14,8 @@ const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface TestServer {
   url: string;
+  /** The message service (MNS) endpoint. */
+  mnsUrl: string;
   port: number;
   dataDir: string;
   keyId: string;
@@ -36,7 +38,7 @@ export interface StartOptions {
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'medley-test-')));
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     env: {
       ...process.env,
       MEDLEY_HOST: '127.0.0.1',
@@ -56,7 +58,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out}`)), 20_000);
     const check = () => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
+      if (m && /MNS \(message service\) endpoint/.test(out)) {
         clearTimeout(timer);
         resolve(m[1]!);
       }
@@ -68,12 +70,14 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     });
   });
   const port = Number(new URL(url).port);
+  const mnsUrl = /MNS \(message service\) endpoint (http:\/\/\S+)/.exec(out)![1]!;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
   return {
     url,
+    mnsUrl,
     port,
     dataDir,
     keyId: opts.env?.MEDLEY_ACCESS_KEY_ID ?? TEST_KEY_ID,
