@@ -16,6 +16,7 @@
  *  - Languages are ffprobe's tags as written (ISO 639-2, e.g. `eng`); `und` counts as none.
  */
 import { streamRotation } from './engine/probe.js';
+import { isObj, num, type Json } from './ffprobe-json.js';
 
 export interface MetaVideoStream {
   Index: number;
@@ -124,19 +125,6 @@ export interface MediaMetaOptions {
   durationSec?: number;
 }
 
-type Json = Record<string, unknown>;
-
-function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** ffprobe prints most numbers as strings ("44100", "N/A"). */
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== 'string' || v.trim() === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
 
 /** A whole number >= min (0 by default), else undefined. */
 function int(v: unknown, min = 0): number | undefined {

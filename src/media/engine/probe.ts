@@ -15,6 +15,7 @@ import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { fail, isMedleyError } from '../../errors.js';
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../media-info.js';
+import { isObj, num, type Json } from '../ffprobe-json.js';
 
 export interface ProbeOptions {
   /** Wall-clock limit; ffprobe is killed when it expires (default 30 s). */
@@ -26,19 +27,6 @@ export interface ProbeOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_STDOUT = 16 * 1024 * 1024;
 
-type Json = Record<string, unknown>;
-
-function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** ffprobe prints most numbers as strings ("44100", "N/A"); undefined unless finite. */
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== 'string' || v.trim() === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
 
 function posNum(v: unknown): number | undefined {
   const n = num(v);
