@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import type { MnsPushTable } from '../db/schema.js';
 import { md5HexUpper, signPush } from './push-signing.js';
+import { isProcessAlive } from '../util/process.js';
 
 export type PushRow = Selectable<MnsPushTable>;
 
@@ -214,6 +215,7 @@ export interface PushDelivererOptions {
   fetchImpl?: (req: SignedPush, timeoutMs: number) => Promise<number>;
 }
 
+
 export class PushDeliverer {
   private readonly db: Db;
   private readonly log: Logger;
@@ -251,7 +253,31 @@ export class PushDeliverer {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loop = this.releaseDeadOwners()
+      .catch((err: unknown) => this.log.warn({ err }, 'releasing pushes of dead deliverers failed'))
+      .then(() => this.run());
+  }
+
+  /**
+   * Pushes leased by a deliverer of this machine whose process is gone (kill -9 mid-request) are made due
+   * now rather than after their lease: the endpoint may have missed the request.
+   */
+  async releaseDeadOwners(alive: (pid: number) => boolean = isProcessAlive): Promise<number> {
+    const host = hostname();
+    const rows = await this.db.selectFrom('mns_pushes').select(['id', 'lease_owner']).where('state', '=', 'pending').where('lease_owner', 'is not', null).execute();
+    let released = 0;
+    for (const r of rows) {
+      const [tag, h, pidText] = (r.lease_owner ?? '').split('/');
+      const pid = Number(pidText);
+      if (tag !== 'push' || h !== host || !Number.isInteger(pid) || pid <= 0) continue;
+      // Same pid: a previous incarnation (pids repeat, e.g. pid 1 in containers) unless it is this deliverer.
+      const dead = pid === process.pid ? r.lease_owner !== this.owner : !alive(pid);
+      if (!dead) continue;
+      await this.db.updateTable('mns_pushes').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', r.id).where('lease_owner', '=', r.lease_owner).execute();
+      released++;
+    }
+    if (released > 0) this.log.info({ pushes: released }, 'retrying pushes whose deliverer process died');
+    return released;
   }
 
   /** Stops claiming; resolves when the requests in flight have finished and been recorded. */

@@ -14,6 +14,7 @@ import type { TaskRecord } from './records.js';
 import { LeaseLost, notificationFor, runTask, type RunnerDeps } from './runner.js';
 import { liveAttempt, reapWorkDirs } from './work-dirs.js';
 import type { TaskSignal } from './service.js';
+import { isProcessAlive } from '../util/process.js';
 
 /** A task claimed this many times without finishing (its worker keeps dying) is failed, not retried forever. */
 export const MAX_ATTEMPTS = 3;
@@ -37,7 +38,7 @@ export function ownerId(slot: number): string {
 }
 
 /** True when `owner` was a process on this machine that is gone (so its leases need not run out). */
-export function isDeadLocalOwner(owner: string, alive: (pid: number) => boolean = pidAlive): boolean {
+export function isDeadLocalOwner(owner: string, alive: (pid: number) => boolean = isProcessAlive): boolean {
   const [host, pidText, boot] = owner.split(':');
   if (host !== HOST) return false;
   const pid = Number(pidText);
@@ -46,14 +47,6 @@ export function isDeadLocalOwner(owner: string, alive: (pid: number) => boolean 
   return !alive(pid);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** SQLITE_BUSY / SQLITE_LOCKED: contention, not a property of the task. */
 export function isTransientDbError(e: unknown): boolean {
