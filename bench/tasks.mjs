@@ -8,7 +8,8 @@
  *      polling GetTask every 2 ms, so the figure includes up to ~2 ms of polling granularity.
  *   2. Throughput: 50 audio/concat tasks (3 clips, 10 s in all, → mp3) submitted at once; the wall time
  *      until every one Succeeded, tasks per second, and how busy the machine's cores were while the queue
- *      drained (from /proc/stat). Target: cores ≥ 90 % busy.
+ *      drained (from /proc/stat), and the share of that which is the server process and its FFmpeg/ffprobe
+ *      children (from /proc/<pid>/stat). Target: cores ≥ 90 % busy.
  *
  * BENCH_RUNS (default 15) latency samples; the median is reported. MEDLEY_WORKERS is passed through.
  */
@@ -42,6 +43,14 @@ function gen(args, out) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** CPU seconds used by a process and its reaped children (FFmpeg, ffprobe): utime+stime+cutime+cstime. */
+function processCpuSec(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // After "pid (comm) ": state is field 0, utime 11, stime 12, cutime 13, cstime 14.
+  const ticks = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0);
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
 
 function cpuTimes() {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -141,28 +150,31 @@ async function main() {
     const concat = (i) => `audio/concat,f_mp3,ar_44100,ac_2,ab_128000/pre,o_${b64('c1.mp3')}/sur,o_${b64('c3.m4a')}|sys/saveas,o_${b64(`tp/out-${i}.{autoext}`)}`;
     await sleep(500);
     const c0 = cpuTimes();
+    const s0 = processCpuSec(server.child.pid);
     const t0 = process.hrtime.bigint();
     const ids = [];
     for (let i = 0; i < N; i++) ids.push((await submit('c2.wav', concat(i))).TaskId);
-    let pending = [...ids];
-    while (pending.length > 0) {
-      const still = [];
-      for (const id of pending) if ((await status(id)) === 'Running') still.push(id);
-      pending = still;
-      if (pending.length > 0) await sleep(50);
+    // One ListTasks call per sweep (not one GetTask per task), so the client's polling stays negligible.
+    for (;;) {
+      const r = await imm.request('ListTasks', { ProjectName: 'medley-default', Status: 'Running', MaxResults: 100 }, { method: 'POST' });
+      if (r.Tasks.length === 0) break;
+      await sleep(100);
     }
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const c1 = cpuTimes();
+    const s1 = processCpuSec(server.child.pid);
     const busy = 1 - (c1.idle - c0.idle) / (c1.total - c0.total);
+    const medleyBusy = (s1 - s0) / (wall * availableParallelism());
+    for (const id of ids) if ((await status(id)) !== 'Succeeded') throw new Error(`task ${id} did not succeed`);
 
     const results = {
       cores: availableParallelism(),
       workers: server.workers,
       latency: { runs: RUNS, medianSubmitToSucceededMs: +lat.toFixed(1), medianBareFfmpegMs: +bare.toFixed(1), medianOverheadMs: +overhead.toFixed(1), targetMs: 150, pass: overhead <= 150 },
-      throughput: { tasks: N, wallSec: +wall.toFixed(2), tasksPerSec: +(N / wall).toFixed(2), coresBusyPercent: +(busy * 100).toFixed(1), targetPercent: 90, pass: busy >= 0.9 },
+      throughput: { tasks: N, wallSec: +wall.toFixed(2), tasksPerSec: +(N / wall).toFixed(2), coresBusyPercent: +(busy * 100).toFixed(1), medleyCpuPercent: +(medleyBusy * 100).toFixed(1), targetPercent: 90, pass: busy >= 0.9 },
     };
     process.stdout.write(`\nlatency (tiny task, idle server, median of ${RUNS}): submit→Succeeded ${lat.toFixed(1)} ms, bare FFmpeg ${bare.toFixed(1)} ms, overhead ${overhead.toFixed(1)} ms  ${results.latency.pass ? 'PASS' : 'MISS'} (≤ 150 ms)\n`);
-    process.stdout.write(`throughput (${N} × 10 s audio concat → mp3, ${server.workers} workers on ${results.cores} cores): ${wall.toFixed(2)} s, ${results.throughput.tasksPerSec} tasks/s, cores ${results.throughput.coresBusyPercent}% busy  ${results.throughput.pass ? 'PASS' : 'MISS'} (≥ 90 %)\n`);
+    process.stdout.write(`throughput (${N} × 10 s audio concat → mp3, ${server.workers} workers on ${results.cores} cores): ${wall.toFixed(2)} s, ${results.throughput.tasksPerSec} tasks/s, cores ${results.throughput.coresBusyPercent}% busy (Medley and its FFmpeg children: ${results.throughput.medleyCpuPercent}%)  ${results.throughput.pass ? 'PASS' : 'MISS'} (≥ 90 %)\n`);
     process.stdout.write(`${JSON.stringify(results)}\n`);
     writeFileSync(join(dir, 'result.json'), JSON.stringify(results));
   } finally {
