@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import OSS from 'ali-oss';
 import { startServer, type TestServer } from '../support/server.js';
 import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller, type TaskResult } from '../support/tasks.js';
+import { DEFAULT_ACCOUNT_ID, acsQueue, assertTaskNotification, mnsClient, subscribe, type MnsClient } from '../support/mns.js';
 import { FFMPEG, assertToneSequence, audioStream, decode, ffprobe, rms, videoStream, type ProbeJson } from '../support/media.js';
 
 const PROJECT = 'medley-default';
@@ -214,6 +215,9 @@ async function makeFixtures(): Promise<Array<{ file: string; bucket: string; key
   ];
 }
 
+const NOTIFY_QUEUE = 'seed-notifications';
+let mns: MnsClient;
+
 const OUT = (key: string) => ({ bucket: 'outbucket', key });
 const EX = (key: string) => ({ bucket: 'examplebucket', key });
 
@@ -222,6 +226,11 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'medley-seeds-oss-'));
   pop = popClient({ url: server.url, keyId: server.keyId, secret: server.secret });
   const fixtures = await makeFixtures();
+  // The seeds' notify topic (topic_QXVkaW9Db252ZXJ0 = AudioConvert), subscribed by a queue before any task runs.
+  mns = mnsClient(server);
+  await mns.createQueue(NOTIFY_QUEUE);
+  await mns.createTopic('AudioConvert');
+  await subscribe(mns, 'AudioConvert', 'to-queue', { Endpoint: acsQueue(DEFAULT_ACCOUNT_ID, NOTIFY_QUEUE), NotifyContentFormat: 'SIMPLIFIED' });
   for (const b of ['video-demo', 'outbucket', 'examplebucket']) await oss(b, false).putBucket(b);
   await Promise.all(fixtures.flatMap((x) => x.keys.map(async (k) => oss(x.bucket, false).put(k, await readFile(join(dir, x.file))))));
 
@@ -547,5 +556,36 @@ describe('ListTasks on the default project', () => {
       assert.equal(t.Progress, 100);
     }
     assert.equal(tasks.length, all.length);
+  });
+});
+
+describe("the seeds' notify topic", () => {
+  test('AudioConvert delivers exactly one documented message per task to a subscribed queue (read with @alicloud/mns)', async () => {
+    const all = await Promise.all(runs.values());
+    const byTask = new Map(all.map((x) => [x.submitted.TaskId, x]));
+    const seen = new Set<string>();
+    while (seen.size < all.length) {
+      const m = await mns.receiveMessage(NOTIFY_QUEUE, 10);
+      const content = JSON.parse((JSON.parse(m.body.MessageBody!) as { content: string }).content) as { TaskId: string };
+      const x = byTask.get(content.TaskId);
+      assert.ok(x, `a message for a task of this file (${content.TaskId})`);
+      assert.ok(!seen.has(content.TaskId), `one message per task (${content.TaskId} twice)`);
+      seen.add(content.TaskId);
+      const definition = JSON.parse(x.task.TaskRequestDefinition as string) as { Sources: Array<{ URI: string }> };
+      assertTaskNotification(m.body.MessageBody!, {
+        accountId: DEFAULT_ACCOUNT_ID,
+        project: PROJECT,
+        eventId: x.submitted.EventId,
+        requestId: x.submitted.RequestId,
+        taskId: x.submitted.TaskId,
+        getTask: x.task,
+        userData: '',
+        sources: definition.Sources.map((src) => src.URI),
+        target: `oss://${x.example.output.bucket}/${x.example.output.key}`,
+        status: 'Succeeded',
+      });
+      await mns.deleteMessage(NOTIFY_QUEUE, m.body.ReceiptHandle!);
+    }
+    await assert.rejects(mns.receiveMessage(NOTIFY_QUEUE, 1), /MessageNotExist/);
   });
 });
