@@ -147,6 +147,8 @@ export type ErrorDetails = Record<string, string | number | undefined>;
 
 export class MedleyError extends Error {
   override readonly name = 'MedleyError';
+  /** Which catalog entry this is: code branches on this, never on wire codes. */
+  readonly key: ErrorName;
   readonly entry: CatalogEntry;
   readonly details: ErrorDetails;
   /** Extra response headers (x-oss-next-append-position on PositionNotEqualToLength, ...). */
@@ -155,6 +157,7 @@ export class MedleyError extends Error {
   constructor(name: ErrorName, message?: string, details: ErrorDetails = {}, headers: Record<string, string> = {}) {
     const entry = catalog[name];
     super(message ?? entry.message);
+    this.key = name;
     this.entry = entry;
     this.details = details;
     this.headers = headers;
