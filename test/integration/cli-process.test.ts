@@ -212,6 +212,25 @@ describe('refusals: before any FFmpeg run, with the code and the offending token
   });
 });
 
+describe('output names: the server\'s naming (src/media/output-name.ts), not a copy of it', () => {
+  test('{dirname}/{barename}_{resolution}.{autoext} names the video by its configured size', () => {
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(dir, 'sized.mp4')]);
+    const s = `video/convert,f_mp4,vcodec_h264,s_160x120,an_1|sys/saveas,o_${b64('{dirname}/{barename}_{resolution}.{autoext}')}`;
+    const r = medley([s, '--dir', dir, '--source', 'sized.mp4']);
+    assert.equal(r.code, 0, r.stderr);
+    const v = videoStream(ffprobe(join(dir, 'sized_160x120.mp4')))!;
+    assert.equal(v.width, 160);
+    assert.equal(v.height, 120);
+  });
+
+  test('{dirname}/{barename}.{autoext} of a source at the folder root: clip.mp3, not "/clip.mp3"', () => {
+    tone(join(dir, 'rootclip.wav'), 440, 1);
+    const r = medley([`audio/convert,f_mp3|sys/saveas,o_${b64('{dirname}/{barename}.{autoext}')}`, '--dir', dir, '--source', 'rootclip.wav']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(audioStream(ffprobe(join(dir, 'rootclip.mp3')))!.codec_name, 'mp3');
+  });
+});
+
 test('--explain prints inputs, decisions and the exact command, and writes nothing', () => {
   const s = `audio/concat,f_mp3,ar_44100,ac_1/pre,o_${b64('pre1.mp3')}|sys/saveas,o_${b64('explained.{autoext}')}`;
   const r = medley([s, '--dir', dir, '--source', 'example.oga', '--explain']);
