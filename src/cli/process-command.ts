@@ -150,7 +150,7 @@ export async function runProcessCommand(processString: string | undefined, opts:
     }
   } catch (e) {
     if (e instanceof MedleyError) {
-      process.stderr.write(`error: ${e.entry.immCode ?? e.code}: ${e.message}\n`);
+      process.stderr.write(`error: ${e.immCode}: ${e.message}\n`);
       return e.status >= 500 ? 1 : 2;
     }
     if (e instanceof SyntaxError) {

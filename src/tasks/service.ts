@@ -121,7 +121,7 @@ export class TaskService {
     try {
       return await this.queue.list(q);
     } catch (e) {
-      if (e instanceof InvalidPageToken) fail('ImmInvalidArgument', `NextToken "${q.nextToken}" is not a token this service issued.`);
+      if (e instanceof InvalidPageToken) fail('InvalidMediaArgument', `NextToken "${q.nextToken}" is not a token this service issued.`);
       throw e;
     }
   }
