@@ -19,6 +19,7 @@ import {
 } from '../../src/auth/rpc-signature.js';
 import type { Credential, CredentialLookup } from '../../src/auth/credentials.js';
 import { MedleyError, type ErrorName } from '../../src/errors.js';
+import { toImmWire } from '../../src/http/imm/errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -362,8 +363,8 @@ for (const file of ['imm-popcore.jsonl', 'imm-openapi.jsonl']) {
       for (const m of mutations(c)) {
         it(`${c.label} with ${m.name} → SignatureDoesNotMatch`, () => {
           const err = assertImm(() => verifyRpcRequest(m.req, { now: signingTime(c), lookup: captureLookup }), 'SignatureDoesNotMatch');
-          assert.equal(err.code, 'SignatureDoesNotMatch');
-          assert.equal(err.status, 400);
+          assert.equal(toImmWire(err).code, 'SignatureDoesNotMatch');
+          assert.equal(toImmWire(err).status, 400);
         });
       }
 
@@ -393,7 +394,7 @@ describe('mode detection', () => {
   it('no Authorization and no Signature → MissingParameter naming Signature', () => {
     const err = assertImm(() => verifyRpcRequest(v1With((p) => p, null), { now: SPEC_TIME, lookup: specLookup }), 'ImmMissingParameter');
     assert.equal(err.message, 'The input parameter "Signature" that is mandatory for processing this request is not supplied.');
-    assert.equal(err.code, 'MissingParameter');
+    assert.equal(toImmWire(err).code, 'MissingParameter');
   });
 
   it('a non-ACS3 Authorization header without Signature → MissingParameter naming Signature', () => {
@@ -424,7 +425,7 @@ describe('RPC v1 errors', () => {
   for (const c of cases) {
     it(`${c.name} → ${c.code}`, () => {
       const err = assertImm(() => verify(c.req()), c.error, c.message);
-      assert.equal(err.code, c.code);
+      assert.equal(toImmWire(err).code, c.code);
     });
   }
 
@@ -443,7 +444,7 @@ describe('RPC v1 errors', () => {
   for (const ts of badTimestamps) {
     it(`Timestamp ${JSON.stringify(ts)} → InvalidTimeStamp.Format`, () => {
       const err = assertImm(() => verify(v1With(setParam('Timestamp', ts))), 'ImmInvalidTimeStampFormat', /Timestamp/);
-      assert.equal(err.code, 'InvalidTimeStamp.Format');
+      assert.equal(toImmWire(err).code, 'InvalidTimeStamp.Format');
     });
   }
 
@@ -456,7 +457,7 @@ describe('RPC v1 errors', () => {
   for (const [label, deltaMs] of [['16 min behind', 16 * 60_000], ['16 min ahead of', -16 * 60_000]] as const) {
     it(`Timestamp ${label} the server → InvalidTimeStamp.Expired`, () => {
       const err = assertImm(() => verify(getTaskRequest(), new Date(SPEC_TIME.getTime() + deltaMs)), 'ImmInvalidTimeStampExpired', /Timestamp 2024-08-20T07:03:07Z/);
-      assert.equal(err.code, 'InvalidTimeStamp.Expired');
+      assert.equal(toImmWire(err).code, 'InvalidTimeStamp.Expired');
     });
   }
 
@@ -471,8 +472,8 @@ describe('RPC v1 errors', () => {
 
   it('unknown AccessKeyId → InvalidAccessKeyId.NotFound', () => {
     const err = assertImm(() => verify(getTaskRequest(), SPEC_TIME, () => undefined), 'InvalidAccessKeyId', /access key is not found/);
-    assert.equal(err.code, 'InvalidAccessKeyId.NotFound');
-    assert.equal(err.status, 404);
+    assert.equal(toImmWire(err).code, 'InvalidAccessKeyId.NotFound');
+    assert.equal(toImmWire(err).status, 404);
   });
 
   it('expired temporary credential → InvalidAccessKeyId.NotFound', () => {
@@ -482,7 +483,7 @@ describe('RPC v1 errors', () => {
 
   it('wrong secret → SignatureDoesNotMatch with the server string to sign', () => {
     const err = assertImm(() => verify(getTaskRequest(), SPEC_TIME, lookupOf(SPEC_AK, 'wrong')), 'SignatureDoesNotMatch');
-    assert.equal(err.code, 'SignatureDoesNotMatch');
+    assert.equal(toImmWire(err).code, 'SignatureDoesNotMatch');
     assert.equal(err.message, `Specified signature is not matched with our calculation. server string to sign is:${GET_TASK_STRING_TO_SIGN}`);
   });
 
@@ -555,7 +556,7 @@ describe('ACS3 errors', () => {
   for (const [name, authorization, message] of malformed) {
     it(`malformed Authorization (${name}) → IncompleteSignature`, () => {
       const err = assertImm(() => verify(withAuthorization(authorization)), 'ImmIncompleteSignature', message);
-      assert.equal(err.code, 'IncompleteSignature');
+      assert.equal(toImmWire(err).code, 'IncompleteSignature');
     });
   }
 
@@ -587,7 +588,7 @@ describe('ACS3 errors', () => {
 
   it('body that does not hash to x-acs-content-sha256 → SignatureDoesNotMatch naming the header', () => {
     const err = assertImm(() => verify(acs3Request({}, 'x')), 'SignatureDoesNotMatch', /x-acs-content-sha256/);
-    assert.equal(err.code, 'SignatureDoesNotMatch');
+    assert.equal(toImmWire(err).code, 'SignatureDoesNotMatch');
   });
 
   it('wrong secret → SignatureDoesNotMatch with the string to sign and the canonical request', () => {
