@@ -104,7 +104,6 @@ const mainCatalog = {
   ImmClient: { status: 404, code: 'Imm Client', message: 'The bucket is not attached to an IMM project, or IMM cannot run this action.' },
   /** A task was interrupted (worker died) more often than the retry limit allows. */
   TaskInterrupted: { status: 500, code: 'InternalError', message: 'The task was interrupted too many times and was given up.', immCode: 'InternalError' },
-
 } as const satisfies Record<string, CatalogEntry>;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * MedleyError → the MNS error response: status, `<Error xmlns=...><Code/><Message/><RequestId/><HostId/></Error>`.
- * Only the catalog's Mns* entries carry MNS codes; anything else (a bug, an I/O failure) is InternalError.
+ * Only the catalog's MNS entries (`isMnsError`) carry MNS codes; anything else (a bug, an I/O failure) is InternalError.
  */
 import { MedleyError, isMnsError } from '../../errors.js';
 import { mnsXml } from './xml.js';
