@@ -9,7 +9,7 @@ import type { MediaJob } from '../media/job.js';
 import type { Storage } from '../storage/index.js';
 import { newEventId, newTaskId } from './ids.js';
 import { InvalidPageToken, TaskQueue } from './queue.js';
-import { mainOutputKey } from './runner.js';
+import { outputNames } from '../media/output-name.js';
 import type { TaskListQuery, TaskPage, TaskRecord, TaskSpec } from './records.js';
 
 export interface SubmitTaskInput {
@@ -76,7 +76,7 @@ export class TaskService {
       }
     }
     // Expanding the output name now turns an unknown {variable} into a synchronous 400, not a failed task.
-    const output = mainOutputKey(job, input.templateSource, undefined, this.now());
+    const output = outputNames(job, input.templateSource, undefined, this.now());
     await this.requireAccess(input.principal, 'write', output.bucket);
 
     const now = this.now().getTime();
@@ -121,7 +121,7 @@ export class TaskService {
     try {
       return await this.queue.list(q);
     } catch (e) {
-      if (e instanceof InvalidPageToken) fail('ImmInvalidArgument', `NextToken "${q.nextToken}" is not a token this service issued.`);
+      if (e instanceof InvalidPageToken) fail('InvalidMediaArgument', `NextToken "${q.nextToken}" is not a token this service issued.`);
       throw e;
     }
   }

@@ -157,7 +157,8 @@ export class WorkerPool {
     const tlog = log.child({ taskId: task.taskId, attempt: task.attempts });
     if (task.attempts > MAX_ATTEMPTS) {
       tlog.error('task interrupted too many times; failing it');
-      const outcome = { state: 'failed' as const, code: 'InternalError', message: `The task was interrupted ${task.attempts - 1} times (its worker stopped) and was given up.`, outputs: [] };
+      const given = new MedleyError('TaskInterrupted', `The task was interrupted ${task.attempts - 1} times (its worker stopped) and was given up.`);
+      const outcome = { state: 'failed' as const, code: given.immCode, message: given.message, outputs: [] };
       await queue.finish(task.taskId, owner, { ...outcome, notification: notificationFor(this.opts, task, outcome) });
       this.opts.onFinished?.();
       return;
@@ -198,7 +199,7 @@ export class WorkerPool {
         tlog.info('task handed back on shutdown');
       } else {
         const known = e instanceof MedleyError;
-        const code = known ? (e.entry.immCode ?? e.code) : 'InternalError';
+        const code = known ? e.immCode : 'InternalError';
         const message = known ? e.message : 'The media task failed because of an internal error.';
         if (!known) tlog.error({ err: e }, 'task crashed');
         else tlog.info({ code, msg: message }, 'task failed');

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,6 +209,39 @@ describe('refusals: before any FFmpeg run, with the code and the offending token
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /InvalidFile\.Media.*corrupt\.mp3/);
     assert.ok(!existsSync(join(dir, 'never.mp3')));
+  });
+});
+
+describe('output names: the server\'s naming (src/media/output-name.ts), not a copy of it', () => {
+  test('{dirname}/{barename}_{resolution}.{autoext} names the video by its configured size', () => {
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(dir, 'sized.mp4')]);
+    const s = `video/convert,f_mp4,vcodec_h264,s_160x120,an_1|sys/saveas,o_${b64('{dirname}/{barename}_{resolution}.{autoext}')}`;
+    const r = medley([s, '--dir', dir, '--source', 'sized.mp4']);
+    assert.equal(r.code, 0, r.stderr);
+    const v = videoStream(ffprobe(join(dir, 'sized_160x120.mp4')))!;
+    assert.equal(v.width, 160);
+    assert.equal(v.height, 120);
+  });
+
+  test('{dirname}/{barename}.{autoext} of a source at the folder root: clip.mp3, not "/clip.mp3"', () => {
+    tone(join(dir, 'rootclip.wav'), 440, 1);
+    const r = medley([`audio/convert,f_mp3|sys/saveas,o_${b64('{dirname}/{barename}.{autoext}')}`, '--dir', dir, '--source', 'rootclip.wav']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(audioStream(ffprobe(join(dir, 'rootclip.mp3')))!.codec_name, 'mp3');
+  });
+
+  test('HLS: the segment files are named after the playlist and sit beside it, as their objects do on the server', async () => {
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(dir, 'seg.mp4')]);
+    const s = `video/convert,f_ts,vcodec_h264,fps_25,an_1/segment,f_hls,t_1000|sys/saveas,o_${b64('hls/{barename}.{autoext}')}`;
+    const r = medley([s, '--dir', dir, '--source', 'seg.mp4']);
+    assert.equal(r.code, 0, r.stderr);
+    const playlist = await readFile(join(dir, 'hls/seg.m3u8'), 'utf8');
+    const segments = playlist.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    assert.ok(segments.length >= 3, playlist);
+    for (const f of segments) {
+      assert.match(f, /^seg-\d{5}\.ts$/);
+      assert.ok(existsSync(join(dir, 'hls', f)), `${f} beside the playlist`);
+    }
   });
 });
 

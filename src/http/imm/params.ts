@@ -19,7 +19,7 @@ export type Pairs = [string, string][];
 export type ParamMap = Record<string, string>;
 
 function bodyTooLarge(limit: number): MedleyError {
-  return new MedleyError('ImmInvalidArgument', `The request body is larger than ${limit} bytes.`, { ArgumentName: 'body' });
+  return new MedleyError('InvalidMediaArgument', `The request body is larger than ${limit} bytes.`, { ArgumentName: 'body' });
 }
 
 /** The raw body (the ACS3 signature hashes it byte for byte); bigger than `limit` ⇒ 400. */
@@ -180,7 +180,7 @@ export function optionalJson(p: ParamMap, name: string): unknown {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      return fail('ImmInvalidJson', `Array parsing error, ${name}`, { ArgumentName: name, ArgumentValue: text.slice(0, 200) });
+      return fail('InvalidJson', `Array parsing error, ${name}`, { ArgumentName: name, ArgumentValue: text.slice(0, 200) });
     }
   }
   return flat.length > 0 ? unflatten(p, name, flat) : undefined;

@@ -28,7 +28,7 @@ const LIMIT_RANGES: Record<keyof ProjectLimits, { min: number; max?: number }> =
 const TagsSchema = z.array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256).default('') }));
 
 function requireOwner(ctx: ImmContext): void {
-  if (!isAccountOwner(ctx.principal)) fail('ImmForbidden', 'User not authorized to operate on the specified resource: managing IMM projects needs the account\'s root AccessKey.');
+  if (!isAccountOwner(ctx.principal)) fail('AccessDenied', 'User not authorized to operate on the specified resource: managing IMM projects needs the account\'s root AccessKey.');
 }
 
 function ownerOnly(op: ImmOperation): ImmOperation {
