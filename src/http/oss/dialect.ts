@@ -162,7 +162,7 @@ export function createOssDialect(deps: OssDialectDeps) {
       const address = resolveAddress({ host, rawPath, domain: deps.config.domain });
       if (address.bucket !== undefined) validateBucketName(address.bucket, false);
       if (address.key !== undefined) validateObjectKey(address.key);
-      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup });
+      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup, region: deps.config.region });
       const ctx: OssContext = {
         req,
         res,
