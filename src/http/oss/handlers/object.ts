@@ -142,13 +142,19 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** Parses `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]`. */
+/**
+ * Parses `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]` (CopyObject and UploadPartCopy).
+ * The key is URL-decoded with `+` as a space: the Go SDK v3 builds the header with `url.QueryEscape`
+ * (`dir%2Fhello+world%2B%C3%BC.txt`), and every SDK sends a real plus as `%2B` (ali-oss encodeURIComponent, oss2,
+ * Java, Go v2), so a bare `+` never means plus. The split on `?` happens before decoding, so an encoded `%3F`
+ * stays inside the key.
+ */
 export function parseCopySource(value: string): { bucket: string; key: string } {
   const noVersion = value.split('?')[0]!;
   const m = /^\/?([^/]+)\/(.+)$/.exec(noVersion);
   if (!m) fail('InvalidArgument', `x-oss-copy-source must look like /<bucket>/<key>; got "${value}".`, { ArgumentName: 'x-oss-copy-source', ArgumentValue: value });
   const bucket = m[1]!;
-  const key = decodeURIComponentSafe(m[2]!);
+  const key = decodeURIComponentSafe(m[2]!.replace(/\+/g, ' '));
   validateBucketName(bucket, false);
   validateObjectKey(key);
   return { bucket, key };
