@@ -17,6 +17,7 @@ import { toImmWire } from './errors.js';
 import { projectOperations } from './operations/projects.js';
 import { taskOperations } from './operations/tasks.js';
 import { buildParamMap, queryString, readBody, requestPairs } from './params.js';
+import { settleUnreadBody } from '../drain.js';
 import { claimImmResponse, newImmRequestId, sendImmError, sendImmSuccess } from './responses.js';
 
 export const IMM_API_VERSION = '2020-09-30';
@@ -90,9 +91,8 @@ export function createImmDialect(deps: ImmDialectDeps): (req: IncomingMessage, r
       const wire = toImmWire(e);
       if (wire.unexpected) log.error({ err: e, action }, 'unexpected error');
       else log.debug({ code: wire.code, action, msg: wire.message }, 'imm request failed');
-      // A body we stopped reading (oversize) would otherwise be drained to its end: close instead.
-      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      if (hasBody && !req.readableEnded && !res.headersSent) res.setHeader('Connection', 'close');
+      // A body we stopped reading (oversize): drain it, bounded, so the client reads this error (drain.ts).
+      if (!res.headersSent) settleUnreadBody(req, res);
       sendImmError(res, wire, { requestId, host });
     }
   };

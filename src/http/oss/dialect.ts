@@ -15,6 +15,7 @@ import { resolveAddress, validateBucketName, validateObjectKey } from './address
 import { header, parseQuery, type OssContext } from './context.js';
 import { operationAccess, selectOperation, type Operation } from './operations.js';
 import { sendOssError } from './responses.js';
+import { settleUnreadBody } from '../drain.js';
 import * as bucketOps from './handlers/bucket.js';
 import * as objectOps from './handlers/object.js';
 import * as multipartOps from './handlers/multipart.js';
@@ -183,9 +184,8 @@ export function createOssDialect(deps: OssDialectDeps) {
       const err = e instanceof MedleyError ? e : new MedleyError('InternalError');
       if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
       else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
-      // A body we did not read (a refused upload) would otherwise be read to its end: close instead.
-      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      if (hasBody && !req.readableEnded) res.setHeader('Connection', 'close');
+      // A body we did not read (a refused upload): drain it, bounded, so the client reads this error (drain.ts).
+      settleUnreadBody(req, res);
       sendOssError(res, err, { method, requestId, host });
     }
   };
