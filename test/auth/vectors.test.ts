@@ -283,7 +283,7 @@ describe('V4 date line and scope (Go SDK v3 signs Date, not x-oss-date)', () => 
   });
 
   test('the scope day must be the day of the Date header', () => {
-    const headers = { ...sample.headers, date: new Date(Date.parse(sample.headers.date!) + 24 * 3600 * 1000).toUTCString() };
+    const headers: Record<string, string> = { ...sample.headers, date: new Date(Date.parse(sample.headers.date!) + 24 * 3600 * 1000).toUTCString() };
     headers.authorization = signV4({ method: sample.method, rawUrl: sample.url, headers, bucket: BUCKET, key: keyOf(sample), accessKeyId: ACCESS_KEY_ID, secret: SECRET, region: 'cn-hangzhou' });
     // A consistent re-sign on the next day verifies on that day...
     const nextDay = new Date(signingTime(sample).getTime() + 24 * 3600 * 1000);

@@ -77,7 +77,7 @@ export function replay(c: Capture, opts: ReplayOptions): Promise<Replayed> {
     if (lower === 'x-oss-date') return [name, isoBasic(now)];
     return [name, value];
   });
-  let body = Buffer.from(c.body_b64 ?? '', 'base64');
+  let body: Buffer = Buffer.from(c.body_b64 ?? '', 'base64');
   if (opts.body) body = opts.body(body);
   const lowerMap = Object.fromEntries(headers.map(([n, v]) => [n.toLowerCase(), v]));
   const authIndex = headers.findIndex(([n]) => n.toLowerCase() === 'authorization');
