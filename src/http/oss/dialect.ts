@@ -11,7 +11,8 @@ import { effectiveAcl, isAccountOwner, isAllowed, type Principal } from '../../a
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/index.js';
 import type { BucketRecord, ObjectRecord } from '../../storage/records.js';
-import { resolveAddress, validateBucketName, validateObjectKey } from './addressing.js';
+import { resolveAddress } from './addressing.js';
+import { checkBucketName, checkObjectKey } from '../../storage/names.js';
 import { header, parseQuery, type OssContext } from './context.js';
 import { operationAccess, selectOperation, type Operation } from './operations.js';
 import { sendOssError } from './responses.js';
@@ -161,8 +162,8 @@ export function createOssDialect(deps: OssDialectDeps) {
     let op: Operation | undefined;
     try {
       const address = resolveAddress({ host, rawPath, domain: deps.config.domain });
-      if (address.bucket !== undefined) validateBucketName(address.bucket, false);
-      if (address.key !== undefined) validateObjectKey(address.key);
+      if (address.bucket !== undefined) checkBucketName(address.bucket);
+      if (address.key !== undefined) checkObjectKey(address.key);
       const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup, region: deps.config.region });
       const ctx: OssContext = {
         req,

@@ -6,7 +6,7 @@ import { objectHeaders, quoteEtag, sendEmpty, sendXml } from '../responses.js';
 import { parseXml, urlEncodeValue, xmlDate } from '../xml.js';
 import { isTrue, objectAttributes, parseObjectAcl } from '../object-attributes.js';
 import { checkConditions, parseRange } from '../conditions.js';
-import { validateBucketName, validateObjectKey } from '../addressing.js';
+import { checkBucketName, checkObjectKey } from '../../../storage/names.js';
 import { parseContentMd5 } from '../../../storage/ingest.js';
 import type { ObjectRecord } from '../../../storage/records.js';
 import { ObjectChanged } from '../../../storage/objects.js';
@@ -120,7 +120,7 @@ export async function deleteMultiple(ctx: OssContext, bucket: string): Promise<v
   const keys = objects.map((o, i) => {
     if (typeof o !== 'object' || typeof o.Key !== 'string') fail('MalformedXML', `<Object> number ${i + 1} has no <Key>.`);
     const key = encodingType === 'url' ? decodeURIComponentSafe(o.Key) : o.Key;
-    validateObjectKey(key);
+    checkObjectKey(key);
     return key;
   });
   await ctx.storage.objects.deleteMany(bucket, keys);
@@ -155,8 +155,8 @@ export function parseCopySource(value: string): { bucket: string; key: string } 
   if (!m) fail('InvalidArgument', `x-oss-copy-source must look like /<bucket>/<key>; got "${value}".`, { ArgumentName: 'x-oss-copy-source', ArgumentValue: value });
   const bucket = m[1]!;
   const key = decodeURIComponentSafe(m[2]!.replace(/\+/g, ' '));
-  validateBucketName(bucket, false);
-  validateObjectKey(key);
+  checkBucketName(bucket);
+  checkObjectKey(key);
   return { bucket, key };
 }
 
