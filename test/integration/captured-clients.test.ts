@@ -3,8 +3,9 @@
  * (test/fixtures/vectors), replayed against the real server (dist/). Each is re-signed at the current time
  * with the client's own algorithm and header shapes (test/support/replay.ts): Go v3 V4 keeps signing the
  * RFC 1123 `Date` header with no x-oss-date, Go v3 keeps its `url.QueryEscape`d copy source
- * (`dir%2Fhello+world%2B%C3%BC.txt`). Presigned URLs, the recorder's continuation token and the async
- * process posts (they need real media) are covered by test/auth/vectors.test.ts instead.
+ * (`dir%2Fhello+world%2B%C3%BC.txt`). The seeds' async-process posts are accepted (workers are off: the
+ * placeholder sources are not media, only the synchronous acceptance is checked). Presigned URLs and the
+ * recorder's continuation token are covered by test/auth/vectors.test.ts instead.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,9 @@ import { CAPTURE_BUCKET, loadCaptures, replay, type Capture, type Replayed } fro
 const T = { timeout: 30_000 };
 const TRICKY_KEY = 'dir/hello world+ü.txt';
 const FILES = ['go-v3-v4.jsonl', 'go-v3-v1.jsonl', 'go-v2-v4.jsonl', 'java-v4.jsonl', 'java-v1.jsonl'];
-const SKIPPED = /sign_url|presign|async_process|continuation/;
+const SKIPPED = /sign_url|presign|continuation/;
+/** Every object the seeds' process strings name as a source or clip. */
+const SEED_SOURCES = ['src.mp3', 'src.mp4', 'src1.mp3', 'src2.mp3', 'concat1.mp4', 'concat2.mp4'];
 const md5Hex = (b: Buffer) => createHash('md5').update(b).digest('hex').toUpperCase();
 /** `<ETag>"MD5"</ETag>`, the quotes written as is or escaped. */
 const etagElement = (b: Buffer) => new RegExp(`<ETag>(&quot;|")${md5Hex(b)}(&quot;|")</ETag>`);
@@ -24,10 +27,18 @@ const etagElement = (b: Buffer) => new RegExp(`<ETag>(&quot;|")${md5Hex(b)}(&quo
 let server: TestServer;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ env: { MEDLEY_WORKERS: '0' } });
   const r = await rawRequest(server.url, { method: 'PUT', bucket: CAPTURE_BUCKET, auth: { id: server.keyId, secret: server.secret } });
   assert.equal(r.status, 200, r.text);
 });
+
+/** Each capture file ends by deleting src1.mp3: every file starts with all seed sources present. */
+async function putSeedSources(): Promise<void> {
+  for (const key of SEED_SOURCES) {
+    const put = await rawRequest(server.url, { method: 'PUT', bucket: CAPTURE_BUCKET, key, body: 'placeholder', auth: { id: server.keyId, secret: server.secret } });
+    assert.equal(put.status, 200, put.text);
+  }
+}
 after(async () => server?.dispose());
 
 function send(c: Capture, opts: Partial<Parameters<typeof replay>[1]> = {}): Promise<Replayed> {
@@ -46,6 +57,8 @@ for (const file of FILES) {
     const trickyBody = Buffer.from(captures.find((c) => c.label.endsWith('/put_object_tricky_key'))!.body_b64!, 'base64');
     let uploadId = '';
     const partEtags: string[] = [];
+
+    before(putSeedSources);
 
     for (const c of captures) {
       test(`${c.label} is accepted`, T, async () => {
@@ -66,6 +79,7 @@ for (const file of FILES) {
         if (c.label.endsWith('/initiate_multipart_upload')) uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(r.text)![1]!;
         if (/upload_part_\d$/.test(c.label)) partEtags.push(String(r.headers.etag).replace(/"/g, ''));
         if (c.label.endsWith('/get_object_range')) assert.equal(r.status, 206);
+        if (c.label.endsWith('_async_process')) assert.match(JSON.parse(r.text).TaskId as string, /^MediaConvert-/, r.text);
         if (c.label.endsWith('/list_objects_v2')) {
           // Go v3 asks for encoding-type=url; Java gets the key as is.
           assert.ok(r.text.includes(c.url.includes('encoding-type=url') ? 'dir%2Fhello%20world%2B%C3%BC.txt' : TRICKY_KEY), r.text);
