@@ -15,6 +15,7 @@ import { prepareJob, processJob, type LocalInput } from '../media/process.js';
 import { parseProcessString, extractProcessBody } from '../media/request/process-string.js';
 import { parseMediaConvertRequest } from '../media/request/imm-request.js';
 import { outputFileKey, outputLayout, outputNames } from '../media/output-name.js';
+import { isValidBucketName } from '../storage/names.js';
 
 export interface ProcessCommandOptions {
   dir: string;
@@ -56,7 +57,7 @@ export async function runProcessCommand(processString: string | undefined, opts:
   try {
     const folder = resolve(opts.dir);
     // The folder's name stands for the bucket name ({bucket}) when it is a valid one, else "local".
-    const bucket = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(basename(folder)) ? basename(folder) : 'local';
+    const bucket = isValidBucketName(basename(folder)) ? basename(folder) : 'local';
     let job: MediaJob;
     // The object the name variables describe, as on the server: the first source (IMM), or the object the
     // request is sent to (OSS), whose bucket the folder stands for.

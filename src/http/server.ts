@@ -15,7 +15,8 @@ import type { MediaEngine } from '../media/engine/index.js';
 import type { TaskService } from '../tasks/service.js';
 import type { ProjectService } from '../projects/service.js';
 import type { NonceStore } from '../auth/nonce-store.js';
-import { createImmDialect, isImmRequest } from './imm/dialect.js';
+import { createImmDialect, isImmRequest, mayBeImmFormPost, readImmFormBody } from './imm/dialect.js';
+import { resolveAddress } from './oss/addressing.js';
 
 export interface HttpDeps {
   config: Config;
@@ -75,6 +76,20 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     sendJson(res, 404, { error: 'NotFound', message: `No Medley endpoint at ${path}; the /-/ prefix is reserved for Medley's own endpoints.` });
   }
 
+  /**
+   * IMM RPC requests share the port with OSS: an Action parameter or x-acs-action header on "/", or (RPC v1
+   * with every parameter in the form body, no header) an Action in the form body of a POST "/" to the service
+   * host — only that request shape is read ahead, so no OSS request is buffered or misrouted.
+   */
+  async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
+    if (isImmRequest(req)) return imm(req, res, log);
+    if (mayBeImmFormPost(req) && resolveAddress({ host: req.headers.host, rawPath: '/', domain: deps.config.domain }).bucket === undefined) {
+      const body = await readImmFormBody(req);
+      if (body !== undefined) return imm(req, res, log, body);
+    }
+    return oss(req, res, requestId, log);
+  }
+
   const server = createServer((req, res) => {
     const requestId = newRequestId();
     const log = deps.log.child({ reqId: requestId });
@@ -85,8 +100,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     res.on('finish', () => {
       log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'request');
     });
-    // IMM RPC requests share the port: an Action parameter or x-acs-action header on "/".
-    const task = (req.url ?? '').startsWith('/-/') ? medleyEndpoint(req, res) : isImmRequest(req) ? imm(req, res, log) : oss(req, res, requestId, log);
+    const task = (req.url ?? '').startsWith('/-/') ? medleyEndpoint(req, res) : dispatch(req, res, requestId, log);
     task.catch((err: unknown) => {
       log.error({ err }, 'request handler crashed');
       if (!res.headersSent) sendJson(res, 500, { error: 'InternalError' });

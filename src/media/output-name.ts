@@ -9,6 +9,7 @@
 import { fail } from '../errors.js';
 import type { MediaJob } from './job.js';
 import { containerSpec } from './plan/containers.js';
+import { objectKeyProblem } from '../storage/names.js';
 
 export interface TemplateContext {
   /** The source object the request named (OSS: the URL object; IMM: the first source). */
@@ -95,7 +96,7 @@ export function expandTemplate(template: string, vars: Record<string, string>): 
 
 /** Checks that an expanded name is a usable object key. */
 export function checkOutputKey(key: string): string {
-  if (key === '' || Buffer.byteLength(key) > 1023 || key.startsWith('/') || key.startsWith('\\') || key.includes('\0')) {
+  if (objectKeyProblem(key) !== undefined) {
     fail('InvalidMediaArgument', `The output name "${key}" is not a valid object key (1-1023 bytes, not starting with / or \\, no NUL).`);
   }
   return key;

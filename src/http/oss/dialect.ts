@@ -11,10 +11,12 @@ import { effectiveAcl, isAccountOwner, isAllowed, type Principal } from '../../a
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/index.js';
 import type { BucketRecord, ObjectRecord } from '../../storage/records.js';
-import { resolveAddress, validateBucketName, validateObjectKey } from './addressing.js';
+import { resolveAddress } from './addressing.js';
+import { checkBucketName, checkObjectKey } from '../../storage/names.js';
 import { header, parseQuery, type OssContext } from './context.js';
 import { operationAccess, selectOperation, type Operation } from './operations.js';
 import { sendOssError } from './responses.js';
+import { settleUnreadBody } from '../drain.js';
 import * as bucketOps from './handlers/bucket.js';
 import * as objectOps from './handlers/object.js';
 import * as multipartOps from './handlers/multipart.js';
@@ -160,9 +162,9 @@ export function createOssDialect(deps: OssDialectDeps) {
     let op: Operation | undefined;
     try {
       const address = resolveAddress({ host, rawPath, domain: deps.config.domain });
-      if (address.bucket !== undefined) validateBucketName(address.bucket, false);
-      if (address.key !== undefined) validateObjectKey(address.key);
-      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup });
+      if (address.bucket !== undefined) checkBucketName(address.bucket);
+      if (address.key !== undefined) checkObjectKey(address.key);
+      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup, region: deps.config.region });
       const ctx: OssContext = {
         req,
         res,
@@ -183,9 +185,8 @@ export function createOssDialect(deps: OssDialectDeps) {
       const err = e instanceof MedleyError ? e : new MedleyError('InternalError');
       if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
       else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
-      // A body we did not read (a refused upload) would otherwise be read to its end: close instead.
-      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      if (hasBody && !req.readableEnded) res.setHeader('Connection', 'close');
+      // A body we did not read (a refused upload): drain it, bounded, so the client reads this error (drain.ts).
+      settleUnreadBody(req, res);
       sendOssError(res, err, { method, requestId, host });
     }
   };

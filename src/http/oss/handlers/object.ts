@@ -6,7 +6,7 @@ import { objectHeaders, quoteEtag, sendEmpty, sendXml } from '../responses.js';
 import { parseXml, urlEncodeValue, xmlDate } from '../xml.js';
 import { isTrue, objectAttributes, parseObjectAcl } from '../object-attributes.js';
 import { checkConditions, parseRange } from '../conditions.js';
-import { validateBucketName, validateObjectKey } from '../addressing.js';
+import { checkBucketName, checkObjectKey } from '../../../storage/names.js';
 import { parseContentMd5 } from '../../../storage/ingest.js';
 import type { ObjectRecord } from '../../../storage/records.js';
 import { ObjectChanged } from '../../../storage/objects.js';
@@ -120,7 +120,7 @@ export async function deleteMultiple(ctx: OssContext, bucket: string): Promise<v
   const keys = objects.map((o, i) => {
     if (typeof o !== 'object' || typeof o.Key !== 'string') fail('MalformedXML', `<Object> number ${i + 1} has no <Key>.`);
     const key = encodingType === 'url' ? decodeURIComponentSafe(o.Key) : o.Key;
-    validateObjectKey(key);
+    checkObjectKey(key);
     return key;
   });
   await ctx.storage.objects.deleteMany(bucket, keys);
@@ -142,15 +142,21 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** Parses `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]`. */
+/**
+ * Parses `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]` (CopyObject and UploadPartCopy).
+ * The key is URL-decoded with `+` as a space: the Go SDK v3 builds the header with `url.QueryEscape`
+ * (`dir%2Fhello+world%2B%C3%BC.txt`), and every SDK sends a real plus as `%2B` (ali-oss encodeURIComponent, oss2,
+ * Java, Go v2), so a bare `+` never means plus. The split on `?` happens before decoding, so an encoded `%3F`
+ * stays inside the key.
+ */
 export function parseCopySource(value: string): { bucket: string; key: string } {
   const noVersion = value.split('?')[0]!;
   const m = /^\/?([^/]+)\/(.+)$/.exec(noVersion);
   if (!m) fail('InvalidArgument', `x-oss-copy-source must look like /<bucket>/<key>; got "${value}".`, { ArgumentName: 'x-oss-copy-source', ArgumentValue: value });
   const bucket = m[1]!;
-  const key = decodeURIComponentSafe(m[2]!);
-  validateBucketName(bucket, false);
-  validateObjectKey(key);
+  const key = decodeURIComponentSafe(m[2]!.replace(/\+/g, ' '));
+  checkBucketName(bucket);
+  checkObjectKey(key);
   return { bucket, key };
 }
 

@@ -25,7 +25,7 @@ import type { MediaEngine } from '../../../media/engine/index.js';
 import type { ProjectService } from '../../../projects/service.js';
 import type { TaskService } from '../../../tasks/service.js';
 import type { ObjectRecord } from '../../../storage/records.js';
-import { validateBucketName, validateObjectKey } from '../addressing.js';
+import { checkBucketName, checkObjectKey } from '../../../storage/names.js';
 import { readSmallBody, type OssContext } from '../context.js';
 import { quoteEtag } from '../responses.js';
 
@@ -172,11 +172,11 @@ function parseSaveAs(rest: string): { bucket?: string; key: string } {
   const o = values.get('o');
   if (!o) fail('MissingMediaParameter', 'parameter "o" of sys/saveas (the target object) is required', { ArgumentName: 'o' });
   const key = decodeBase64Name(o.value, { parameter: 'o of sys/saveas', token: o.token, context, argumentName: 'o' });
-  validateObjectKey(key);
+  checkObjectKey(key);
   const b = values.get('b');
   if (!b) return { key };
   const bucket = decodeBase64Name(b.value, { parameter: 'b of sys/saveas', token: b.token, context, argumentName: 'b' });
-  validateBucketName(bucket, false);
+  checkBucketName(bucket);
   return { bucket, key };
 }
 
