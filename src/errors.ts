@@ -99,6 +99,11 @@ const catalog = {
   /** A task was interrupted (worker died) more often than the retry limit allows. */
   TaskInterrupted: { status: 500, code: 'InternalError', message: 'The task was interrupted too many times and was given up.', immCode: 'InternalError' },
 
+  // Tenancy: per-key task caps (src/tasks/service.ts; MEDLEY_MAX_QUEUED_PER_KEY). A quota of the caller, to
+  // retry later: OSS answers 429 (the HTTP status for it; OSS's own throttling answers 4xx, never 5xx, for a
+  // client's quota), IMM its quota code LimitExceededError (spec/imm.md §2.4).
+  TaskQueueFull: { status: 429, code: 'TooManyRequests', message: 'This access key has too many tasks waiting to run.', immCode: 'LimitExceededError', immStatus: 400 },
+
   // The message service (MNS dialect, src/http/mns; src/notify/mns-service.ts). `status` and `code` are MNS's own
   // (its error-code table); these only ever reach the MNS dialect, except MnsTopicNotExist, which the outbox reads.
   MnsAccessDenied: { status: 403, code: 'AccessDenied', message: 'The OwnerId that your Access Key Id associated to is forbidden for this operation.' },

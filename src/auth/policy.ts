@@ -45,3 +45,17 @@ export function isAllowed(principal: Principal, access: Access, acl: BucketAcl |
   }
   return aclAllows(access, acl);
 }
+
+/**
+ * Buckets whose media tasks the principal may see (GetTask/ListTasks): a task is visible when every bucket
+ * it touches (each source, the output) is readable under the key's grants. undefined = every task (the
+ * root key); [] = none (anonymous, or a key without grants). Judged on grants only, not on public ACLs:
+ * a task's request definition is the submitter's business, not the bucket's readers'.
+ */
+export function taskVisibleBuckets(principal: Principal): readonly string[] | undefined {
+  if (isAccountOwner(principal)) return undefined;
+  if (principal.kind !== 'signed') return [];
+  return Object.entries(principal.grants ?? {})
+    .filter(([, g]) => g === 'read' || g === 'read-write')
+    .map(([bucket]) => bucket);
+}
