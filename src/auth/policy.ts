@@ -47,15 +47,16 @@ export function isAllowed(principal: Principal, access: Access, acl: BucketAcl |
 }
 
 /**
- * Buckets whose media tasks the principal may see (GetTask/ListTasks): a task is visible when every bucket
- * it touches (each source, the output) is readable under the key's grants. undefined = every task (the
- * root key); [] = none (anonymous, or a key without grants). Judged on grants only, not on public ACLs:
- * a task's request definition is the submitter's business, not the bucket's readers'.
+ * Which media tasks the principal may see (GetTask/ListTasks): undefined = every task (the root key);
+ * otherwise the tasks it submitted itself (`owner`) and those every bucket of which (each source, the
+ * output) is readable under its grants. Judged on grants, not on public ACLs: a task's request definition
+ * is its submitter's business, not that of whoever may read a public bucket. Anonymous callers see none.
  */
-export function taskVisibleBuckets(principal: Principal): readonly string[] | undefined {
+export function taskVisibility(principal: Principal): { buckets: readonly string[]; owner?: string } | undefined {
   if (isAccountOwner(principal)) return undefined;
-  if (principal.kind !== 'signed') return [];
-  return Object.entries(principal.grants ?? {})
+  if (principal.kind !== 'signed') return { buckets: [] };
+  const buckets = Object.entries(principal.grants ?? {})
     .filter(([, g]) => g === 'read' || g === 'read-write')
     .map(([bucket]) => bucket);
+  return principal.accessKeyId ? { buckets, owner: principal.accessKeyId } : { buckets };
 }

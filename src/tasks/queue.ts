@@ -56,15 +56,16 @@ export class QueuedLimitReached extends Error {
 }
 
 /**
- * Which tasks a reader may see: undefined = all (the root key); otherwise only tasks every one of whose
- * buckets (task_buckets) is in the list. A task with no recorded bucket is visible to the root key only.
+ * Which tasks a reader may see: undefined = all (the root key); otherwise its own tasks (`owner`, the
+ * AccessKeyId that submitted them) and those every one of whose buckets (task_buckets) is in `buckets`.
+ * A task with no recorded bucket is visible to its owner and the root key only.
  */
-export type TaskVisibility = readonly string[] | undefined;
+export type TaskVisibility = { buckets: readonly string[]; owner?: string } | undefined;
 
-function visibleTo(eb: ExpressionBuilder<Database, 'tasks'>, buckets: readonly string[]): Expression<SqlBool> {
-  if (buckets.length === 0) return sql<SqlBool>`0 = 1`;
+function visibleTo(eb: ExpressionBuilder<Database, 'tasks'>, v: NonNullable<TaskVisibility>): Expression<SqlBool> {
   const touched = eb.selectFrom('task_buckets').select('task_buckets.bucket').whereRef('task_buckets.task_id', '=', 'tasks.id');
-  return eb.and([eb.exists(touched), eb.not(eb.exists(touched.where('task_buckets.bucket', 'not in', [...buckets])))]);
+  const covered = v.buckets.length === 0 ? sql<SqlBool>`0 = 1` : eb.and([eb.exists(touched), eb.not(eb.exists(touched.where('task_buckets.bucket', 'not in', [...v.buckets])))]);
+  return v.owner ? eb.or([eb('tasks.owner_key', '=', v.owner), covered]) : covered;
 }
 
 export interface TaskQueueOptions {

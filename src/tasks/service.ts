@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { AccessGate } from '../auth/access.js';
-import { taskVisibleBuckets, type Principal } from '../auth/policy.js';
+import { taskVisibility, type Principal } from '../auth/policy.js';
 import { fail } from '../errors.js';
 import type { MediaJob } from '../media/job.js';
 import type { Storage } from '../storage/index.js';
@@ -129,18 +129,18 @@ export class TaskService {
 
   /**
    * undefined when unknown, of another project, past retention, or not the reader's to see: a scoped key
-   * sees a task only when its grants cover every bucket the task touches (auth/policy.ts taskVisibleBuckets),
-   * and a task it may not see is as absent as one that never existed.
+   * sees its own tasks and those whose every bucket its grants cover (auth/policy.ts taskVisibility); a
+   * task it may not see is as absent as one that never existed.
    */
   async get(projectName: string, taskId: string, reader: Principal): Promise<TaskRecord | undefined> {
-    const t = await this.queue.get(taskId, taskVisibleBuckets(reader));
+    const t = await this.queue.get(taskId, taskVisibility(reader));
     return t && t.projectName === projectName ? t : undefined;
   }
 
   /** The reader's visible tasks only (see get), filtered in SQL so pages stay full. */
   async list(q: TaskListQuery, reader: Principal): Promise<TaskPage> {
     try {
-      return await this.queue.list(q, taskVisibleBuckets(reader));
+      return await this.queue.list(q, taskVisibility(reader));
     } catch (e) {
       if (e instanceof InvalidPageToken) fail('ImmInvalidArgument', `NextToken "${q.nextToken}" is not a token this service issued.`);
       throw e;

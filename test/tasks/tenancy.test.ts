@@ -13,9 +13,9 @@ import { Kysely, Migrator, SqliteDialect, type Insertable } from 'kysely';
 import { openDatabase, type Db } from '../../src/db/connection.js';
 import { migrations } from '../../src/db/migrations.js';
 import type { TaskTable } from '../../src/db/schema.js';
-import { QueuedLimitReached, TaskQueue, type TaskQueueOptions } from '../../src/tasks/queue.js';
+import { QueuedLimitReached, TaskQueue, type TaskQueueOptions, type TaskVisibility } from '../../src/tasks/queue.js';
 import type { TaskListQuery } from '../../src/tasks/records.js';
-import { taskVisibleBuckets } from '../../src/auth/policy.js';
+import { taskVisibility } from '../../src/auth/policy.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 const LEASE = 30_000;
@@ -125,11 +125,11 @@ test('the queued cap counts only the key\'s queued tasks and refuses the next on
   await assert.rejects(q.insert(row('a4', 'A', T0 + 6), cap), QueuedLimitReached);
 });
 
-test('taskVisibleBuckets: root sees all, a scoped key the buckets of its grants, anonymous none', () => {
-  assert.equal(taskVisibleBuckets({ kind: 'signed', accessKeyId: 'root' }), undefined);
-  assert.deepEqual(taskVisibleBuckets({ kind: 'signed', accessKeyId: 'k', grants: { a: 'read', b: 'read-write' } }), ['a', 'b']);
-  assert.deepEqual(taskVisibleBuckets({ kind: 'signed', accessKeyId: 'k', grants: {} }), []);
-  assert.deepEqual(taskVisibleBuckets({ kind: 'anonymous' }), []);
+test('taskVisibility: root sees all, a scoped key its own tasks and the buckets of its grants, anonymous none', () => {
+  assert.equal(taskVisibility({ kind: 'signed', accessKeyId: 'root' }), undefined);
+  assert.deepEqual(taskVisibility({ kind: 'signed', accessKeyId: 'k', grants: { a: 'read', b: 'read-write' } }), { buckets: ['a', 'b'], owner: 'k' });
+  assert.deepEqual(taskVisibility({ kind: 'signed', accessKeyId: 'k', grants: {} }), { buckets: [], owner: 'k' });
+  assert.deepEqual(taskVisibility({ kind: 'anonymous' }), { buckets: [] });
 });
 
 test('a task is visible only when every bucket it touches is in the reader\'s list', async () => {
@@ -138,15 +138,18 @@ test('a task is visible only when every bucket it touches is in the reader\'s li
   await q.insert(row('a-to-b', 'A', T0 + 2), { buckets: ['a', 'b'] });
   await q.insert(row('in-c', 'A', T0 + 3), { buckets: ['c'] });
   await q.insert(row('unrecorded', 'A', T0 + 4));
-  const ids = async (v: readonly string[] | undefined) => (await q.list({ projectName: 'p', sort: 'TaskId', order: 'asc', maxResults: 100 }, v)).tasks.map((t) => t.taskId);
-  assert.deepEqual(await ids(undefined), ['a-to-b', 'in-a', 'in-c', 'unrecorded']);
-  assert.deepEqual(await ids(['a']), ['in-a']);
-  assert.deepEqual(await ids(['a', 'b']), ['a-to-b', 'in-a']);
-  assert.deepEqual(await ids(['b', 'c']), ['in-c']);
-  assert.deepEqual(await ids([]), []);
-  assert.ok(await q.get('a-to-b', ['a', 'b']));
-  assert.equal(await q.get('a-to-b', ['a']), undefined);
-  assert.equal(await q.get('unrecorded', ['a', 'b', 'c']), undefined, 'a task with no recorded bucket is the root key\'s only');
+  await q.insert(row('mine-in-c', 'K', T0 + 5), { buckets: ['c'] });
+  const ids = async (v: TaskVisibility) => (await q.list({ projectName: 'p', sort: 'TaskId', order: 'asc', maxResults: 100 }, v)).tasks.map((t) => t.taskId);
+  assert.deepEqual(await ids(undefined), ['a-to-b', 'in-a', 'in-c', 'mine-in-c', 'unrecorded']);
+  assert.deepEqual(await ids({ buckets: ['a'] }), ['in-a']);
+  assert.deepEqual(await ids({ buckets: ['a', 'b'] }), ['a-to-b', 'in-a']);
+  assert.deepEqual(await ids({ buckets: ['b', 'c'] }), ['in-c', 'mine-in-c']);
+  assert.deepEqual(await ids({ buckets: [] }), []);
+  assert.deepEqual(await ids({ buckets: ['a'], owner: 'K' }), ['in-a', 'mine-in-c'], 'a key sees its own tasks whatever their buckets');
+  assert.deepEqual(await ids({ buckets: [], owner: 'K' }), ['mine-in-c']);
+  assert.ok(await q.get('a-to-b', { buckets: ['a', 'b'] }));
+  assert.equal(await q.get('a-to-b', { buckets: ['a'] }), undefined);
+  assert.equal(await q.get('unrecorded', { buckets: ['a', 'b', 'c'] }), undefined, 'a task with no recorded bucket is the root key\'s only');
   assert.ok(await q.get('unrecorded', undefined));
   assert.deepEqual(await q.bucketsOf('a-to-b'), ['a', 'b']);
 });
@@ -163,14 +166,14 @@ test('paging under visibility: every page is full, the token continues after the
   }
   for (const sort of ['TaskId', 'StartTime', 'EndTime'] as const) {
     for (const order of ['asc', 'desc'] as const) {
-      const all = (await q.list({ projectName: 'p', sort, order, maxResults: 100 }, ['mine'])).tasks.map((t) => t.taskId);
+      const all = (await q.list({ projectName: 'p', sort, order, maxResults: 100 }, { buckets: ['mine'] })).tasks.map((t) => t.taskId);
       assert.deepEqual([...all].sort(), visible, `${sort} ${order}: the unpaged list is the visible tasks`);
       const seen: string[] = [];
       let token: string | undefined;
       let pages = 0;
       do {
         const query: TaskListQuery = { projectName: 'p', sort, order, maxResults: 3, ...(token ? { nextToken: token } : {}) };
-        const page = await q.list(query, ['mine']);
+        const page = await q.list(query, { buckets: ['mine'] });
         seen.push(...page.tasks.map((t) => t.taskId));
         if (page.nextToken) assert.equal(page.tasks.length, 3, `${sort} ${order}: a page before the last is full`);
         token = page.nextToken || undefined;
@@ -222,6 +225,7 @@ test('migration 0004 gives existing tasks the owner "" and backfills their bucke
   assert.deepEqual(await q.bucketsOf('legacy-templated'), ['src1', 'src2'], '{bucket} means the template source\'s bucket');
   const owner = await db.selectFrom('tasks').select('owner_key').where('id', '=', 'legacy').executeTakeFirstOrThrow();
   assert.equal(owner.owner_key, '');
-  assert.ok(await q.get('legacy', ['src1', 'src2', 'dest']));
-  assert.equal(await q.get('legacy', ['src1', 'src2']), undefined);
+  assert.ok(await q.get('legacy', { buckets: ['src1', 'src2', 'dest'] }));
+  assert.equal(await q.get('legacy', { buckets: ['src1', 'src2'] }), undefined);
+  assert.equal(await q.get('legacy', { buckets: [], owner: 'x' }), undefined, 'legacy rows have no owner to match');
 });
