@@ -338,14 +338,15 @@ describe('MNS', () => {
   test('scoped keys have no message-service access; the root key does', async () => {
     const app = mnsClient({ ...server, keyId: APP.accessKeyId, secret: APP.accessKeySecret });
     await mnsRejects(app.createQueue('mx-q'), 'AccessDenied');
-    await mnsRejects(app.listQueue(), 'AccessDenied');
+    await mnsRejects(app.get('/queues', 'Queues'), 'AccessDenied');
     await mnsRejects(app.createTopic('mx-t'), 'AccessDenied');
     const root = mnsClient(server);
     await root.createQueue('mx-q');
-    await mnsRejects(app.sendMessage('mx-q', 'hello'), 'AccessDenied');
+    await mnsRejects(app.sendMessage('mx-q', { MessageBody: 'hello' }), 'AccessDenied');
     await mnsRejects(app.receiveMessage('mx-q', 0), 'AccessDenied');
-    await mnsRejects(app.deleteQueue('mx-q'), 'AccessDenied');
-    await root.deleteQueue('mx-q');
+    await mnsRejects(app.delete('/queues/mx-q', 'Queue', ''), 'AccessDenied');
+    await root.sendMessage('mx-q', { MessageBody: 'from root' });
+    assert.equal((await root.receiveMessage('mx-q', 1)).body.MessageBody, 'from root', 'the refused calls changed nothing; root works');
   });
 });
 
