@@ -16,6 +16,8 @@ import type { TaskTable } from '../../src/db/schema.js';
 import { QueuedLimitReached, TaskQueue, type TaskQueueOptions, type TaskVisibility } from '../../src/tasks/queue.js';
 import type { TaskListQuery } from '../../src/tasks/records.js';
 import { taskVisibility } from '../../src/auth/policy.js';
+import { maxRunningPerKey } from '../../src/app.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 const LEASE = 30_000;
@@ -228,4 +230,22 @@ test('migration 0004 gives existing tasks the owner "" and backfills their bucke
   assert.ok(await q.get('legacy', { buckets: ['src1', 'src2', 'dest'] }));
   assert.equal(await q.get('legacy', { buckets: ['src1', 'src2'] }), undefined);
   assert.equal(await q.get('legacy', { buckets: [], owner: 'x' }), undefined, 'legacy rows have no owner to match');
+});
+
+test('settings: MEDLEY_MAX_RUNNING_PER_KEY (auto = workers - 1, at least 1) and MEDLEY_MAX_QUEUED_PER_KEY, validated by name', () => {
+  const defaults = loadConfig({}, {});
+  assert.equal(defaults.maxRunningPerKey, 'auto');
+  assert.equal(defaults.maxQueuedPerKey, 1000);
+  for (const [workers, limit] of [[1, 1], [2, 1], [4, 3], [16, 15]] as const) assert.equal(maxRunningPerKey(defaults, workers), limit, `${workers} workers`);
+  const set = loadConfig({ maxRunningPerKey: '5' }, { MEDLEY_MAX_QUEUED_PER_KEY: '20' });
+  assert.equal(maxRunningPerKey(set, 2), 5);
+  assert.equal(set.maxQueuedPerKey, 20);
+  for (const [env, name] of [
+    [{ MEDLEY_MAX_RUNNING_PER_KEY: '0' }, /MEDLEY_MAX_RUNNING_PER_KEY/],
+    [{ MEDLEY_MAX_RUNNING_PER_KEY: 'lots' }, /MEDLEY_MAX_RUNNING_PER_KEY/],
+    [{ MEDLEY_MAX_QUEUED_PER_KEY: '0' }, /MEDLEY_MAX_QUEUED_PER_KEY/],
+    [{ MEDLEY_MAX_QUEUED_PER_KEY: '1.5' }, /MEDLEY_MAX_QUEUED_PER_KEY/],
+  ] as const) {
+    assert.throws(() => loadConfig({}, env), (e: unknown) => e instanceof ConfigError && name.test(e.message));
+  }
 });
