@@ -264,3 +264,32 @@ test('an output bucket written as the {bucket} template (spec/imm.md §4.9 examp
   const r = await service.submit(input(job({ bucket: '{bucket}', template: '{barename}.{autoext}', origin: 'imm' }), { origin: 'imm' }));
   assert.equal((await service.get('proj', r.taskId, root))?.state, 'queued');
 });
+
+test('submit records the submitting key and the buckets the task touches; reads follow the reader\'s grants', async () => {
+  const app: Principal = { kind: 'signed', accessKeyId: 'app-key', grants: { in: 'read', out: 'read-write' } };
+  const r = await service.submit(input(job({ bucket: 'out' }), { principal: app, projectName: 'tenancy' }));
+  const row = await db.selectFrom('tasks').select('owner_key').where('id', '=', r.taskId).executeTakeFirstOrThrow();
+  assert.equal(row.owner_key, 'app-key');
+  assert.deepEqual(await queue.bucketsOf(r.taskId), ['in', 'out']);
+  const inOnly: Principal = { kind: 'signed', accessKeyId: 'reader', grants: { in: 'read' } };
+  const both: Principal = { kind: 'signed', accessKeyId: 'reader', grants: { in: 'read', out: 'read' } };
+  assert.equal(await service.get('tenancy', r.taskId, inOnly), undefined, 'no grant on the output bucket: not visible');
+  assert.ok(await service.get('tenancy', r.taskId, both));
+  assert.ok(await service.get('tenancy', r.taskId, app), 'its submitter sees it');
+  assert.deepEqual((await service.list({ projectName: 'tenancy', sort: 'TaskId', order: 'asc', maxResults: 10 }, inOnly)).tasks, []);
+});
+
+test('the per-key queued cap is MedleyError TaskQueueFull naming the setting; other keys still submit', async () => {
+  const capped = new TaskService(queue, storage, { retentionMs: RETENTION, signal, now: () => clock, maxQueuedPerKey: 2 });
+  const k: Principal = { kind: 'signed', accessKeyId: 'busy-key', grants: { in: 'read', out: 'read-write' } };
+  await capped.submit(input(job({ bucket: 'out' }), { principal: k }));
+  await capped.submit(input(job({ bucket: 'out' }), { principal: k }));
+  await assert.rejects(
+    capped.submit(input(job({ bucket: 'out' }), { principal: k })),
+    medleyError('TooManyRequests', (e) => {
+      assert.equal(e.entry.immCode, 'LimitExceededError');
+      assert.match(e.message, /busy-key.*MEDLEY_MAX_QUEUED_PER_KEY = 2/);
+    }),
+  );
+  await capped.submit(input(job({ bucket: 'out' }), { principal: { kind: 'signed', accessKeyId: 'calm-key', grants: { in: 'read', out: 'read-write' } } }));
+});
