@@ -100,8 +100,8 @@ const catalog = {
   TaskInterrupted: { status: 500, code: 'InternalError', message: 'The task was interrupted too many times and was given up.', immCode: 'InternalError' },
 
   // Tenancy: per-key task caps (src/tasks/service.ts; MEDLEY_MAX_QUEUED_PER_KEY). A quota of the caller, to
-  // retry later: OSS answers 429 (the HTTP status for it; OSS's own throttling answers 4xx, never 5xx, for a
-  // client's quota), IMM its quota code LimitExceededError (spec/imm.md §2.4).
+  // retry later, not a server fault: OSS documents no code for this Medley cap, so the OSS door answers the
+  // HTTP status for a caller's limit (429 TooManyRequests); IMM its quota code LimitExceededError (spec/imm.md §2.4).
   TaskQueueFull: { status: 429, code: 'TooManyRequests', message: 'This access key has too many tasks waiting to run.', immCode: 'LimitExceededError', immStatus: 400 },
 
   // The message service (MNS dialect, src/http/mns; src/notify/mns-service.ts). `status` and `code` are MNS's own
