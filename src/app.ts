@@ -62,6 +62,14 @@ export function workerCount(config: Config): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
 
+/**
+ * MEDLEY_MAX_RUNNING_PER_KEY; `auto` leaves one of this process's workers to other keys (at least 1), so
+ * a key whose long tasks fill the queue never makes another key's task wait for one of them to end.
+ */
+export function maxRunningPerKey(config: Config, workers: number): number {
+  return config.maxRunningPerKey === 'auto' ? Math.max(1, workers - 1) : config.maxRunningPerKey;
+}
+
 /** `env` is only used to search PATH for ffmpeg/ffprobe. */
 async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, workers: number): Promise<Core> {
   const dataDir = resolve(config.dataDir);
@@ -79,9 +87,9 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
-    const queue = new TaskQueue(db);
+    const queue = new TaskQueue(db, undefined, { maxRunningPerKey: maxRunningPerKey(config, workers) });
     const signal = new TaskSignal();
-    const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal });
+    const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal, maxQueuedPerKey: config.maxQueuedPerKey });
     const projects = new ProjectService(db);
     const nonces = new NonceStore(db);
     const workRoot = join(dataDir, 'work');

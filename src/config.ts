@@ -25,6 +25,9 @@ export const settingSpecs = [
   { key: 'pollMs', env: 'MEDLEY_POLL_MS', flag: '--poll-ms <ms>', def: '500', help: 'how often workers look for tasks queued by other processes (tasks accepted by the same process start at once)' },
   { key: 'keysFile', env: 'MEDLEY_KEYS_FILE', flag: '--keys-file <file>', def: undefined, help: 'JSON file of extra access keys with per-bucket grants (default <data-dir>/access-keys.json when present)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  // Tenancy: fair sharing of the workers between access keys.
+  { key: 'maxRunningPerKey', env: 'MEDLEY_MAX_RUNNING_PER_KEY', flag: '--max-running-per-key <n>', def: 'auto', help: 'most media tasks of one access key running at once, counted over every process on the database (auto = the process workers - 1, at least 1, so one worker stays free for other keys)' },
+  { key: 'maxQueuedPerKey', env: 'MEDLEY_MAX_QUEUED_PER_KEY', flag: '--max-queued-per-key <n>', def: '1000', help: 'tasks one access key may have waiting to run; more are refused (OSS 429 TooManyRequests, IMM LimitExceededError)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -51,6 +54,8 @@ export const configSchema = z.object({
   pollMs: z.coerce.number().int().min(10).max(60_000),
   keysFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  maxRunningPerKey: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]),
+  maxQueuedPerKey: z.coerce.number().int().min(1).max(1_000_000),
   /** Largest XML request body accepted (bytes). */
   maxXmlBodyBytes: z.number().int().positive().default(1024 * 1024),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */

@@ -104,6 +104,11 @@ const mainCatalog = {
   ImmClient: { status: 404, code: 'Imm Client', message: 'The bucket is not attached to an IMM project, or IMM cannot run this action.' },
   /** A task was interrupted (worker died) more often than the retry limit allows. */
   TaskInterrupted: { status: 500, code: 'InternalError', message: 'The task was interrupted too many times and was given up.', immCode: 'InternalError' },
+
+  // Tenancy: per-key task caps (src/tasks/service.ts; MEDLEY_MAX_QUEUED_PER_KEY). A quota of the caller, to
+  // retry later, not a server fault: OSS documents no code for this Medley cap, so the OSS door answers the
+  // HTTP status for a caller's limit (429 TooManyRequests); IMM its quota code LimitExceededError (spec/imm.md §2.4).
+  TaskQueueFull: { status: 429, code: 'TooManyRequests', message: 'This access key has too many tasks waiting to run.', immCode: 'LimitExceededError', immStatus: 400 },
 } as const satisfies Record<string, CatalogEntry>;
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The worker pool: N slots, each claiming the oldest runnable task, running it under a lease it renews
+ * The worker pool: N slots, each claiming a runnable task (shared fairly between the submitting keys, see
+ * TaskQueue.claim and MEDLEY_MAX_RUNNING_PER_KEY), running it under a lease it renews
  * while the task runs, and recording the outcome. Used by `medley serve` (beside the API) and by
  * `medley worker` (workers only, same database and blobs).
  *

@@ -7,10 +7,9 @@ import type { Logger } from 'pino';
 import { MedleyError, fail } from '../../errors.js';
 import { verifyOssRequest } from '../../auth/oss-signature.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
-import { effectiveAcl, isAccountOwner, isAllowed, type Principal } from '../../auth/policy.js';
+import { AccessGate } from '../../auth/access.js';
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/index.js';
-import type { BucketRecord, ObjectRecord } from '../../storage/records.js';
 import { resolveAddress } from './addressing.js';
 import { checkBucketName, checkObjectKey } from '../../storage/names.js';
 import { header, parseQuery, type OssContext } from './context.js';
@@ -40,39 +39,25 @@ export interface OssDialectDeps {
   workDir: string;
 }
 
-function deny(principal: Principal): never {
-  return fail('AccessDenied', principal.kind === 'anonymous' ? 'You have no right to access this resource because of bucket acl: anonymous access is not allowed here.' : undefined);
-}
-
 export function createOssDialect(deps: OssDialectDeps) {
   const now = deps.now ?? (() => new Date());
-  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir };
-
-  async function loadBucket(name: string): Promise<BucketRecord> {
-    return deps.storage.buckets.get(name);
-  }
-
-  /** Checks anonymous callers against the ACLs; `object` given for object reads. */
-  function authorize(ctx: OssContext, op: Operation, bucket: BucketRecord | undefined, object?: ObjectRecord): void {
-    const acl = bucket ? effectiveAcl(bucket.acl, object?.acl) : undefined;
-    if (!isAllowed(ctx.principal, operationAccess[op], acl, bucket?.name)) deny(ctx.principal);
-  }
+  const gate = new AccessGate(deps.storage);
+  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, access: gate };
 
   async function run(ctx: OssContext, op: Operation): Promise<void> {
     const b = ctx.bucket;
     const k = ctx.key;
     if (op === 'ListBuckets') {
-      authorize(ctx, op, undefined);
+      gate.requireAccount(ctx.principal, operationAccess[op]);
       return bucketOps.listBuckets(ctx);
     }
     if (b === undefined) return fail('InvalidRequest', 'This operation needs a bucket.');
     if (op === 'PutBucket') {
-      authorize(ctx, op, undefined);
+      gate.requireAccount(ctx.principal, operationAccess[op]);
       return bucketOps.putBucket(ctx, b);
     }
-    const bucket = await loadBucket(b);
     if (k === undefined) {
-      authorize(ctx, op, bucket);
+      const { bucket } = await gate.require(ctx.principal, operationAccess[op], b);
       switch (op) {
         case 'DeleteBucket':
           return bucketOps.deleteBucket(ctx, b);
@@ -97,10 +82,9 @@ export function createOssDialect(deps: OssDialectDeps) {
       }
     }
 
-    // Object level. Reads authorise against the object's own ACL, so load it first.
+    // Object level: the gate judges by the object's own ACL (it overrides the bucket's), reads and writes alike.
     if (op === 'GetObject' || op === 'HeadObject' || op === 'GetObjectMeta' || op === 'GetObjectAcl') {
-      const found = await deps.storage.objects.find(b, k);
-      authorize(ctx, op, bucket, found);
+      const found = (await gate.require(ctx.principal, operationAccess[op], b, k)).object;
       if (!found) fail('NoSuchKey', undefined, { Key: k });
       if (op === 'GetObjectAcl') return objectOps.getObjectAcl(ctx, found);
       if (op === 'GetObjectMeta') return objectOps.getObjectMeta(ctx, found);
@@ -109,24 +93,18 @@ export function createOssDialect(deps: OssDialectDeps) {
     // Media processing: never anonymous, whatever the ACLs say (spec §7.2); otherwise read on the object,
     // as for GetObject. The handlers check the rest (saveas target, clips) themselves.
     if (op === 'ProcessObject' || op === 'AsyncProcessObject') {
-      if (ctx.principal.kind === 'anonymous') fail('AccessDenied', 'Media processing (x-oss-process, x-oss-async-process) is not available to anonymous requests.');
-      const found = await deps.storage.objects.find(b, k);
-      authorize(ctx, op, bucket, found);
+      const found = (await gate.require(ctx.principal, operationAccess[op], b, k, { signedOnly: 'Media processing (x-oss-process, x-oss-async-process) is not available to anonymous requests.' })).object;
       if (!found) fail('NoSuchKey', undefined, { Key: k });
       return op === 'ProcessObject' ? processOps.processObject(ctx, processDeps, found) : processOps.asyncProcessObject(ctx, processDeps, found);
     }
-    // An existing object's own ACL governs anonymous writes to it too (it overrides the bucket's).
-    const existing = !isAccountOwner(ctx.principal) ? await deps.storage.objects.find(b, k) : undefined;
-    authorize(ctx, op, bucket, existing);
+    await gate.require(ctx.principal, operationAccess[op], b, k);
     switch (op) {
       case 'PutObject':
         return objectOps.putObject(ctx, b, k);
       case 'CopyObject':
       case 'UploadPartCopy': {
         const src = objectOps.parseCopySource(header(ctx, 'x-oss-copy-source')!);
-        const srcBucket = await loadBucket(src.bucket);
-        const source = await deps.storage.objects.find(src.bucket, src.key);
-        if (!isAllowed(ctx.principal, 'read', effectiveAcl(srcBucket.acl, source?.acl), src.bucket)) deny(ctx.principal);
+        const source = (await gate.require(ctx.principal, 'read', src.bucket, src.key)).object;
         if (!source) fail('NoSuchKey', 'The specified copy source key does not exist.', { Key: src.key });
         if (op === 'CopyObject') return objectOps.copyObject(ctx, b, k, src);
         return multipartOps.uploadPartCopy(ctx, b, k, source);

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ServerResponse } from 'node:http';
 import { fail } from '../../../errors.js';
-import { effectiveAcl, isAccountOwner, isAllowed } from '../../../auth/policy.js';
+import type { AccessGate } from '../../../auth/access.js';
 import { isAudioContainer, type MediaJob, type ObjectRef, type RateOption } from '../../../media/job.js';
 import { extractProcessBody, parseProcessString, type ProcessField } from '../../../media/request/process-string.js';
 import { decodeBase64Name } from '../../../media/request/base64-name.js';
@@ -35,6 +35,8 @@ export interface ProcessDeps {
   engine: MediaEngine;
   /** Scratch space; each request works in its own mkdtemp directory below it and removes it. */
   workDir: string;
+  /** The access gate (auth/access.ts) the dialect authorised the request with. */
+  access: AccessGate;
 }
 
 /** Process bodies are a single short string; anything longer is refused (400 EntityTooLarge). */
@@ -308,11 +310,7 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
   let target: { bucket: string; key: string } | undefined;
   if (request.saveAs) {
     target = { bucket: request.saveAs.bucket ?? source.bucket, key: request.saveAs.key };
-    const bucket = await ctx.storage.buckets.get(target.bucket);
-    const existing = isAccountOwner(ctx.principal) ? undefined : await ctx.storage.objects.find(target.bucket, target.key);
-    if (!isAllowed(ctx.principal, 'write', effectiveAcl(bucket.acl, existing?.acl), target.bucket)) {
-      fail('AccessDenied', `You have no right to write the sys/saveas target oss://${target.bucket}/${target.key}.`);
-    }
+    await deps.access.require(ctx.principal, 'write', target.bucket, target.key, { denied: `You have no right to write the sys/saveas target oss://${target.bucket}/${target.key}.` });
   }
 
   const { record, meta } = await detectMediaMeta(ctx, deps, source);
