@@ -3,6 +3,8 @@
  * receives a `Config`. Each setting has an environment variable and a `medley serve --flag` twin.
  */
 import { z } from 'zod';
+import { LIMITS } from './limits.js';
+import { parseDiskReserve } from './storage/disk-space.js';
 
 export const settingSpecs = [
   { key: 'host', env: 'MEDLEY_HOST', flag: '--host <addr>', def: '127.0.0.1', help: 'address to listen on' },
@@ -25,6 +27,9 @@ export const settingSpecs = [
   { key: 'pollMs', env: 'MEDLEY_POLL_MS', flag: '--poll-ms <ms>', def: '500', help: 'how often workers look for tasks queued by other processes (tasks accepted by the same process start at once)' },
   { key: 'keysFile', env: 'MEDLEY_KEYS_FILE', flag: '--keys-file <file>', def: undefined, help: 'JSON file of extra access keys with per-bucket grants (default <data-dir>/access-keys.json when present)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  // Operations (limits-ops): the free-disk reserve and the metrics endpoint.
+  { key: 'minFreeDisk', env: 'MEDLEY_MIN_FREE_DISK', flag: '--min-free-disk <size>', def: '1GiB', help: 'free space kept on the data volume: below it, writes and new media tasks are refused with 503 (bytes, 512MiB, 2GB, or 2% of the volume; 0 = off)' },
+  { key: 'metricsToken', env: 'MEDLEY_METRICS_TOKEN', flag: '--metrics-token <token>', def: undefined, help: 'bearer token for GET /-/metrics and the detailed /-/health (the root key works too)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -51,10 +56,15 @@ export const configSchema = z.object({
   pollMs: z.coerce.number().int().min(10).max(60_000),
   keysFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  minFreeDisk: z
+    .string()
+    .refine((v) => parseDiskReserve(v) !== undefined, 'must be a size (1073741824, 512MiB, 2GB; 0 = off) or a share of the volume below 100% (2%)')
+    .transform((v) => parseDiskReserve(v)!),
+  metricsToken: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   /** Largest XML request body accepted (bytes). */
-  maxXmlBodyBytes: z.number().int().positive().default(1024 * 1024),
+  maxXmlBodyBytes: z.number().int().positive().default(LIMITS.maxXmlBodyBytes),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
-  maxObjectBytes: z.number().int().positive().default(5 * 1024 * 1024 * 1024),
+  maxObjectBytes: z.number().int().positive().default(LIMITS.maxObjectBytes),
   /** fsync blobs (and their directory) and commit the index with synchronous = FULL, so an acknowledged write survives power loss. */
   fsync: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })

@@ -138,6 +138,13 @@ const catalog = {
   MnsSubscriptionNameLengthError: { status: 400, code: 'SubscriptionNameLengthError', message: 'The length of subscription name should be between 1 and 256.' },
   MnsEndpointInvalid: { status: 400, code: 'EndpointInvalid', message: 'The endpoint you provided is invalid.' },
   MnsInternalError: { status: 500, code: 'InternalError', message: 'Internal error.' },
+
+  // Disk space (limits-ops: src/storage/disk-space.ts, the free-disk reserve MEDLEY_MIN_FREE_DISK, and a disk that
+  // fills mid-write: ENOSPC / SQLITE_FULL). 503 on every front door, so clients retry later instead of giving up.
+  /** Free disk space is below the reserve, or the disk filled up during the write: nothing was stored. */
+  InsufficientStorage: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.', immCode: 'ServiceUnavailable', immStatus: 503 },
+  /** The same on the MNS port (its own error format). */
+  MnsServiceUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorName = keyof typeof catalog;
@@ -175,6 +182,26 @@ export function fail(name: ErrorName, message?: string, details?: ErrorDetails, 
 
 export function isMedleyError(e: unknown): e is MedleyError {
   return e instanceof MedleyError;
+}
+
+/** errno / SQLite codes that mean "the disk is full". */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/**
+ * An I/O failure because the disk is full (a blob write hit ENOSPC, SQLite answered SQLITE_FULL) as the
+ * catalog's InsufficientStorage (503), naming the cause; undefined for any other error. The dialects call
+ * this for errors that are not MedleyErrors, so a full disk is never reported as an internal error.
+ */
+export function diskFullError(e: unknown): MedleyError | undefined {
+  for (let cur: unknown = e, depth = 0; cur !== null && typeof cur === 'object' && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if (cur instanceof MedleyError) return cur.entry === catalog.InsufficientStorage ? cur : undefined;
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && DISK_FULL_CODES.has(code)) {
+      const what = code === 'SQLITE_FULL' ? 'the database could not grow (SQLITE_FULL)' : `no space left on the device (${code})`;
+      return new MedleyError('InsufficientStorage', `The disk holding Medley's data is full: ${what}. Nothing was written; free some space and retry.`);
+    }
+  }
+  return undefined;
 }
 
 export { catalog as errorCatalog };

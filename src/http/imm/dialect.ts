@@ -17,6 +17,8 @@ import { toImmWire } from './errors.js';
 import { projectOperations } from './operations/projects.js';
 import { taskOperations } from './operations/tasks.js';
 import { buildParamMap, queryString, readBody, requestPairs } from './params.js';
+import type { DiskSpace } from '../../storage/disk-space.js';
+import { labelRequest } from '../../observability/metrics.js';
 import { claimImmResponse, newImmRequestId, sendImmError, sendImmSuccess } from './responses.js';
 
 export const IMM_API_VERSION = '2020-09-30';
@@ -28,7 +30,12 @@ export interface ImmDialectDeps {
   tasks: TaskService;
   nonces: NonceStore;
   now?: () => Date;
+  /** The free-disk reserve: new media tasks are refused (503 ServiceUnavailable) below it. */
+  disk?: DiskSpace;
 }
+
+/** Actions that start media work, refused while free disk space is below the reserve. */
+const MEDIA_TASK_ACTIONS: ReadonlySet<string> = new Set(['CreateMediaConvertTask']);
 
 const operations: Readonly<Record<string, ImmOperation>> = { ...projectOperations, ...taskOperations };
 
@@ -59,6 +66,7 @@ export function createImmDialect(deps: ImmDialectDeps): (req: IncomingMessage, r
   return async function handle(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
     const requestId = newImmRequestId();
     claimImmResponse(res, requestId);
+    labelRequest(res, 'unknown', 'imm');
     const method = (req.method ?? 'GET').toUpperCase();
     const rawUrl = req.url ?? '/';
     const host = headerOf(req, 'host') ?? '';
@@ -80,6 +88,8 @@ export function createImmDialect(deps: ImmDialectDeps): (req: IncomingMessage, r
       if (version !== IMM_API_VERSION) fail('ImmInvalidParameter', 'The specified parameter "Action or Version" is not valid.');
       const op = Object.hasOwn(operations, action) ? operations[action] : undefined;
       if (!op) fail('ImmInvalidActionNotFound');
+      labelRequest(res, action, 'imm');
+      if (MEDIA_TASK_ACTIONS.has(action)) deps.disk?.assertWritable();
 
       const principal: Principal = { kind: 'signed', accessKeyId: auth.accessKeyId, grants: auth.credential.grants };
       const ctx: ImmContext = { params, principal, requestId, projects: deps.projects, tasks: deps.tasks, log, now };

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { MedleyError, fail } from '../../errors.js';
+import { MedleyError, diskFullError, fail } from '../../errors.js';
 import { verifyOssRequest } from '../../auth/oss-signature.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
 import { effectiveAcl, isAccountOwner, isAllowed, type Principal } from '../../auth/policy.js';
@@ -22,6 +22,8 @@ import * as processOps from './handlers/process.js';
 import type { TaskService } from '../../tasks/service.js';
 import type { ProjectService } from '../../projects/service.js';
 import type { MediaEngine } from '../../media/engine/index.js';
+import type { DiskSpace } from '../../storage/disk-space.js';
+import { labelRequest } from '../../observability/metrics.js';
 
 export interface OssDialectDeps {
   config: Config;
@@ -36,7 +38,12 @@ export interface OssDialectDeps {
   engine: MediaEngine;
   /** Scratch directory for processing (e.g. <dataDir>/work); requests use and remove subdirectories. */
   workDir: string;
+  /** The free-disk reserve: operations that add data are refused (503) below it. */
+  disk?: DiskSpace;
 }
+
+/** Operations that add data, refused while free disk space is below the reserve (deletes and aborts free space). */
+const WRITE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['PutObject', 'CopyObject', 'UploadPartCopy', 'AppendObject', 'InitiateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
 
 function deny(principal: Principal): never {
   return fail('AccessDenied', principal.kind === 'anonymous' ? 'You have no right to access this resource because of bucket acl: anonymous access is not allowed here.' : undefined);
@@ -44,7 +51,8 @@ function deny(principal: Principal): never {
 
 export function createOssDialect(deps: OssDialectDeps) {
   const now = deps.now ?? (() => new Date());
-  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir };
+  const assertWritable = () => deps.disk?.assertWritable();
+  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, assertWritable };
 
   async function loadBucket(name: string): Promise<BucketRecord> {
     return deps.storage.buckets.get(name);
@@ -66,6 +74,7 @@ export function createOssDialect(deps: OssDialectDeps) {
     if (b === undefined) return fail('InvalidRequest', 'This operation needs a bucket.');
     if (op === 'PutBucket') {
       authorize(ctx, op, undefined);
+      assertWritable();
       return bucketOps.putBucket(ctx, b);
     }
     const bucket = await loadBucket(b);
@@ -116,6 +125,7 @@ export function createOssDialect(deps: OssDialectDeps) {
     // An existing object's own ACL governs anonymous writes to it too (it overrides the bucket's).
     const existing = !isAccountOwner(ctx.principal) ? await deps.storage.objects.find(b, k) : undefined;
     authorize(ctx, op, bucket, existing);
+    if (WRITE_OPERATIONS.has(op)) assertWritable();
     switch (op) {
       case 'PutObject':
         return objectOps.putObject(ctx, b, k);
@@ -178,10 +188,13 @@ export function createOssDialect(deps: OssDialectDeps) {
       };
       const level = address.key !== undefined ? 'object' : address.bucket !== undefined ? 'bucket' : 'service';
       op = selectOperation(method, level, ctx.query, { copySource: header(ctx, 'x-oss-copy-source') });
+      labelRequest(res, op);
       await run(ctx, op);
     } catch (e) {
-      const err = e instanceof MedleyError ? e : new MedleyError('InternalError');
-      if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
+      const full = diskFullError(e);
+      const err = full ?? (e instanceof MedleyError ? e : new MedleyError('InternalError'));
+      if (full && !(e instanceof MedleyError)) log.warn({ err: e, op }, 'the disk is full: the write was refused');
+      else if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
       else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
       // A body we did not read (a refused upload) would otherwise be read to its end: close instead.
       const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;

@@ -28,6 +28,7 @@ import type { ObjectRecord } from '../../../storage/records.js';
 import { validateBucketName, validateObjectKey } from '../addressing.js';
 import { readSmallBody, type OssContext } from '../context.js';
 import { quoteEtag } from '../responses.js';
+import { LIMITS } from '../../../limits.js';
 
 export interface ProcessDeps {
   tasks: TaskService;
@@ -35,10 +36,12 @@ export interface ProcessDeps {
   engine: MediaEngine;
   /** Scratch space; each request works in its own mkdtemp directory below it and removes it. */
   workDir: string;
+  /** Throws 503 while free disk space is below the reserve (new tasks and saved outputs add data). */
+  assertWritable?: () => void;
 }
 
 /** Process bodies are a single short string; anything longer is refused (400 EntityTooLarge). */
-export const MAX_PROCESS_BODY = 64 * 1024;
+export const MAX_PROCESS_BODY = LIMITS.maxProcessBodyBytes;
 
 const JSON_TYPE = 'application/json;charset=utf-8';
 
@@ -284,6 +287,7 @@ export async function asyncProcessObject(ctx: OssContext, deps: ProcessDeps, sou
   const process = await readProcessString(ctx, 'x-oss-async-process');
   checkAsyncAction(process);
   const job = parseProcessString(process, { bucket: source.bucket, key: source.key }, { requireSaveAs: true });
+  deps.assertWritable?.();
   const projectName = await deps.projects.projectForBucket(source.bucket);
   // TaskService checks read on every source, write on the output bucket, and that every source exists.
   const submitted = await deps.tasks.submit({
@@ -313,6 +317,7 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
     if (!isAllowed(ctx.principal, 'write', effectiveAcl(bucket.acl, existing?.acl), target.bucket)) {
       fail('AccessDenied', `You have no right to write the sys/saveas target oss://${target.bucket}/${target.key}.`);
     }
+    deps.assertWritable?.();
   }
 
   const { record, meta } = await detectMediaMeta(ctx, deps, source);
