@@ -42,12 +42,16 @@ test('without configured keys, a key pair is generated once, printed, kept 0600 
   }
 });
 
-test('health answers 200 JSON with the version', async () => {
+test('health answers 200 JSON; the version and engine only to the root key', async () => {
   const s = await startServer();
   try {
-    const r = await fetch(`${s.url}/-/health`);
+    // Anonymous callers learn that the server is ready, nothing about its software.
+    const anon = await fetch(`${s.url}/-/health`);
+    assert.equal(anon.status, 200);
+    assert.deepEqual(await anon.json(), { status: 'ok' });
+    const r = await rawRequest(s.url, { method: 'GET', bucket: '-', key: 'health', auth: { id: s.keyId, secret: s.secret } });
     assert.equal(r.status, 200);
-    const body = (await r.json()) as { status: string; version: string; engine: { version: string; encoders: string[] } | null };
+    const body = JSON.parse(r.text) as { status: string; version: string; engine: { version: string; encoders: string[] } | null };
     assert.equal(body.status, 'ok');
     assert.match(body.version, /^\d+\.\d+\.\d+/);
     assert.ok(body.engine, 'the media engine is reported');
