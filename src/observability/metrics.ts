@@ -11,6 +11,7 @@
  * Label values are bounded: operation names come from fixed tables (anything else is `unknown`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/connection.js';
 import type { DiskSpace } from '../storage/disk-space.js';
@@ -24,6 +25,9 @@ interface RequestLabels {
 
 /** Per-response labels, set by whichever layer knows them (the dialect, once it has selected the operation). */
 const labels = new WeakMap<ServerResponse, RequestLabels>();
+
+/** Per connection: the byte counters already attributed to the requests it carried. */
+const accounted = new WeakMap<Socket, { read: number; written: number }>();
 
 /** Names the operation (and, when the dialect is only known later, the api) of the request `res` answers. */
 export function labelRequest(res: ServerResponse, operation: string, api?: Api): void {
@@ -56,7 +60,7 @@ export class Metrics {
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'medley_' });
     this.requests = new Counter({ name: 'medley_http_requests_total', help: 'HTTP requests answered, by api (oss, imm, mns, medley), operation and status (aborted: the connection closed first)', labelNames: ['api', 'operation', 'status'], registers });
     this.duration = new Histogram({ name: 'medley_http_request_duration_seconds', help: 'Time from the request headers to the end of the response', labelNames: ['api', 'operation'], buckets: LATENCY_BUCKETS, registers });
-    this.bytesIn = new Counter({ name: 'medley_http_received_bytes_total', help: 'Bytes received on the connection while a request was served (bodies)', labelNames: ['api', 'operation'], registers });
+    this.bytesIn = new Counter({ name: 'medley_http_received_bytes_total', help: 'Bytes received (request headers and bodies)', labelNames: ['api', 'operation'], registers });
     this.bytesOut = new Counter({ name: 'medley_http_sent_bytes_total', help: 'Bytes sent (headers and bodies)', labelNames: ['api', 'operation'], registers });
     this.refusals = new Counter({ name: 'medley_limit_refusals_total', help: 'Requests refused because a limit was reached, by limit (min_free_disk, ...)', labelNames: ['limit'], registers });
     this.ffmpeg = new Histogram({ name: 'medley_ffmpeg_run_seconds', help: 'Wall-clock time of FFmpeg runs, by outcome (ok, error)', labelNames: ['outcome'], buckets: FFMPEG_BUCKETS, registers });
@@ -121,21 +125,23 @@ export class Metrics {
 
   /**
    * Observes one request when its response closes. `api` is the default; a dialect may refine it and
-   * name the operation with `labelRequest`. Bytes are the connection's counters over the request's lifetime.
+   * name the operation with `labelRequest`. Bytes are the connection's counters since the previous request
+   * on it ended (headers and bodies): the request's own listeners cannot count its body without
+   * changing how it flows, and Node may have read the whole body with the headers.
    */
   track(req: IncomingMessage, res: ServerResponse, api: Api): void {
     const t0 = process.hrtime.bigint();
     const socket = req.socket;
-    const read0 = socket.bytesRead;
-    const written0 = socket.bytesWritten;
     if (!labels.has(res)) labels.set(res, { api, operation: 'unknown' });
     res.once('close', () => {
       const l = labels.get(res) ?? { api, operation: 'unknown' };
       const status = res.writableFinished ? String(res.statusCode) : 'aborted';
       this.requests.inc({ api: l.api, operation: l.operation, status });
       this.duration.observe({ api: l.api, operation: l.operation }, Number(process.hrtime.bigint() - t0) / 1e9);
-      const inBytes = socket.bytesRead - read0;
-      const outBytes = socket.bytesWritten - written0;
+      const seen = accounted.get(socket) ?? { read: 0, written: 0 };
+      const inBytes = socket.bytesRead - seen.read;
+      const outBytes = socket.bytesWritten - seen.written;
+      accounted.set(socket, { read: socket.bytesRead, written: socket.bytesWritten });
       if (inBytes > 0) this.bytesIn.inc({ api: l.api, operation: l.operation }, inBytes);
       if (outBytes > 0) this.bytesOut.inc({ api: l.api, operation: l.operation }, outBytes);
     });
