@@ -198,7 +198,7 @@ export function diskFullError(e: unknown): MedleyError | undefined {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === 'string' && DISK_FULL_CODES.has(code)) {
       const what = code === 'SQLITE_FULL' ? 'the database could not grow (SQLITE_FULL)' : `no space left on the device (${code})`;
-      return new MedleyError('InsufficientStorage', `The disk holding Medley's data is full: ${what}. Nothing was written; free some space and retry.`);
+      return new MedleyError('InsufficientStorage', `The disk holding the data directory is full: ${what}. Nothing was written; free some space and retry.`);
     }
   }
   return undefined;
