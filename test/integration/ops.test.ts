@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/server.js';
 import { rawRequest, xmlTag, type RawRequest } from '../support/raw-client.js';
 import { mnsClient, rawMns, type MnsClient } from '../support/mns.js';
-import { popClient } from '../support/tasks.js';
+import { b64, popClient, waitForTask } from '../support/tasks.js';
+import { tone } from '../support/media.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sampleValue, samples } from '../support/metrics.js';
 
 const TOKEN = 'metrics-token-0123456789';
@@ -31,7 +35,7 @@ async function scrape(how: 'token' | 'root' = 'token'): Promise<string> {
 }
 
 before(async () => {
-  server = await startServer({ env: { MEDLEY_METRICS_TOKEN: TOKEN, MEDLEY_WORKERS: '0' } });
+  server = await startServer({ env: { MEDLEY_METRICS_TOKEN: TOKEN, MEDLEY_WORKERS: '1' } });
   auth = { id: server.keyId, secret: server.secret };
   mns = mnsClient(server);
   assert.equal((await send({ method: 'PUT', bucket: BUCKET, auth })).status, 200);
@@ -60,7 +64,7 @@ describe('/-/health', () => {
       assert.equal(body.status, 'ok');
       assert.match(String(body.version), /^\d+\.\d+\.\d+/);
       assert.equal(body.node, process.version);
-      assert.equal(body.workers, 0);
+      assert.equal(body.workers, 1);
       const disk = body.disk as { freeBytes: number; totalBytes: number; reserveBytes: number; writable: boolean };
       assert.ok(disk.freeBytes > 0 && disk.totalBytes >= disk.freeBytes);
       assert.equal(disk.reserveBytes, 1024 ** 3, 'the default reserve is 1 GiB');
@@ -85,6 +89,27 @@ describe('/-/metrics', () => {
       assert.ok(sampleValue(text, 'medley_disk_free_bytes') > 0);
       assert.equal(sampleValue(text, 'medley_disk_reserve_bytes'), 1024 ** 3);
       assert.equal(samples(text, 'medley_tasks').length, 4, 'queued, running, succeeded, failed');
+    }
+  });
+
+  test('a media task moves the task gauges and the FFmpeg histogram', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medley-ops-media-'));
+    try {
+      const wav = await readFile(tone(join(dir, 'a.wav'), 440, 1, ['-ac', '1']));
+      assert.equal((await send({ method: 'PUT', bucket: BUCKET, key: 'a.wav', body: wav, auth })).status, 200);
+      const before = await scrape();
+      const r = await send({ method: 'POST', bucket: BUCKET, key: 'a.wav', query: { 'x-oss-async-process': '' }, body: `x-oss-async-process=audio/convert,f_mp3|sys/saveas,o_${b64('a.mp3')}`, auth });
+      assert.equal(r.status, 200, r.text);
+      const { TaskId } = JSON.parse(r.text) as { TaskId: string };
+      const done = await waitForTask(popClient({ url: server.url, keyId: server.keyId, secret: server.secret }), 'medley-default', TaskId);
+      assert.equal(done.Status, 'Succeeded');
+      const after = await scrape();
+      assert.equal(sampleValue(after, 'medley_tasks', { state: 'succeeded' }) - sampleValue(before, 'medley_tasks', { state: 'succeeded' }), 1);
+      assert.ok(sampleValue(after, 'medley_ffmpeg_run_seconds_count', { outcome: 'ok' }) > sampleValue(before, 'medley_ffmpeg_run_seconds_count', { outcome: 'ok' }));
+      assert.ok(sampleValue(after, 'medley_ffmpeg_run_seconds_sum', { outcome: 'ok' }) > 0);
+      assert.equal(sampleValue(after, 'medley_http_requests_total', { api: 'oss', operation: 'AsyncProcessObject', status: '200' }), 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
