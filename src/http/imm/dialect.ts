@@ -30,12 +30,9 @@ export interface ImmDialectDeps {
   tasks: TaskService;
   nonces: NonceStore;
   now?: () => Date;
-  /** The free-disk reserve: new media tasks are refused (503 ServiceUnavailable) below it. */
+  /** The free-disk reserve: new media tasks are refused (503 ServiceUnavailable) below it (ImmContext.assertWritable). */
   disk?: DiskSpace;
 }
-
-/** Actions that start media work, refused while free disk space is below the reserve. */
-const MEDIA_TASK_ACTIONS: ReadonlySet<string> = new Set(['CreateMediaConvertTask']);
 
 const operations: Readonly<Record<string, ImmOperation>> = { ...projectOperations, ...taskOperations };
 
@@ -89,10 +86,9 @@ export function createImmDialect(deps: ImmDialectDeps): (req: IncomingMessage, r
       const op = Object.hasOwn(operations, action) ? operations[action] : undefined;
       if (!op) fail('ImmInvalidActionNotFound');
       labelRequest(res, action, 'imm');
-      if (MEDIA_TASK_ACTIONS.has(action)) deps.disk?.assertWritable();
 
       const principal: Principal = { kind: 'signed', accessKeyId: auth.accessKeyId, grants: auth.credential.grants };
-      const ctx: ImmContext = { params, principal, requestId, projects: deps.projects, tasks: deps.tasks, log, now };
+      const ctx: ImmContext = { params, principal, requestId, projects: deps.projects, tasks: deps.tasks, log, now, assertWritable: () => deps.disk?.assertWritable() };
       const fields = await op(ctx);
       sendImmSuccess(res, requestId, fields);
       log.debug({ action, accessKeyId: auth.accessKeyId }, 'imm request');
