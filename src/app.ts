@@ -24,6 +24,8 @@ import { OutboxDispatcher } from './notify/outbox.js';
 import { PushDeliverer } from './notify/push-deliverer.js';
 import { loadOrCreatePushSigningKeys, type PushSigningKeys } from './notify/push-signing.js';
 import { startMnsServer, type RunningMnsServer } from './http/mns/server.js';
+import { DiskSpace } from './storage/disk-space.js';
+import { Metrics } from './observability/metrics.js';
 
 /** Everything both commands share: data, credentials, the engine and the task queue. */
 export interface Core {
@@ -46,6 +48,10 @@ export interface Core {
   outbox: OutboxDispatcher;
   signing: PushSigningKeys;
   log: Logger;
+  /** Free space on the data volume against MEDLEY_MIN_FREE_DISK (sampled in the background). */
+  disk: DiskSpace;
+  /** The metrics registry (GET /-/metrics on `medley serve`). */
+  metrics: Metrics;
 }
 
 export interface App extends Core {
@@ -85,6 +91,16 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
     const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
+    // The reserve's refusals are counted by the metrics, which read the disk samples: built together.
+    const disk = new DiskSpace({
+      path: dataDir,
+      reserve: config.minFreeDisk,
+      onRefused: () => metrics.limitRefused('min_free_disk'),
+      onError: (err) => log.warn({ err }, 'could not read the free space of the data volume'),
+    });
+    const metrics = new Metrics({ db, disk });
+    engine.onRun = (seconds, ok) => metrics.observeFfmpeg(seconds, ok);
+    await disk.start();
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
     const queue = new TaskQueue(db, undefined, { maxRunningPerKey: maxRunningPerKey(config, workers) });
@@ -111,7 +127,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       notify: { region: config.region, accountId: config.accountId },
       onFinished: () => outbox.kick(),
     });
-    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, log };
+    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, log, disk, metrics };
   } catch (e) {
     await db.destroy();
     throw e;
@@ -172,6 +188,9 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       nonces: core.nonces,
       workDir: join(core.dataDir, 'work'),
       workers: core.pool.concurrency,
+      disk: core.disk,
+      metrics: core.metrics,
+      rootAccessKeyId: core.root.accessKeyId,
     });
   } catch (e) {
     await core.db.destroy();
@@ -184,6 +203,8 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       lookup: core.lookup,
       mns: core.mns,
       log: log.child({ component: 'mns' }),
+      disk: core.disk,
+      metrics: core.metrics,
       extraRoutes: (req, res) => {
         if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== SIGNING_CERT_PATH) return false;
         res.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
@@ -207,6 +228,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
     stop() {
       stopping ??= (async () => {
         stopSweeper();
+        core.disk.stop();
         await Promise.all([http.close(), mnsServer.close(), core.pool.stop()]);
         await stopNotifications();
         core.mns.close();
@@ -229,6 +251,7 @@ export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}
     ...core,
     stop() {
       stopping ??= (async () => {
+        core.disk.stop();
         await core.pool.stop();
         await stopNotifications();
         core.mns.close();

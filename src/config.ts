@@ -3,6 +3,8 @@
  * receives a `Config`. Each setting has an environment variable and a `medley serve --flag` twin.
  */
 import { z } from 'zod';
+import { LIMITS } from './limits.js';
+import { parseDiskReserve } from './storage/disk-space.js';
 
 export const settingSpecs = [
   { key: 'host', env: 'MEDLEY_HOST', flag: '--host <addr>', def: '127.0.0.1', help: 'address to listen on' },
@@ -28,6 +30,9 @@ export const settingSpecs = [
   // Tenancy: fair sharing of the workers between access keys.
   { key: 'maxRunningPerKey', env: 'MEDLEY_MAX_RUNNING_PER_KEY', flag: '--max-running-per-key <n>', def: 'auto', help: 'most media tasks of one access key running at once, counted over every process on the database (auto = the process workers - 1, at least 1, so one worker stays free for other keys)' },
   { key: 'maxQueuedPerKey', env: 'MEDLEY_MAX_QUEUED_PER_KEY', flag: '--max-queued-per-key <n>', def: '1000', help: 'tasks one access key may have waiting to run; more are refused (OSS 429 TooManyRequests, IMM LimitExceededError)' },
+  // Operations (limits-ops): the free-disk reserve and the metrics endpoint.
+  { key: 'minFreeDisk', env: 'MEDLEY_MIN_FREE_DISK', flag: '--min-free-disk <size>', def: '1GiB', help: 'free space kept on the data volume: below it, writes and new media tasks are refused with 503 (bytes, 512MiB, 2GB, or 2% of the volume; 0 = off)' },
+  { key: 'metricsToken', env: 'MEDLEY_METRICS_TOKEN', flag: '--metrics-token <token>', def: undefined, help: 'bearer token for GET /-/metrics and the detailed /-/health (the root key works too)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -56,10 +61,15 @@ export const configSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   maxRunningPerKey: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]),
   maxQueuedPerKey: z.coerce.number().int().min(1).max(1_000_000),
+  minFreeDisk: z
+    .string()
+    .refine((v) => parseDiskReserve(v) !== undefined, 'must be a size (1073741824, 512MiB, 2GB; 0 = off) or a share of the volume below 100% (2%)')
+    .transform((v) => parseDiskReserve(v)!),
+  metricsToken: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   /** Largest XML request body accepted (bytes). */
-  maxXmlBodyBytes: z.number().int().positive().default(1024 * 1024),
+  maxXmlBodyBytes: z.number().int().positive().default(LIMITS.maxXmlBodyBytes),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
-  maxObjectBytes: z.number().int().positive().default(5 * 1024 * 1024 * 1024),
+  maxObjectBytes: z.number().int().positive().default(LIMITS.maxObjectBytes),
   /** fsync blobs (and their directory) and commit the index with synchronous = FULL, so an acknowledged write survives power loss. */
   fsync: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })

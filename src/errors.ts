@@ -109,6 +109,11 @@ const mainCatalog = {
   // retry later, not a server fault: OSS documents no code for this Medley cap, so the OSS door answers the
   // HTTP status for a caller's limit (429 TooManyRequests); IMM its quota code LimitExceededError (spec/imm.md §2.4).
   TaskQueueFull: { status: 429, code: 'TooManyRequests', message: 'This access key has too many tasks waiting to run.', immCode: 'LimitExceededError', immStatus: 400 },
+
+  // Disk space (src/storage/disk-space.ts, the free-disk reserve MEDLEY_MIN_FREE_DISK, and a disk that fills
+  // mid-write: ENOSPC / SQLITE_FULL). 503 on every front door, so clients retry later instead of giving up.
+  /** Free disk space is below the reserve, or the disk filled up during the write: nothing was stored. */
+  InsufficientStorage: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.', immCode: 'ServiceUnavailable', immStatus: 503 },
 } as const satisfies Record<string, CatalogEntry>;
 
 /**
@@ -154,6 +159,9 @@ const mnsCatalog = {
   MnsSubscriptionNameLengthError: { status: 400, code: 'SubscriptionNameLengthError', message: 'The length of subscription name should be between 1 and 256.' },
   MnsEndpointInvalid: { status: 400, code: 'EndpointInvalid', message: 'The endpoint you provided is invalid.' },
   MnsInternalError: { status: 500, code: 'InternalError', message: 'Internal error.' },
+
+  /** Free disk space is below the reserve, or the disk filled up during the write (MNS port, its own format). */
+  MnsServiceUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.' },
 } as const satisfies Record<string, CatalogEntry>;
 
 const catalog = { ...mainCatalog, ...mnsCatalog };
@@ -205,6 +213,26 @@ export function isMedleyError(e: unknown): e is MedleyError {
 /** One of the MNS dialect's own errors (`mnsCatalog`), which the MNS dialect sends as they are. */
 export function isMnsError(e: unknown): e is MedleyError {
   return e instanceof MedleyError && Object.hasOwn(mnsCatalog, e.key);
+}
+
+/** errno / SQLite codes that mean "the disk is full". */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/**
+ * An I/O failure because the disk is full (a blob write hit ENOSPC, SQLite answered SQLITE_FULL) as the
+ * catalog's InsufficientStorage (503), naming the cause; undefined for any other error. The dialects call
+ * this for errors that are not MedleyErrors, so a full disk is never reported as an internal error.
+ */
+export function diskFullError(e: unknown): MedleyError | undefined {
+  for (let cur: unknown = e, depth = 0; cur !== null && typeof cur === 'object' && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if (cur instanceof MedleyError) return cur.key === 'InsufficientStorage' ? cur : undefined;
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && DISK_FULL_CODES.has(code)) {
+      const what = code === 'SQLITE_FULL' ? 'the database could not grow (SQLITE_FULL)' : `no space left on the device (${code})`;
+      return new MedleyError('InsufficientStorage', `The disk holding the data directory is full: ${what}. Nothing was written; free some space and retry.`);
+    }
+  }
+  return undefined;
 }
 
 export { catalog as errorCatalog };

@@ -53,3 +53,16 @@ for (const [env, message] of bad) {
     assert.throws(() => loadConfig({}, env), (e: unknown) => e instanceof ConfigError && message.test(e.message));
   });
 }
+
+// Operations settings (limits-ops): the free-disk reserve and the metrics token.
+test('MEDLEY_MIN_FREE_DISK: 1 GiB by default, sizes and percentages, invalid values named', () => {
+  assert.deepEqual(loadConfig({}, {}).minFreeDisk, { kind: 'bytes', bytes: 1024 ** 3 });
+  assert.deepEqual(loadConfig({}, { MEDLEY_MIN_FREE_DISK: '2%' }).minFreeDisk, { kind: 'percent', percent: 2 });
+  assert.deepEqual(loadConfig({ minFreeDisk: '0' }, { MEDLEY_MIN_FREE_DISK: '2%' }).minFreeDisk, { kind: 'bytes', bytes: 0 });
+  for (const v of ['lots', '100%', '-5MiB']) {
+    assert.throws(() => loadConfig({}, { MEDLEY_MIN_FREE_DISK: v }), (e: unknown) => e instanceof ConfigError && /MEDLEY_MIN_FREE_DISK: must be a size/.test(e.message));
+  }
+  assert.equal(loadConfig({}, {}).metricsToken, undefined);
+  assert.equal(loadConfig({}, { MEDLEY_METRICS_TOKEN: 'a-long-enough-token' }).metricsToken, 'a-long-enough-token');
+  assert.throws(() => loadConfig({}, { MEDLEY_METRICS_TOKEN: 'short' }), (e: unknown) => e instanceof ConfigError && /MEDLEY_METRICS_TOKEN/.test(e.message));
+});

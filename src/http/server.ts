@@ -17,6 +17,10 @@ import type { ProjectService } from '../projects/service.js';
 import type { NonceStore } from '../auth/nonce-store.js';
 import { createImmDialect, isImmRequest, mayBeImmFormPost, readImmFormBody } from './imm/dialect.js';
 import { resolveAddress } from './oss/addressing.js';
+import { LIMITS } from '../limits.js';
+import type { DiskSpace } from '../storage/disk-space.js';
+import { labelRequest, type Metrics } from '../observability/metrics.js';
+import { operatorOf, type OperatorAuthDeps } from '../observability/operator-auth.js';
 
 export interface HttpDeps {
   config: Config;
@@ -31,6 +35,12 @@ export interface HttpDeps {
   workDir: string;
   /** Workers in this process (reported by /-/health). */
   workers: number;
+  /** The free-disk reserve: writes and new tasks are refused below it. */
+  disk?: DiskSpace;
+  /** Served at /-/metrics; every request is counted. */
+  metrics?: Metrics;
+  /** The root key may read /-/metrics and the detailed /-/health (as may MEDLEY_METRICS_TOKEN). */
+  rootAccessKeyId?: string;
 }
 
 export interface RunningServer {
@@ -53,24 +63,64 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(data);
 }
 
+/** The listener limits of the OSS / IMM port (src/limits.ts). Large uploads may take long: bound idleness, not total time. */
+function applyServerLimits(server: Server): void {
+  server.requestTimeout = LIMITS.ossRequestTimeoutMs;
+  server.headersTimeout = LIMITS.ossHeadersTimeoutMs;
+  server.timeout = LIMITS.ossSocketIdleTimeoutMs;
+  server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
+}
+
+/** Medley's own endpoints, as metric operation names (anything else is "unknown", bounding the labels). */
+const MEDLEY_ENDPOINTS = new Set(['/-/health', '/-/metrics']);
+
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
-  const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir });
-  const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces });
+  const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, disk: deps.disk });
+  const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces, disk: deps.disk });
   const started = Date.now();
 
+  const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };
+  const isOperator = (req: IncomingMessage) => deps.rootAccessKeyId !== undefined && operatorOf(req, authDeps) !== undefined;
+  let ready = true;
+
+  /**
+   * /-/health: anonymous callers learn only whether the server is ready (200 {"status":"ok"}, 503 while it
+   * shuts down), nothing about its software; the root key or the metrics token also get the details.
+   * /-/metrics: Prometheus text, for the root key or the metrics token only.
+   */
   async function medleyEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0];
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    labelRequest(res, MEDLEY_ENDPOINTS.has(path) ? path : 'unknown', 'medley');
     if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const status = ready ? 'ok' : 'unavailable';
+      if (!isOperator(req)) {
+        sendJson(res, ready ? 200 : 503, { status });
+        return;
+      }
       const media = deps.engine.describe();
-      sendJson(res, 200, {
-        status: 'ok',
+      const disk = deps.disk?.current;
+      sendJson(res, ready ? 200 : 503, {
+        status,
         version: VERSION,
+        node: process.version,
         region: deps.config.region,
         uptimeSeconds: Math.round((Date.now() - started) / 1000),
         engine: media.engines[0] ? { ffmpeg: media.engines[0].ffmpeg, version: media.engines[0].version, ffprobeVersion: media.engines[0].ffprobeVersion, source: media.engines[0].source, encoders: media.engines[0].encoders } : null,
         engines: media.engines.length,
         workers: deps.workers,
+        disk: disk ? { freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, reserveBytes: disk.reserveBytes, writable: disk.freeBytes >= disk.reserveBytes } : null,
       });
+      return;
+    }
+    if (path === '/-/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (!deps.metrics || !isOperator(req)) {
+        sendJson(res, 403, { error: 'AccessDenied', message: 'GET /-/metrics needs a request signed by the root key or the header Authorization: Bearer <MEDLEY_METRICS_TOKEN>.' });
+        return;
+      }
+      const m = await deps.metrics.render();
+      const data = Buffer.from(m.body);
+      res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': data.length, 'Cache-Control': 'no-store' });
+      res.end(data);
       return;
     }
     sendJson(res, 404, { error: 'NotFound', message: `No Medley endpoint at ${path}; the /-/ prefix is reserved for Medley's own endpoints.` });
@@ -90,7 +140,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     return oss(req, res, requestId, log);
   }
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderBytes }, (req, res) => {
+    deps.metrics?.track(req, res, 'oss');
     const requestId = newRequestId();
     const log = deps.log.child({ reqId: requestId });
     res.setHeader('x-oss-request-id', requestId);
@@ -107,11 +158,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
       else res.destroy();
     });
   });
-  // Large uploads may legitimately take long: bound idleness, not total time.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.timeout = 120_000;
-  server.keepAliveTimeout = 5_000;
+  applyServerLimits(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -127,6 +174,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     port,
     url: `http://${hostForUrl}:${port}`,
     close(graceMs = 10_000) {
+      ready = false;
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();

@@ -18,6 +18,8 @@ import { projectOperations } from './operations/projects.js';
 import { taskOperations } from './operations/tasks.js';
 import { buildParamMap, isFormBody, queryString, readBody, requestPairs } from './params.js';
 import { settleUnreadBody } from '../drain.js';
+import type { DiskSpace } from '../../storage/disk-space.js';
+import { labelRequest } from '../../observability/metrics.js';
 import { claimImmResponse, newImmRequestId, sendImmError, sendImmSuccess } from './responses.js';
 
 export const IMM_API_VERSION = '2020-09-30';
@@ -29,6 +31,8 @@ export interface ImmDialectDeps {
   tasks: TaskService;
   nonces: NonceStore;
   now?: () => Date;
+  /** The free-disk reserve: new media tasks are refused (503 ServiceUnavailable) below it (ImmContext.assertWritable). */
+  disk?: DiskSpace;
 }
 
 const operations: Readonly<Record<string, ImmOperation>> = { ...projectOperations, ...taskOperations };
@@ -95,6 +99,7 @@ export function createImmDialect(deps: ImmDialectDeps): (req: IncomingMessage, r
   return async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, preread?: Buffer): Promise<void> {
     const requestId = newImmRequestId();
     claimImmResponse(res, requestId);
+    labelRequest(res, 'unknown', 'imm');
     const method = (req.method ?? 'GET').toUpperCase();
     const rawUrl = req.url ?? '/';
     const host = headerOf(req, 'host') ?? '';
@@ -116,9 +121,10 @@ export function createImmDialect(deps: ImmDialectDeps): (req: IncomingMessage, r
       if (version !== IMM_API_VERSION) fail('ImmInvalidParameter', 'The specified parameter "Action or Version" is not valid.');
       const op = Object.hasOwn(operations, action) ? operations[action] : undefined;
       if (!op) fail('ImmInvalidActionNotFound');
+      labelRequest(res, action, 'imm');
 
       const principal: Principal = { kind: 'signed', accessKeyId: auth.accessKeyId, grants: auth.credential.grants };
-      const ctx: ImmContext = { params, principal, requestId, projects: deps.projects, tasks: deps.tasks, log, now };
+      const ctx: ImmContext = { params, principal, requestId, projects: deps.projects, tasks: deps.tasks, log, now, assertWritable: () => deps.disk?.assertWritable() };
       const fields = await op(ctx);
       sendImmSuccess(res, requestId, fields);
       log.debug({ action, accessKeyId: auth.accessKeyId }, 'imm request');

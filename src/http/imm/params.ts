@@ -6,13 +6,14 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { MedleyError, fail } from '../../errors.js';
 import { invalidArgument, invalidParameter, missingParameter } from './errors.js';
+import { LIMITS } from '../../limits.js';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = LIMITS.immMaxBodyBytes;
 /**
  * An oversize body up to this size is still read (and dropped) so the error can be answered on a healthy
  * connection; anything larger is not worth the bandwidth and the connection is closed after the error.
  */
-export const MAX_DRAINED_BYTES = 8 * MAX_BODY_BYTES;
+export const MAX_DRAINED_BYTES = LIMITS.immMaxDrainedBytes;
 
 export type Pairs = [string, string][];
 /** Null prototype: parameter names come from the caller, and `__proto__` must be just a name. */

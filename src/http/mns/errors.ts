@@ -2,7 +2,7 @@
  * MedleyError → the MNS error response: status, `<Error xmlns=...><Code/><Message/><RequestId/><HostId/></Error>`.
  * Only the catalog's MNS entries (`isMnsError`) carry MNS codes; anything else (a bug, an I/O failure) is InternalError.
  */
-import { MedleyError, isMnsError } from '../../errors.js';
+import { MedleyError, diskFullError, isMnsError } from '../../errors.js';
 import { mnsXml } from './xml.js';
 
 export interface MnsWireError {
@@ -14,6 +14,12 @@ export interface MnsWireError {
 }
 
 export function toMnsWireError(e: unknown): MnsWireError {
+  // A full disk (the reserve, ENOSPC, SQLITE_FULL) is 503 in MNS's own format.
+  const full = diskFullError(e);
+  if (full) {
+    const unavailable = new MedleyError('MnsServiceUnavailable', full.message);
+    return { status: unavailable.status, code: unavailable.code, message: unavailable.message, unexpected: false };
+  }
   if (isMnsError(e)) return { status: e.status, code: e.code, message: e.message, unexpected: false };
   const internal = new MedleyError('MnsInternalError');
   return { status: internal.status, code: internal.code, message: internal.message, unexpected: true };

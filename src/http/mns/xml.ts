@@ -5,6 +5,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { fail } from '../../errors.js';
+import { forbiddenXmlDeclaration } from '../xml-safety.js';
 import { MNS_XML_NAMESPACE } from '../../notify/mns-service.js';
 
 /** Ordered children: `[name, value]`; a nested list is a child element with children; undefined is left out. */
@@ -54,10 +55,16 @@ export function parseMnsXml(body: Buffer): ParsedXml {
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') fail('MnsMalformedXML', 'The request body is empty; an XML document is required.');
-  if (/<!DOCTYPE/i.test(text)) fail('MnsMalformedXML', 'The XML you provided was not well-formed: DTDs are not allowed.');
+  const forbidden = forbiddenXmlDeclaration(text);
+  if (forbidden !== undefined) fail('MnsMalformedXML', `The XML you provided was not well-formed: ${forbidden}.`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) fail('MnsMalformedXML', `The XML you provided was not well-formed: ${valid.err.msg} (line ${valid.err.line}).`);
-  const doc = parser.parse(text) as Record<string, unknown>;
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    return fail('MnsMalformedXML', `The XML you provided was not well-formed: ${e instanceof Error ? e.message : String(e)}.`);
+  }
   const roots = Object.keys(doc).filter((k) => k !== '#text');
   if (roots.length !== 1) fail('MnsMalformedXML', 'The XML you provided was not well-formed: expected exactly one root element.');
   const root = roots[0]!;

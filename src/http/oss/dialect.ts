@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { MedleyError, fail } from '../../errors.js';
+import { MedleyError, diskFullError, fail } from '../../errors.js';
 import { verifyOssRequest } from '../../auth/oss-signature.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
 import { AccessGate } from '../../auth/access.js';
@@ -23,6 +23,8 @@ import * as processOps from './handlers/process.js';
 import type { TaskService } from '../../tasks/service.js';
 import type { ProjectService } from '../../projects/service.js';
 import type { MediaEngine } from '../../media/engine/index.js';
+import type { DiskSpace } from '../../storage/disk-space.js';
+import { labelRequest } from '../../observability/metrics.js';
 
 export interface OssDialectDeps {
   config: Config;
@@ -37,12 +39,18 @@ export interface OssDialectDeps {
   engine: MediaEngine;
   /** Scratch directory for processing (e.g. <dataDir>/work); requests use and remove subdirectories. */
   workDir: string;
+  /** The free-disk reserve: operations that add data are refused (503) below it. */
+  disk?: DiskSpace;
 }
+
+/** Operations that add data, refused while free disk space is below the reserve (deletes and aborts free space). */
+const WRITE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['PutObject', 'CopyObject', 'UploadPartCopy', 'AppendObject', 'InitiateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
 
 export function createOssDialect(deps: OssDialectDeps) {
   const now = deps.now ?? (() => new Date());
   const gate = new AccessGate(deps.storage);
-  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, access: gate };
+  const assertWritable = () => deps.disk?.assertWritable();
+  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, access: gate, assertWritable };
 
   async function run(ctx: OssContext, op: Operation): Promise<void> {
     const b = ctx.bucket;
@@ -54,6 +62,7 @@ export function createOssDialect(deps: OssDialectDeps) {
     if (b === undefined) return fail('InvalidRequest', 'This operation needs a bucket.');
     if (op === 'PutBucket') {
       gate.requireAccount(ctx.principal, operationAccess[op]);
+      assertWritable();
       return bucketOps.putBucket(ctx, b);
     }
     if (k === undefined) {
@@ -98,6 +107,7 @@ export function createOssDialect(deps: OssDialectDeps) {
       return op === 'ProcessObject' ? processOps.processObject(ctx, processDeps, found) : processOps.asyncProcessObject(ctx, processDeps, found);
     }
     await gate.require(ctx.principal, operationAccess[op], b, k);
+    if (WRITE_OPERATIONS.has(op)) assertWritable();
     switch (op) {
       case 'PutObject':
         return objectOps.putObject(ctx, b, k);
@@ -158,10 +168,13 @@ export function createOssDialect(deps: OssDialectDeps) {
       };
       const level = address.key !== undefined ? 'object' : address.bucket !== undefined ? 'bucket' : 'service';
       op = selectOperation(method, level, ctx.query, { copySource: header(ctx, 'x-oss-copy-source') });
+      labelRequest(res, op);
       await run(ctx, op);
     } catch (e) {
-      const err = e instanceof MedleyError ? e : new MedleyError('InternalError');
-      if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
+      const full = diskFullError(e);
+      const err = full ?? (e instanceof MedleyError ? e : new MedleyError('InternalError'));
+      if (full && !(e instanceof MedleyError)) log.warn({ err: e, op }, 'the disk is full: the write was refused');
+      else if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
       else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
       // A body we did not read (a refused upload): drain it, bounded, so the client reads this error (drain.ts).
       settleUnreadBody(req, res);

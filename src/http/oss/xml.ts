@@ -5,6 +5,7 @@
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { fail } from '../../errors.js';
+import { forbiddenXmlDeclaration } from '../xml-safety.js';
 
 const builder = new XMLBuilder({ ignoreAttributes: true, format: false, suppressEmptyNode: false, processEntities: true });
 
@@ -36,6 +37,8 @@ function prune(v: XmlValue): XmlValue {
 export function parseXml(body: Buffer, root: string, arrays: readonly string[] = []): Record<string, unknown> {
   const text = body.toString('utf8');
   if (text.trim() === '') fail('MalformedXML', `The request body is empty; expected a <${root}> document.`);
+  const forbidden = forbiddenXmlDeclaration(text);
+  if (forbidden !== undefined) fail('MalformedXML', `The XML you provided was not well-formed: ${forbidden}.`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) fail('MalformedXML', `The XML you provided was not well-formed: ${valid.err.msg} (line ${valid.err.line}).`);
   const parser = new XMLParser({
@@ -48,7 +51,13 @@ export function parseXml(body: Buffer, root: string, arrays: readonly string[] =
     ignoreDeclaration: true,
     isArray: (name) => arrays.includes(name),
   });
-  const doc = parser.parse(text) as Record<string, unknown>;
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    // Whatever the validator let through but the parser refuses is still the client's malformed XML.
+    return fail('MalformedXML', `The XML you provided was not well-formed: ${e instanceof Error ? e.message : String(e)}.`);
+  }
   const top = doc[root];
   if (top === undefined) fail('MalformedXML', `The XML root element must be <${root}>.`);
   return (typeof top === 'object' && top !== null ? top : {}) as Record<string, unknown>;

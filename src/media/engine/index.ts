@@ -62,11 +62,21 @@ export class MediaEngine {
     return probeDetailed(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
   }
 
+  /** Told the wall-clock seconds of every FFmpeg run and whether it succeeded (metrics: medley_ffmpeg_run_seconds). */
+  onRun?: (seconds: number, ok: boolean) => void;
+
   /** Runs planned argv on the first engine that has `needs`. */
   async run(needs: EngineNeeds, opts: Omit<RunFfmpegOptions, 'ffmpeg'>): Promise<{ stderrTail: string; engine: EngineCandidate }> {
     const engine = this.choose(needs);
-    const r = await runFfmpeg({ ...opts, ffmpeg: engine.ffmpeg });
-    return { ...r, engine };
+    const t0 = performance.now();
+    let ok = false;
+    try {
+      const r = await runFfmpeg({ ...opts, ffmpeg: engine.ffmpeg });
+      ok = true;
+      return { ...r, engine };
+    } finally {
+      this.onRun?.((performance.now() - t0) / 1000, ok);
+    }
   }
 
   /** For /-/health, `medley doctor` and logs. */

@@ -46,6 +46,8 @@ export function requestDefinition(params: ParamMap, complex: readonly string[], 
 
 const createMediaConvertTask: ImmOperation = async (ctx) => {
   const { job, projectName } = parseMediaConvertRequest(ctx.params);
+  // A valid request on a disk below the reserve: 503, after the 4xx checks of the request itself.
+  ctx.assertWritable?.();
   if (!(await ctx.projects.find(projectName))) fail('ImmResourceNotFound', PROJECT_NOT_FOUND, { ProjectName: projectName });
   const first = job.clips[0];
   // parseMediaConvertRequest guarantees one source at least; this only satisfies the type checker.

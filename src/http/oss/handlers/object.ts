@@ -11,6 +11,7 @@ import { parseContentMd5 } from '../../../storage/ingest.js';
 import type { ObjectRecord } from '../../../storage/records.js';
 import { ObjectChanged } from '../../../storage/objects.js';
 import { OWNER } from './bucket.js';
+import { LIMITS } from '../../../limits.js';
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'Content-Type',
@@ -102,12 +103,12 @@ export async function deleteObject(ctx: OssContext, bucket: string, key: string)
   sendEmpty(ctx.res, 204);
 }
 
-const MAX_DELETE_KEYS = 1000;
+const MAX_DELETE_KEYS = LIMITS.maxDeleteKeys;
 
 /** DeleteMultipleObjects: `<Delete><Quiet/><Object><Key/></Object>...</Delete>`. */
 export async function deleteMultiple(ctx: OssContext, bucket: string): Promise<void> {
   const encodingType = ctx.query.get('encoding-type');
-  const body = await readSmallBody(ctx, 2 * 1024 * 1024);
+  const body = await readSmallBody(ctx, LIMITS.maxDeleteBodyBytes);
   const contentMd5 = parseContentMd5(header(ctx, 'content-md5'));
   if (contentMd5 !== undefined) {
     const { createHash } = await import('node:crypto');

@@ -28,6 +28,7 @@ import type { ObjectRecord } from '../../../storage/records.js';
 import { checkBucketName, checkObjectKey } from '../../../storage/names.js';
 import { readSmallBody, type OssContext } from '../context.js';
 import { quoteEtag } from '../responses.js';
+import { LIMITS } from '../../../limits.js';
 
 export interface ProcessDeps {
   tasks: TaskService;
@@ -37,10 +38,12 @@ export interface ProcessDeps {
   workDir: string;
   /** The access gate (auth/access.ts) the dialect authorised the request with. */
   access: AccessGate;
+  /** Throws 503 while free disk space is below the reserve (new tasks and saved outputs add data). */
+  assertWritable?: () => void;
 }
 
 /** Process bodies are a single short string; anything longer is refused (400 EntityTooLarge). */
-export const MAX_PROCESS_BODY = 64 * 1024;
+export const MAX_PROCESS_BODY = LIMITS.maxProcessBodyBytes;
 
 const JSON_TYPE = 'application/json;charset=utf-8';
 
@@ -286,6 +289,7 @@ export async function asyncProcessObject(ctx: OssContext, deps: ProcessDeps, sou
   const process = await readProcessString(ctx, 'x-oss-async-process');
   checkAsyncAction(process);
   const job = parseProcessString(process, { bucket: source.bucket, key: source.key }, { requireSaveAs: true });
+  deps.assertWritable?.();
   const projectName = await deps.projects.projectForBucket(source.bucket);
   // TaskService checks read on every source, write on the output bucket, and that every source exists.
   const submitted = await deps.tasks.submit({
@@ -311,6 +315,7 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
   if (request.saveAs) {
     target = { bucket: request.saveAs.bucket ?? source.bucket, key: request.saveAs.key };
     await deps.access.require(ctx.principal, 'write', target.bucket, target.key, { denied: `You have no right to write the sys/saveas target oss://${target.bucket}/${target.key}.` });
+    deps.assertWritable?.();
   }
 
   const { record, meta } = await detectMediaMeta(ctx, deps, source);
