@@ -25,6 +25,11 @@ export const settingSpecs = [
   { key: 'pollMs', env: 'MEDLEY_POLL_MS', flag: '--poll-ms <ms>', def: '500', help: 'how often workers look for tasks queued by other processes (tasks accepted by the same process start at once)' },
   { key: 'keysFile', env: 'MEDLEY_KEYS_FILE', flag: '--keys-file <file>', def: undefined, help: 'JSON file of extra access keys with per-bucket grants (default <data-dir>/access-keys.json when present)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  // Media limits (src/media/limits.ts): what one media task may read and produce.
+  { key: 'maxSourceDurationSeconds', env: 'MEDLEY_MAX_SOURCE_DURATION', flag: '--max-source-duration <seconds>', def: '21600', help: 'a media source lasting longer than this is refused (LimitExceededError)' },
+  { key: 'maxOutputDurationSeconds', env: 'MEDLEY_MAX_OUTPUT_DURATION', flag: '--max-output-duration <seconds>', def: '21600', help: 'a media task whose output would last longer than this is refused before it runs' },
+  { key: 'maxOutputBytes', env: 'MEDLEY_MAX_OUTPUT_BYTES', flag: '--max-output-bytes <bytes>', def: '8589934592', help: 'FFmpeg is stopped and the task fails when one output (all its files) reaches this size (default 8 GiB)' },
+  { key: 'maxMediaInputBytes', env: 'MEDLEY_MAX_MEDIA_INPUT_BYTES', flag: '--max-media-input-bytes <bytes>', def: '5368709120', help: 'a media task refuses a source object larger than this (default 5 GiB)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -59,7 +64,17 @@ export const configSchema = z.object({
   fsync: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  // Media limits.
+  maxSourceDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
+  maxOutputDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
+  maxOutputBytes: z.coerce.number().int().min(1024),
+  maxMediaInputBytes: z.coerce.number().int().min(1),
 });
+
+/** The media limits of a config, as the engine takes them (src/media/limits.ts). */
+export function mediaLimits(c: Config): { maxSourceDurationSec: number; maxOutputDurationSec: number; maxOutputBytes: number; maxMediaInputBytes: number } {
+  return { maxSourceDurationSec: c.maxSourceDurationSeconds, maxOutputDurationSec: c.maxOutputDurationSeconds, maxOutputBytes: c.maxOutputBytes, maxMediaInputBytes: c.maxMediaInputBytes };
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type SettingKey = (typeof settingSpecs)[number]['key'];

@@ -4,14 +4,16 @@
  * the task workers) decide where inputs come from and where outputs are committed; this module only
  * ever touches the job's own work directory.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import type { MediaJob } from './job.js';
 import type { MediaInfo } from './media-info.js';
 import type { MediaEngine } from './engine/index.js';
+import { checkInputSize, checkOutputDuration, checkSourceDuration, isTruncated, outputBytesExceeded, truncatedMessage } from './limits.js';
+import { inputArgs, inputDemuxer } from './plan/input-args.js';
 import { planJob, type Plan } from './plan/index.js';
-import { verifyOutput } from './verify.js';
+import { outputIsShort, verifyOutput } from './verify.js';
 
 export interface LocalInput {
   /** A local file holding the clip's source bytes. */
@@ -49,40 +51,131 @@ export interface ProcessOptions {
 /** Probes the inputs and plans the job without running it (for --explain, and the first half of run). */
 export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'signal' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
   if (opts.inputs.length !== opts.job.clips.length) throw new Error('one local input per clip is required');
+  const limits = opts.engine.limits;
+  for (const i of opts.inputs) {
+    const st = await stat(i.path).catch(() => undefined);
+    if (st) checkInputSize(st.size, i.displayName, limits);
+  }
   const infos = await Promise.all(opts.inputs.map((i) => opts.engine.probe(i.path, i.displayName)));
+  infos.forEach((info, i) => checkSourceDuration(info, opts.inputs[i]!.displayName, limits));
   const outputDir = join(opts.workDir, 'out');
   const plan = planJob({
     job: opts.job,
     inputs: opts.inputs.map((input, i) => ({ path: input.path, info: infos[i]! })),
     outputDir,
     outputName: opts.outputName ?? 'output',
+    maxOutputBytes: limits.maxOutputBytes,
   });
+  checkOutputDuration(plan.expectedDurationSec, limits);
   return { plan, infos, outputDir };
 }
+
+/** Bytes of every file directly in `dir` (segment outputs are flat). */
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const n of await readdir(dir).catch(() => [] as string[])) total += (await stat(join(dir, n)).catch(() => undefined))?.size ?? 0;
+  return total;
+}
+
+/** How often the output directory's size is checked while FFmpeg runs. */
+const OUTPUT_WATCH_MS = 500;
 
 export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
   const prepared = await prepareJob(opts);
   const { plan, outputDir } = prepared;
+  const limits = opts.engine.limits;
   await rm(outputDir, { recursive: true, force: true });
   await mkdir(outputDir, { recursive: true });
+  // Paths FFmpeg may print, as the user knows them.
+  const pathNames: Array<[string, string]> = [...opts.inputs.map((i): [string, string] => [i.path, i.displayName]), [outputDir, 'the output'], [opts.workDir, 'the work directory']];
+  // -fs bounds the main output file; this watch also counts segment files, and stops FFmpeg past the limit.
+  const stopper = new AbortController();
+  let overLimit = false;
+  const onAbort = (): void => stopper.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) stopper.abort();
+  let watching = false;
+  const watch = setInterval(() => {
+    if (watching) return;
+    watching = true;
+    void dirBytes(outputDir)
+      .then((n) => {
+        if (n > limits.maxOutputBytes) {
+          overLimit = true;
+          stopper.abort();
+        }
+      })
+      .finally(() => (watching = false));
+  }, OUTPUT_WATCH_MS);
   try {
-    const { engine } = await opts.engine.run(plan.needs, {
-      args: plan.args,
-      expectedDurationSec: plan.expectedDurationSec,
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      onProgress: opts.onProgress,
-      onSpawn: opts.onSpawn,
-      cwd: outputDir,
-    });
-    const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output');
+    let engine;
+    try {
+      ({ engine } = await opts.engine.run(plan.needs, {
+        args: plan.args,
+        expectedDurationSec: plan.expectedDurationSec,
+        timeoutMs: opts.timeoutMs,
+        signal: stopper.signal,
+        onProgress: opts.onProgress,
+        onSpawn: opts.onSpawn,
+        cwd: outputDir,
+        pathNames,
+      }));
+    } catch (e) {
+      if (overLimit) outputBytesExceeded(limits);
+      throw e;
+    } finally {
+      clearInterval(watch);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    // FFmpeg ends normally when -fs stops it: an output at the limit was cut short.
+    if ((await dirBytes(outputDir)) >= limits.maxOutputBytes) outputBytesExceeded(limits);
+    const segments = plan.mainOutput.endsWith('.m3u8') ? 'hls' : plan.mainOutput.endsWith('.mpd') ? 'dash' : undefined;
+    const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output', { ownOutput: segments ? { segments } : {} });
     const problems = verifyOutput(output, plan.expect);
-    if (problems.length > 0) fail('MediaProcessingFailed', `The output did not come out as planned: ${problems.join('; ')}.`);
+    if (problems.length > 0) {
+      // Short output: a source that decodes shorter than its header declares is the source's fault.
+      if (outputIsShort(output, plan.expect)) await findTruncatedInput(opts, prepared.infos, pathNames);
+      fail('MediaProcessingFailed', `The output did not come out as planned: ${problems.join('; ')}.`);
+    }
     const names = await readdir(outputDir);
     const extra = plan.extraOutputPattern ? names.filter((n) => n !== plan.mainOutput && plan.extraOutputPattern!.test(n)).sort() : [];
     return { ...prepared, files: [plan.mainOutput, ...extra], output, engine: engine.capabilities.ffmpegVersion };
   } catch (e) {
+    clearInterval(watch);
     await rm(outputDir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** Longest a decode check of one source may take. */
+const DECODE_CHECK_MS = 60_000;
+
+/**
+ * Decodes each source (its first audio stream, else its first video stream) to nothing and compares how far
+ * it got with the probed duration; throws MediaUnreadable naming the first truncated one. Runs only when an
+ * output came out short, so the common path pays nothing.
+ */
+async function findTruncatedInput(opts: ProcessOptions, infos: MediaInfo[], pathNames: Array<[string, string]>): Promise<void> {
+  for (const [i, input] of opts.inputs.entries()) {
+    const info = infos[i]!;
+    const stream = info.audio ? '0:a:0' : '0:v:0';
+    let decoded: number | undefined;
+    try {
+      const r = await opts.engine.run(
+        { encoders: [] },
+        {
+          args: [...inputArgs(inputDemuxer(info)), '-i', input.path, '-map', stream, '-f', 'null', '-'],
+          expectedDurationSec: info.durationSec,
+          timeoutMs: Math.min(opts.timeoutMs, DECODE_CHECK_MS),
+          signal: opts.signal,
+          pathNames,
+        },
+      );
+      decoded = r.outTimeSec ?? 0;
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      continue; // could not decide: the verification failure stands
+    }
+    if (isTruncated(info.durationSec, decoded)) fail('MediaUnreadable', truncatedMessage(input.displayName, info.durationSec, decoded));
   }
 }
