@@ -70,6 +70,12 @@ export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'signa
   return { plan, infos, outputDir };
 }
 
+/** How the verification probes a plan's main output: its own playlist/manifest with the HLS/DASH demuxer. */
+export function outputProbeOptions(plan: Pick<Plan, 'mainOutput'>): { ownOutput: { segments?: 'hls' | 'dash' } } {
+  const segments = plan.mainOutput.endsWith('.m3u8') ? 'hls' : plan.mainOutput.endsWith('.mpd') ? 'dash' : undefined;
+  return { ownOutput: segments ? { segments } : {} };
+}
+
 /** Bytes of every file directly in `dir` (segment outputs are flat). */
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
@@ -129,8 +135,7 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
     }
     // FFmpeg ends normally when -fs stops it: an output at the limit was cut short.
     if ((await dirBytes(outputDir)) >= limits.maxOutputBytes) outputBytesExceeded(limits);
-    const segments = plan.mainOutput.endsWith('.m3u8') ? 'hls' : plan.mainOutput.endsWith('.mpd') ? 'dash' : undefined;
-    const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output', { ownOutput: segments ? { segments } : {} });
+    const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output', outputProbeOptions(plan));
     const problems = verifyOutput(output, plan.expect);
     if (problems.length > 0) {
       // Short output: a source that decodes shorter than its header declares is the source's fault.

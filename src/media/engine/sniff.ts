@@ -145,6 +145,7 @@ function binary(b: Uint8Array): Partial | undefined {
     if (other) return { kind: 'unsupported', what: other };
     if (size === 0 || size === 1 || size >= 8) return { kind: 'media', demuxer: 'mov', what: 'ISO BMFF/QuickTime' };
   }
+  if ([0x06, 0x0e, 0x2b, 0x34, 0x02, 0x05, 0x01, 0x01].every((x, i) => b[i] === x)) return { kind: 'media', demuxer: 'mxf', what: 'MXF' };
   if (b[0] === 0 && b[1] === 0 && b[2] === 1 && b[3] === 0xba) return { kind: 'media', demuxer: 'mpeg', what: 'MPEG program stream' };
   if (tsPackets(b, 0, 188)) return { kind: 'media', demuxer: 'mpegts', what: 'MPEG-TS' };
   if (b.length > 4 && tsPackets(b, 4, 192)) return { kind: 'media', demuxer: 'mpegts', what: 'MPEG-TS (M2TS)' };
@@ -326,16 +327,16 @@ export function refusal(v: SniffVerdict & { externalRefs?: string[] }, displayNa
     case 'empty':
       return `${displayName} could not be read as media: the file is empty`;
     case 'playlist':
-      return `${displayName} is ${v.what}: playlists, manifests and scripts that name other files are not accepted as sources`;
+      return `${displayName} could not be read as media: it is ${v.what}; playlists, manifests and scripts that name other files are not accepted as sources`;
     case 'text':
-      return `${displayName} is ${v.what}, not audio or video: text files are not accepted as sources`;
+      return `${displayName} could not be read as media: it is ${v.what}, not audio or video; text files are not accepted as sources`;
     case 'unsupported':
-      return `${displayName} is not a supported media format (${v.what}); accepted are MP3, AAC (ADTS), MP4/M4A/MOV/3GP, WAV, FLAC, Ogg/Opus, AMR, WMA/ASF, MKV/WebM, FLV, MPEG-TS/PS, AC-3, AVI and AIFF files`;
+      return `${displayName} could not be read as media: not a supported media format (${v.what}); accepted are MP3, AAC (ADTS), MP4/M4A/MOV/3GP, WAV, FLAC, Ogg/Opus, AMR, WMA/ASF, MKV/WebM, FLV, MPEG-TS/PS, AC-3, AVI, AIFF and MXF files`;
     case 'media':
       if (v.externalRefs && v.externalRefs.length > 0) {
         const refs = [...new Set(v.externalRefs)];
-        if (refs.includes('cmov')) return `${displayName} is a QuickTime movie with a compressed movie header (cmov), which is not accepted`;
-        return `${displayName} is a QuickTime/MP4 movie with data references to other files (${refs.map((t) => `'${t}'`).join(', ')} entries): only self-contained movies are accepted as sources`;
+        if (refs.includes('cmov')) return `${displayName} could not be read as media: a QuickTime movie with a compressed movie header (cmov) is not accepted`;
+        return `${displayName} could not be read as media: a QuickTime/MP4 movie with data references to other files (${refs.map((t) => `'${t}'`).join(', ')} entries); only self-contained movies are accepted as sources`;
       }
       return undefined;
   }

@@ -28,6 +28,7 @@ export const SINGLE_FILE_DEMUXERS = [
   'eac3',
   'avi',
   'aiff',
+  'mxf', // Material eXchange Format (op1a, as Medley also writes it)
 ] as const;
 
 export type SingleFileDemuxer = (typeof SINGLE_FILE_DEMUXERS)[number];
