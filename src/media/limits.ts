@@ -96,6 +96,16 @@ export function outputBytesExceeded(limits: MediaLimits): never {
 }
 
 /**
+ * An audio-only source holding less than half the bytes its nominal bit rate needs for its declared duration
+ * (a cut MP3 whose Xing header still promises the whole): worth a decode check before any work.
+ */
+export function looksTruncated(info: MediaInfo): boolean {
+  const a = info.audio;
+  if (info.video || !a?.bitrate || !info.size || !(info.durationSec > 0)) return false;
+  return info.size * 8 < 0.5 * a.bitrate * info.durationSec;
+}
+
+/**
  * A source whose decodable length falls short of what its header declares, by more than a frame's worth of
  * slack (the larger of 0.1 s and 2 %), is truncated.
  */

@@ -218,7 +218,9 @@ export function parseProbeJson(json: unknown, displayName = 'the source'): Media
     else if (!video && s.codec_type === 'video' && !isAttachedPic(s)) video = videoInfo(s);
   }
   if (!audio && !video) {
-    fail('MediaUnreadable', `${displayName} could not be read as media: it has no audio or video stream`);
+    // A video stream whose header's frame size FFmpeg itself refuses (60000x60000) probes as width 0.
+    const sizeless = streams.some((s) => s.codec_type === 'video' && !isAttachedPic(s) && !(posNum(s.width) && posNum(s.height)));
+    fail('MediaUnreadable', `${displayName} could not be read as media: ${sizeless ? 'its video stream has no valid frame size' : 'it has no audio or video stream'}`);
   }
 
   const formatName = str(format.format_name) ?? '';
