@@ -153,6 +153,13 @@ function binary(b: Uint8Array): Partial | undefined {
   if (d) return { kind: 'media', demuxer: d, what: d === 'ac3' ? 'AC-3' : 'E-AC-3' };
   if (framesChain(b, 0, adtsFrameLength)) return { kind: 'media', demuxer: 'aac', what: 'ADTS AAC' };
   if (framesChain(b, 0, mpegAudioFrameLength)) return { kind: 'media', demuxer: 'mp3', what: 'MPEG audio' };
+  // Some encoders leave zero padding before the first MPEG audio / ADTS frame (FFmpeg's probes skip it too).
+  let z = 0;
+  while (z < Math.min(b.length, 4096) && b[z] === 0) z++;
+  if (z > 0 && z < b.length) {
+    if (framesChain(b, z, adtsFrameLength)) return { kind: 'media', demuxer: 'aac', what: 'ADTS AAC' };
+    if (framesChain(b, z, mpegAudioFrameLength)) return { kind: 'media', demuxer: 'mp3', what: 'MPEG audio' };
+  }
   const other = otherBinary(b);
   return other ? { kind: 'unsupported', what: other } : undefined;
 }

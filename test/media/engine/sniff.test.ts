@@ -59,6 +59,8 @@ describe('sniffBytes (pure)', () => {
     ['ID3 tag, then ADTS', bytes(id3(100), adts(200), adts(200)), { kind: 'media', demuxer: 'aac' }],
     ['ID3 tag, then FLAC', bytes(id3(30), 'fLaC', zeros(40)), { kind: 'media', demuxer: 'flac' }],
     ['MP3 frames (frame sync)', mp3Frames(3), { kind: 'media', demuxer: 'mp3' }],
+    ['MP3 frames after zero padding', bytes(zeros(100), mp3Frames(2)), { kind: 'media', demuxer: 'mp3' }],
+    ['zeros only', zeros(5000), { kind: 'unsupported', what: 'its first bytes are 00 00 00 00 00 00 00 00' }],
     ['one MP3 frame, cut short', mp3Frames(1).subarray(0, 300), { kind: 'media', demuxer: 'mp3' }],
     ['frame sync with a bad bit-rate index', bytes(0xff, 0xfb, 0xf0, 0x64, zeros(600)), { kind: 'unsupported' }],
     ['MP3 header but no second frame where it should be', bytes(...MP3_HEADER, zeros(413), 0x12, 0x34, zeros(100)), { kind: 'unsupported' }],
