@@ -48,8 +48,11 @@ export interface ProcessOptions {
   onSpawn?: (pid: number) => void;
 }
 
+/** Longest a decode check of one source may take. */
+const DECODE_CHECK_MS = 60_000;
+
 /** Probes the inputs and plans the job without running it (for --explain, and the first half of run). */
-export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'signal' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
+export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
   if (opts.inputs.length !== opts.job.clips.length) throw new Error('one local input per clip is required');
   const limits = opts.engine.limits;
   for (const i of opts.inputs) {
@@ -60,7 +63,7 @@ export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'signa
   infos.forEach((info, i) => checkSourceDuration(info, opts.inputs[i]!.displayName, limits));
   // A source with far fewer bytes than its header's length needs is decoded once to learn its real length.
   for (const [i, input] of opts.inputs.entries()) {
-    if (looksTruncated(infos[i]!)) await checkDecodedLength(opts.engine, input, infos[i]!, DECODE_CHECK_MS, undefined, [[input.path, input.displayName]]);
+    if (looksTruncated(infos[i]!)) await checkDecodedLength(opts.engine, input, infos[i]!, DECODE_CHECK_MS, opts.signal, [[input.path, input.displayName]]);
   }
   const outputDir = join(opts.workDir, 'out');
   const plan = planJob({
@@ -155,9 +158,6 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
     throw e;
   }
 }
-
-/** Longest a decode check of one source may take. */
-const DECODE_CHECK_MS = 60_000;
 
 /**
  * Decodes a source (its first audio stream, else its first video stream) to nothing and compares how far it

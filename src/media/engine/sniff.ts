@@ -252,7 +252,11 @@ interface Reader {
 }
 
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'dinf']);
-const MAX_BOXES = 20_000;
+/**
+ * Boxes looked at, at most (a 2-hour fragmented MP4 in 2 s fragments has about 7200 top-level boxes). A file
+ * with more is refused rather than left partly unchecked.
+ */
+export const MAX_BOXES = 100_000;
 
 /** `type` of every external data reference of an ISO BMFF file ('url ', 'alis', ...), or "cmov". */
 export async function externalDataReferences(r: Reader): Promise<string[]> {
@@ -294,6 +298,7 @@ export async function externalDataReferences(r: Reader): Promise<string[]> {
     }
   };
   await walk(0, r.size, 0);
+  if (visited > MAX_BOXES) found.push('box-limit');
   return found;
 }
 
@@ -342,6 +347,7 @@ export function refusal(v: SniffVerdict & { externalRefs?: string[] }, displayNa
     case 'media':
       if (v.externalRefs && v.externalRefs.length > 0) {
         const refs = [...new Set(v.externalRefs)];
+        if (refs.includes('box-limit')) return `${displayName} could not be read as media: its ISO BMFF structure has more than ${MAX_BOXES} boxes, more than Medley checks`;
         if (refs.includes('cmov')) return `${displayName} could not be read as media: a QuickTime movie with a compressed movie header (cmov) is not accepted`;
         return `${displayName} could not be read as media: a QuickTime/MP4 movie with data references to other files (${refs.map((t) => `'${t}'`).join(', ')} entries); only self-contained movies are accepted as sources`;
       }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adtsFrameLength, mpegAudioFrameLength, refusal, sniffBytes, sniffFile, type SniffVerdict } from '../../../src/media/engine/sniff.js';
+import { MAX_BOXES, adtsFrameLength, mpegAudioFrameLength, refusal, sniffBytes, sniffFile, type SniffVerdict } from '../../../src/media/engine/sniff.js';
 import { probe } from '../../../src/media/engine/probe.js';
 import { FFPROBE, ffmpeg } from '../../support/media.js';
 import { withExternalDref } from '../../support/hostile.js';
@@ -176,6 +176,13 @@ describe('sniffFile on what the bundled FFmpeg writes', () => {
     assert.ok(head.length > 128 * 1024, `cover.mp3 is only ${head.length} bytes`);
     const v = await sniffFile(f('cover.mp3'));
     assert.equal(v.kind === 'media' && v.demuxer, 'mp3', JSON.stringify(v));
+  });
+
+  test('a movie whose boxes outnumber what is checked is refused, not left partly unchecked', async () => {
+    const free = Buffer.from([0, 0, 0, 8, 0x66, 0x72, 0x65, 0x65]);
+    await writeFile(f('boxes.mp4'), Buffer.concat([Buffer.concat(Array.from({ length: MAX_BOXES + 1 }, () => free)), await readFile(f('v.mp4'))]));
+    const v = await sniffFile(f('boxes.mp4'));
+    assert.match(refusal(v, 'b.mp4') ?? '', /more than 100000 boxes/);
   });
 
   for (const type of ['url ', 'alis'] as const) {
