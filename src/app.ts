@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.js';
+import { mediaLimits, type Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
@@ -90,7 +90,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
-    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
+    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, limits: mediaLimits(config) });
     // The reserve's refusals are counted by the metrics, which read the disk samples: built together.
     const disk = new DiskSpace({
       path: dataDir,

@@ -33,6 +33,11 @@ export const settingSpecs = [
   // Operations (limits-ops): the free-disk reserve and the metrics endpoint.
   { key: 'minFreeDisk', env: 'MEDLEY_MIN_FREE_DISK', flag: '--min-free-disk <size>', def: '1GiB', help: 'free space kept on the data volume: below it, writes and new media tasks are refused with 503 (bytes, 512MiB, 2GB, or 2% of the volume; 0 = off)' },
   { key: 'metricsToken', env: 'MEDLEY_METRICS_TOKEN', flag: '--metrics-token <token>', def: undefined, help: 'bearer token for GET /-/metrics and the detailed /-/health (the root key works too)' },
+  // Media limits (src/media/limits.ts): what one media task may read and produce.
+  { key: 'maxSourceDurationSeconds', env: 'MEDLEY_MAX_SOURCE_DURATION', flag: '--max-source-duration <seconds>', def: '21600', help: 'a media source lasting longer than this is refused (LimitExceededError)' },
+  { key: 'maxOutputDurationSeconds', env: 'MEDLEY_MAX_OUTPUT_DURATION', flag: '--max-output-duration <seconds>', def: '21600', help: 'a media task whose output would last longer than this is refused before it runs' },
+  { key: 'maxOutputBytes', env: 'MEDLEY_MAX_OUTPUT_BYTES', flag: '--max-output-bytes <bytes>', def: '8589934592', help: 'FFmpeg is stopped and the task fails when one output (all its files) reaches this size (default 8 GiB)' },
+  { key: 'maxMediaInputBytes', env: 'MEDLEY_MAX_MEDIA_INPUT_BYTES', flag: '--max-media-input-bytes <bytes>', def: '5368709120', help: 'a media task refuses a source object larger than this (default 5 GiB)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -74,7 +79,17 @@ export const configSchema = z.object({
   fsync: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  // Media limits.
+  maxSourceDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
+  maxOutputDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
+  maxOutputBytes: z.coerce.number().int().min(1024),
+  maxMediaInputBytes: z.coerce.number().int().min(1),
 });
+
+/** The media limits of a config, as the engine takes them (src/media/limits.ts). */
+export function mediaLimits(c: Config): { maxSourceDurationSec: number; maxOutputDurationSec: number; maxOutputBytes: number; maxMediaInputBytes: number } {
+  return { maxSourceDurationSec: c.maxSourceDurationSeconds, maxOutputDurationSec: c.maxOutputDurationSeconds, maxOutputBytes: c.maxOutputBytes, maxMediaInputBytes: c.maxMediaInputBytes };
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type SettingKey = (typeof settingSpecs)[number]['key'];

@@ -86,6 +86,11 @@ const mainCatalog = {
   /** The task was cancelled. */
   MediaCancelled: { status: 400, code: 'InvalidArgument', message: 'The media task was cancelled.', immCode: 'Cancelled' },
 
+  // Hostile media (src/media/engine/sniff.ts, src/media/limits.ts): playlists, implausible or truncated files
+  // are MediaUnreadable (InvalidFile.Media); sources and outputs beyond the configured limits are this one.
+  /** A source or output exceeds a configured limit (MEDLEY_MAX_*; the message names the limit and the setting). */
+  MediaLimitExceeded: { status: 400, code: 'InvalidArgument', message: 'A media limit was exceeded.', immCode: 'LimitExceededError' },
+
   // The IMM RPC gateway and IMM resources (spec/imm.md §2.3-2.4). `status` is the IMM status: these never
   // reach the OSS dialect, except ResourceNotFound-style codes mapped explicitly there. An unknown key, a
   // wrong signature and a bad security token are the shared InvalidAccessKeyId, SignatureDoesNotMatch and

@@ -66,3 +66,16 @@ test('MEDLEY_MIN_FREE_DISK: 1 GiB by default, sizes and percentages, invalid val
   assert.equal(loadConfig({}, { MEDLEY_METRICS_TOKEN: 'a-long-enough-token' }).metricsToken, 'a-long-enough-token');
   assert.throws(() => loadConfig({}, { MEDLEY_METRICS_TOKEN: 'short' }), (e: unknown) => e instanceof ConfigError && /MEDLEY_METRICS_TOKEN/.test(e.message));
 });
+
+// Media limits (src/media/limits.ts).
+test('media limits: 6 h sources and outputs, 8 GiB outputs, 5 GiB sources; validated; mapped for the engine', async () => {
+  const { mediaLimits } = await import('../src/config.js');
+  const { DEFAULT_MEDIA_LIMITS } = await import('../src/media/limits.js');
+  const c = loadConfig({}, {});
+  assert.deepEqual(mediaLimits(c), DEFAULT_MEDIA_LIMITS);
+  const set = loadConfig({}, { MEDLEY_MAX_SOURCE_DURATION: '60', MEDLEY_MAX_OUTPUT_DURATION: '90.5', MEDLEY_MAX_OUTPUT_BYTES: '1048576', MEDLEY_MAX_MEDIA_INPUT_BYTES: '2048' });
+  assert.deepEqual(mediaLimits(set), { maxSourceDurationSec: 60, maxOutputDurationSec: 90.5, maxOutputBytes: 1048576, maxMediaInputBytes: 2048 });
+  for (const [env, v] of [['MEDLEY_MAX_SOURCE_DURATION', '0'], ['MEDLEY_MAX_OUTPUT_BYTES', '12.5'], ['MEDLEY_MAX_MEDIA_INPUT_BYTES', 'lots']] as const) {
+    assert.throws(() => loadConfig({}, { [env]: v }), (e) => e instanceof ConfigError && e.message.includes(env));
+  }
+});

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { fail } from '../errors.js';
 import type { MediaEngine } from '../media/engine/index.js';
 import { processJob, type LocalInput } from '../media/process.js';
+import { checkInputSize } from '../media/limits.js';
 import { outputFileKey, outputNames } from '../media/output-name.js';
 import type { Storage } from '../storage/index.js';
 import { ObjectChanged } from '../storage/objects.js';
@@ -57,10 +58,12 @@ function contentTypeOf(name: string): string {
   return mime.lookup(name) || 'application/octet-stream';
 }
 
-/** A short, safe file suffix from the source key, to help the prober (content decides anyway). */
-function inputSuffix(key: string): string {
-  const m = /\.([A-Za-z0-9]{1,8})$/.exec(key);
-  return m ? `.${m[1]!.toLowerCase()}` : '';
+/**
+ * The work-dir name of source i: `in-<i>`, never the key's extension — FFmpeg lets a name like `x.m3u8` pick
+ * a demuxer that reads other files; the engine sniffs the content and forces a single-file demuxer instead.
+ */
+function inputFileName(i: number): string {
+  return `in-${i}`;
 }
 
 export interface RunControl {
@@ -83,12 +86,14 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
     for (const [i, clip] of job.clips.entries()) {
       const { bucket, key } = clip.source;
       const uri = `oss://${bucket}/${key}`;
-      const path = join(workDir, `in-${i}${inputSuffix(key)}`);
+      const path = join(workDir, inputFileName(i));
       for (let attempt = 0; ; attempt++) {
         // Only a missing object is ResourceNotFound; a database error (SQLITE_BUSY, ...) propagates, so the
         // worker pool retries a transient one instead of failing the task for good.
         const obj = await deps.storage.objects.find(bucket, key);
         if (!obj) fail('MediaSourceNotFound', `The source ${uri} does not exist.`);
+        // Refused before a byte is copied (MEDLEY_MAX_MEDIA_INPUT_BYTES).
+        checkInputSize(obj.size, uri, deps.engine.limits);
         if (bucket === templateSource.bucket && key === templateSource.key) templateLastModified = obj.lastModified;
         try {
           await pipeline(await deps.storage.objects.open(obj), createWriteStream(path), { signal: ctl.signal });

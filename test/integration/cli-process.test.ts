@@ -255,3 +255,25 @@ test('--explain prints inputs, decisions and the exact command, and writes nothi
   assert.match(r.stdout, /ffmpeg .*-protocol_whitelist file .*-i .*pre1\.mp3.*-c:a libmp3lame/);
   assert.ok(!existsSync(join(dir, 'explained.mp3')));
 });
+
+describe('hostile sources', () => {
+  test('a truncated MP3 (its header promises 3 s) fails as InvalidFile.Media, exit 2, naming it and what is wrong', async () => {
+    const full = tone(join(dir, 'full3.mp3'), 440, 3, ['-ar', '44100', '-c:a', 'libmp3lame']);
+    await writeFile(join(dir, 'cut.mp3'), (await readFile(full)).subarray(0, 1000));
+    for (const s of ['audio/convert,f_mp3', 'audio/concat,f_aac/sur,o_' + b64('pre1.mp3')]) {
+      const r = medley([s, '--dir', dir, '--source', 'cut.mp3', '--out', join(dir, 'cut-out.mp3')]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^error: InvalidFile\.Media: cut\.mp3 could not be read as media: truncated: decodes \d\.\d{3} s of the 3\.\d{3} s its header declares\n$/);
+      assert.ok(!r.stderr.includes(tmpdir()), `no local path in ${r.stderr}`);
+      assert.equal(existsSync(join(dir, 'cut-out.mp3')), false);
+    }
+  });
+
+  test('an HLS playlist named .mp3 is refused before FFmpeg sees it (exit 2)', async () => {
+    await writeFile(join(dir, 'leak.mp3'), `#EXTM3U\n#EXTINF:3,\n${join(dir, 'pre1.mp3')}\n#EXT-X-ENDLIST\n`);
+    const r = medley(['audio/convert,f_mp3', '--dir', dir, '--source', 'leak.mp3', '--out', join(dir, 'leak-out.mp3')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: InvalidFile\.Media: leak\.mp3 could not be read as media: it is an HLS\/M3U playlist \(#EXTM3U\); playlists, manifests and scripts that name other files are not accepted as sources\n$/);
+    assert.equal(existsSync(join(dir, 'leak-out.mp3')), false);
+  });
+});

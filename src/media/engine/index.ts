@@ -3,11 +3,12 @@
  * inputs and run planned argv on an engine that has what the plan needs.
  */
 import type { MediaInfo } from '../media-info.js';
+import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from '../limits.js';
 import { chooseEngine, locateEngines, type DroppedEngine, type EngineCandidate, type EngineNeeds, type EngineSource } from './locate.js';
 import { probe, probeDetailed, type ProbeOptions } from './probe.js';
 import { runFfmpeg, type RunFfmpegOptions } from './run.js';
 
-export { ENGINE_SAFE_INPUT_ARGS, assertSafeArgv, runFfmpeg } from './run.js';
+export { FORMAT_WHITELIST, assertSafeArgv, inputArgs, runFfmpeg } from './run.js';
 export { chooseEngine, locateEngines } from './locate.js';
 export { parseProbeJson, probe } from './probe.js';
 export type { DroppedEngine, EngineCandidate, EngineNeeds, EngineSource, RunFfmpegOptions };
@@ -18,6 +19,8 @@ export interface MediaEngineOptions {
   ffprobe?: string;
   /** For PATH lookup. */
   env: NodeJS.ProcessEnv;
+  /** Source and output bounds (config MEDLEY_MAX_*); unset ones take DEFAULT_MEDIA_LIMITS. */
+  limits?: Partial<MediaLimits>;
 }
 
 export interface EngineDescription {
@@ -31,13 +34,15 @@ export class MediaEngine {
     readonly candidates: readonly EngineCandidate[],
     /** Engines that were found but could not be used, with the reason. */
     readonly dropped: readonly DroppedEngine[],
+    /** What jobs run on this engine may read and produce (src/media/limits.ts). */
+    readonly limits: Readonly<MediaLimits> = DEFAULT_MEDIA_LIMITS,
   ) {}
 
   /** Locates and probes engines. Does not throw when none is usable: probe/run then fail with MediaEngineUnsupported. */
   static async start(opts: MediaEngineOptions): Promise<MediaEngine> {
     const dropped: DroppedEngine[] = [];
     const candidates = await locateEngines({ ...opts, onDropped: (d) => dropped.push(d) });
-    return new MediaEngine(candidates, dropped);
+    return new MediaEngine(candidates, dropped, { ...DEFAULT_MEDIA_LIMITS, ...definedOnly(opts.limits ?? {}) });
   }
 
   get available(): boolean {
@@ -66,7 +71,7 @@ export class MediaEngine {
   onRun?: (seconds: number, ok: boolean) => void;
 
   /** Runs planned argv on the first engine that has `needs`. */
-  async run(needs: EngineNeeds, opts: Omit<RunFfmpegOptions, 'ffmpeg'>): Promise<{ stderrTail: string; engine: EngineCandidate }> {
+  async run(needs: EngineNeeds, opts: Omit<RunFfmpegOptions, 'ffmpeg'>): Promise<{ stderrTail: string; outTimeSec?: number; engine: EngineCandidate }> {
     const engine = this.choose(needs);
     const t0 = performance.now();
     let ok = false;
@@ -95,3 +100,7 @@ export class MediaEngine {
   }
 }
 
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -16,12 +16,21 @@ import { resolve as resolvePath } from 'node:path';
 import { fail, isMedleyError } from '../../errors.js';
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../media-info.js';
 import { isObj, num, type Json } from '../ffprobe-json.js';
+import { checkVideoSize, implausibility } from '../limits.js';
+import { FORMAT_WHITELIST, inputArgs } from '../plan/input-args.js';
+import { refusal, sniffFile } from './sniff.js';
 
 export interface ProbeOptions {
   /** Wall-clock limit; ffprobe is killed when it expires (default 30 s). */
   timeoutMs?: number;
   /** How the file is named in error messages (`oss://bucket/key`); defaults to the path. */
   displayName?: string;
+  /**
+   * The file is Medley's own output, being verified: it may be the HLS playlist or DASH manifest Medley just
+   * wrote (`segments`), which is then opened with that demuxer, and the plausibility checks do not apply.
+   * Sources are never probed this way.
+   */
+  ownOutput?: { segments?: 'hls' | 'dash' };
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -209,7 +218,9 @@ export function parseProbeJson(json: unknown, displayName = 'the source'): Media
     else if (!video && s.codec_type === 'video' && !isAttachedPic(s)) video = videoInfo(s);
   }
   if (!audio && !video) {
-    fail('MediaUnreadable', `${displayName} could not be read as media: it has no audio or video stream`);
+    // A video stream whose header's frame size FFmpeg itself refuses (60000x60000) probes as width 0.
+    const sizeless = streams.some((s) => s.codec_type === 'video' && !isAttachedPic(s) && !(posNum(s.width) && posNum(s.height)));
+    fail('MediaUnreadable', `${displayName} could not be read as media: ${sizeless ? 'its video stream has no valid frame size' : 'it has no audio or video stream'}`);
   }
 
   const formatName = str(format.format_name) ?? '';
@@ -223,6 +234,11 @@ export function parseProbeJson(json: unknown, displayName = 'the source'): Media
   if (audio) info.audio = audio;
   if (video) info.video = video;
   return info;
+}
+
+function unreadableFile(displayName: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  return fail('MediaUnreadable', `${displayName} could not be read as media: ${code ? `the file cannot be opened (${code})` : 'the file cannot be read'}`);
 }
 
 function escapeRegExp(s: string): string {
@@ -262,8 +278,20 @@ export async function probeDetailed(ffprobePath: string, file: string, opts: Pro
   }
   if (size === 0) fail('MediaUnreadable', `${displayName} could not be read as media: the file is empty`);
 
-  // Bounded, local files only (the whitelist also holds for what a playlist or manifest references).
-  const common = ['-v', 'error', '-probesize', '20000000', '-analyzeduration', '20000000', '-protocol_whitelist', 'file', '-print_format', 'json'];
+  // The demuxer comes from the file's first bytes (sniff.ts): playlists, text, unknown bytes and movies with
+  // external data references are refused here, before ffprobe runs.
+  const sniffed = await sniffFile(localPath).catch((e: unknown) => unreadableFile(displayName, e));
+  let openArgs: string[];
+  const segments = opts.ownOutput?.segments;
+  if (segments && sniffed.kind === 'playlist') {
+    // Medley's own playlist/manifest, naming the segment files it wrote next to it.
+    openArgs = ['-f', segments, '-format_whitelist', `${FORMAT_WHITELIST},${segments}`, '-protocol_whitelist', 'file', '-probesize', '20000000', '-analyzeduration', '20000000'];
+  } else {
+    const refused = refusal(sniffed, displayName);
+    if (refused !== undefined || sniffed.kind !== 'media') fail('MediaUnreadable', refused ?? `${displayName} could not be read as media`);
+    openArgs = inputArgs(sniffed.demuxer);
+  }
+  const common = ['-v', 'error', ...openArgs, '-print_format', 'json'];
   // localPath is absolute: it cannot start with '-', and FFmpeg reads a name as `protocol:` only when the
   // colon comes before the first '/', which the file: prefix is needed for then (C:\... on Windows). It is
   // not used otherwise: the DASH demuxer of ffprobe 4.0.2 resolves segment names against a file: URL wrongly
@@ -295,6 +323,14 @@ export async function probeDetailed(ffprobePath: string, file: string, opts: Pro
     const s = (isObj(c) && Array.isArray(c.streams) ? c.streams : []).filter(isObj).find((x) => num(x.index) === counted.index);
     const packets = s && posNum(s.nb_read_packets);
     if (packets !== undefined) info.durationSec = Math.round(packets * counted.secondsPerPacket * 1e6) / 1e6;
+  }
+  if (sniffed.kind === 'media') info.demuxer = sniffed.demuxer;
+  if (!opts.ownOutput) {
+    // A source that claims more than its bytes can hold (sparse timestamps, a lying header) or frames no
+    // source has is refused before any work is planned on it.
+    const implausible = implausibility(info, size);
+    if (implausible) unreadable(implausible);
+    checkVideoSize(info, displayName);
   }
   return { info, json };
 }

@@ -340,12 +340,6 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
   sendJson(ctx.res, 200, { bucket: request.saveAs?.bucket ?? '', fileSize: saved.size, object: target.key, status: 'OK' });
 }
 
-/** `.mp3` for `dir/a.MP3`: a hint for ffprobe's format detection; '' when the key has no plain extension. */
-export function probeExtension(key: string): string {
-  const m = /\.([A-Za-z0-9]{1,10})$/.exec(key.slice(key.lastIndexOf('/') + 1));
-  return m ? `.${(m[1] ?? '').toLowerCase()}` : '';
-}
-
 /** Copies the object (streamed) to a private temp directory, probes it, and removes the copy. */
 async function detectMediaMeta(ctx: OssContext, deps: ProcessDeps, source: ObjectRecord): Promise<{ record: ObjectRecord; meta: DetectMediaMeta }> {
   await mkdir(deps.workDir, { recursive: true });
@@ -353,7 +347,9 @@ async function detectMediaMeta(ctx: OssContext, deps: ProcessDeps, source: Objec
   try {
     // openKey re-reads the record, so the headers describe the very bytes probed.
     const { record, stream } = await ctx.storage.objects.openKey(source.bucket, source.key);
-    const file = join(dir, `source${probeExtension(record.key)}`);
+    // No extension from the key: the engine sniffs the content and forces a single-file demuxer (a name like
+    // `x.m3u8` would otherwise let FFmpeg pick a demuxer that reads other files).
+    const file = join(dir, 'source');
     await pipeline(stream, createWriteStream(file));
     const name = `oss://${record.bucket}/${record.key}`;
     const { info, json } = await deps.engine.probeDetailed(file, name);
