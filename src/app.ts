@@ -15,6 +15,7 @@ import type { Credential, CredentialLookup } from './auth/credentials.js';
 import { NonceStore } from './auth/nonce-store.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { MediaEngine } from './media/engine/index.js';
+import { prepareSandbox, prepareWorkRoot } from './media/engine/sandbox.js';
 import { ProjectService } from './projects/service.js';
 import { TaskQueue } from './tasks/queue.js';
 import { TaskService, TaskSignal } from './tasks/service.js';
@@ -45,6 +46,8 @@ export interface Core {
   /** Publishes task-completion messages from the outbox to their topics. */
   outbox: OutboxDispatcher;
   signing: PushSigningKeys;
+  /** Parent of the private per-task work directories (sandbox.ts prepareWorkRoot). */
+  workRoot: string;
   log: Logger;
 }
 
@@ -76,7 +79,11 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
-    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
+    // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
+    const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
+    const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox);
+    if (sandbox.user) log.info({ user: sandbox.user.name, uid: sandbox.user.uid, workRoot }, 'FFmpeg runs as an unprivileged user');
+    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, sandbox });
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
     const queue = new TaskQueue(db);
@@ -84,8 +91,6 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal });
     const projects = new ProjectService(db);
     const nonces = new NonceStore(db);
-    const workRoot = join(dataDir, 'work');
-    await mkdir(workRoot, { recursive: true });
     const mns = MnsService.fromConfig(db, config);
     const outbox = new OutboxDispatcher({ db, publisher: mns, log: log.child({ component: 'outbox' }) });
     const signing = await loadOrCreatePushSigningKeys(dataDir);
@@ -103,7 +108,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       notify: { region: config.region, accountId: config.accountId },
       onFinished: () => outbox.kick(),
     });
-    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, log };
+    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log };
   } catch (e) {
     await db.destroy();
     throw e;
@@ -162,7 +167,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       tasks: core.tasks,
       projects: core.projects,
       nonces: core.nonces,
-      workDir: join(core.dataDir, 'work'),
+      workDir: core.workRoot,
       workers: core.pool.concurrency,
     });
   } catch (e) {

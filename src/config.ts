@@ -25,9 +25,25 @@ export const settingSpecs = [
   { key: 'pollMs', env: 'MEDLEY_POLL_MS', flag: '--poll-ms <ms>', def: '500', help: 'how often workers look for tasks queued by other processes (tasks accepted by the same process start at once)' },
   { key: 'keysFile', env: 'MEDLEY_KEYS_FILE', flag: '--keys-file <file>', def: undefined, help: 'JSON file of extra access keys with per-bucket grants (default <data-dir>/access-keys.json when present)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  // FFmpeg least privilege (src/media/engine/sandbox.ts)
+  { key: 'ffmpegUser', env: 'MEDLEY_FFMPEG_USER', flag: '--ffmpeg-user <name>', def: 'medley-ffmpeg', help: 'when Medley runs as root, FFmpeg/ffprobe run as this unprivileged user (created at start if missing); "none" keeps them as root' },
+  { key: 'workDir', env: 'MEDLEY_WORK_DIR', flag: '--work-dir <dir>', def: undefined, help: 'parent of the private per-task work directories (default <data-dir>/work, or a directory under the system temp dir when the FFmpeg user cannot reach the data dir)' },
+  { key: 'ffmpegMaxMemory', env: 'MEDLEY_FFMPEG_MAX_MEMORY', flag: '--ffmpeg-max-memory <bytes>', def: '4GiB', help: 'address-space limit of each FFmpeg/ffprobe process (RLIMIT_AS; K/M/G/KiB/MiB/GiB suffixes; 0 = none)' },
+  { key: 'ffmpegMaxFileSize', env: 'MEDLEY_FFMPEG_MAX_FILE_SIZE', flag: '--ffmpeg-max-file-size <bytes>', def: '5GiB', help: 'largest file an FFmpeg process may write (RLIMIT_FSIZE; 0 = none)' },
+  { key: 'ffmpegMaxCpuSeconds', env: 'MEDLEY_FFMPEG_MAX_CPU_SECONDS', flag: '--ffmpeg-max-cpu-seconds <n|auto>', def: 'auto', help: 'CPU seconds an FFmpeg process may use (RLIMIT_CPU; auto = its wall-clock timeout times the CPU cores; 0 = none)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** "4GiB", "512M", "1000000" -> bytes. */
+const byteSize = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i, 'must be a size in bytes, e.g. 4GiB, 512MiB or 1000000 (0 = no limit)')
+  .transform((v) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i.exec(v)!;
+    return Math.floor(Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
+  });
 
 export const configSchema = z.object({
   host: z.string().min(1),
@@ -51,6 +67,12 @@ export const configSchema = z.object({
   pollMs: z.coerce.number().int().min(10).max(60_000),
   keysFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  // FFmpeg least privilege
+  ffmpegUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name (lowercase letters, digits, _ and -) or none'),
+  workDir: z.string().optional(),
+  ffmpegMaxMemory: byteSize,
+  ffmpegMaxFileSize: byteSize,
+  ffmpegMaxCpuSeconds: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(365 * 24 * 3600)]),
   /** Largest XML request body accepted (bytes). */
   maxXmlBodyBytes: z.number().int().positive().default(1024 * 1024),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */

@@ -5,8 +5,9 @@
  *   medley process '<process string>' --dir <folder> --source <name> [--out <file>] [--explain]
  *   medley process --imm <request.json> --dir <folder> [--out <file>] [--explain]
  */
-import { mkdtemp, readFile, realpath, rename, rm, copyFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, realpath, rename, rm, copyFile, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createPrivateDir } from '../media/engine/sandbox.js';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { MedleyError, fail } from '../errors.js';
 import type { MediaJob } from '../media/job.js';
@@ -80,7 +81,8 @@ export async function runProcessCommand(processString: string | undefined, opts:
     for (const clip of job.clips) inputs.push({ path: await resolveInside(folder, clip.source.key, true), displayName: clip.source.key });
 
     const engine = await MediaEngine.start({ ffmpeg: opts.ffmpeg, ffprobe: opts.ffprobe, env });
-    const workDir = await mkdtemp(join(tmpdir(), 'medley-process-'));
+    // Private (0700, unguessable): see media/engine/sandbox.ts. The CLI runs FFmpeg as its own user.
+    const workDir = await createPrivateDir(tmpdir());
     try {
       const finalName = async (autoext: string): Promise<string> => {
         if (opts.out) return resolve(opts.out);

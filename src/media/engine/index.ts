@@ -6,6 +6,7 @@ import type { MediaInfo } from '../media-info.js';
 import { chooseEngine, locateEngines, type DroppedEngine, type EngineCandidate, type EngineNeeds, type EngineSource } from './locate.js';
 import { probe, probeDetailed, type ProbeOptions } from './probe.js';
 import { runFfmpeg, type RunFfmpegOptions } from './run.js';
+import { engineBinaryFor, UNCONFINED, type EngineSandbox } from './sandbox.js';
 
 export { ENGINE_SAFE_INPUT_ARGS, assertSafeArgv, runFfmpeg } from './run.js';
 export { chooseEngine, locateEngines } from './locate.js';
@@ -18,6 +19,8 @@ export interface MediaEngineOptions {
   ffprobe?: string;
   /** For PATH lookup. */
   env: NodeJS.ProcessEnv;
+  /** User, limits and environment of every engine child (default: none but the minimal environment). */
+  sandbox?: EngineSandbox;
 }
 
 export interface EngineDescription {
@@ -31,13 +34,25 @@ export class MediaEngine {
     readonly candidates: readonly EngineCandidate[],
     /** Engines that were found but could not be used, with the reason. */
     readonly dropped: readonly DroppedEngine[],
+    /** How engine children are confined (sandbox.ts). */
+    readonly sandbox: EngineSandbox = UNCONFINED,
   ) {}
 
   /** Locates and probes engines. Does not throw when none is usable: probe/run then fail with MediaEngineUnsupported. */
   static async start(opts: MediaEngineOptions): Promise<MediaEngine> {
     const dropped: DroppedEngine[] = [];
-    const candidates = await locateEngines({ ...opts, onDropped: (d) => dropped.push(d) });
-    return new MediaEngine(candidates, dropped);
+    const located = await locateEngines({ ...opts, onDropped: (d) => dropped.push(d) });
+    const sandbox = opts.sandbox ?? UNCONFINED;
+    // Under another user the binaries must be executable by it (copies when they are not, e.g. under /root).
+    const candidates: EngineCandidate[] = [];
+    for (const c of located) {
+      try {
+        candidates.push({ ...c, ffmpeg: await engineBinaryFor(c.ffmpeg, sandbox), ffprobe: await engineBinaryFor(c.ffprobe, sandbox) });
+      } catch (e) {
+        dropped.push({ ffmpeg: c.ffmpeg, ffprobe: c.ffprobe, source: c.source, reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return new MediaEngine(candidates, dropped, sandbox);
   }
 
   get available(): boolean {
@@ -53,19 +68,19 @@ export class MediaEngine {
   async probe(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<MediaInfo> {
     // With no usable engine, chooseEngine throws MediaEngineUnsupported listing what was looked at.
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
-    return probe(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
+    return probe(engine.ffprobe, file, { ...opts, sandbox: this.sandbox, displayName: displayName ?? file });
   }
 
   /** As `probe`, plus ffprobe's raw `-show_format -show_streams` JSON (OSS video/info, audio/info). */
   async probeDetailed(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<{ info: MediaInfo; json: unknown }> {
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
-    return probeDetailed(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
+    return probeDetailed(engine.ffprobe, file, { ...opts, sandbox: this.sandbox, displayName: displayName ?? file });
   }
 
   /** Runs planned argv on the first engine that has `needs`. */
   async run(needs: EngineNeeds, opts: Omit<RunFfmpegOptions, 'ffmpeg'>): Promise<{ stderrTail: string; engine: EngineCandidate }> {
     const engine = this.choose(needs);
-    const r = await runFfmpeg({ ...opts, ffmpeg: engine.ffmpeg });
+    const r = await runFfmpeg({ ...opts, sandbox: this.sandbox, ffmpeg: engine.ffmpeg });
     return { ...r, engine };
   }
 

@@ -2,8 +2,8 @@
  * Running FFmpeg as a child process: argv safety check, `-progress` parsing, stderr tail, wall-clock
  * timeout and cancellation (SIGTERM, then SIGKILL).
  */
-import { spawn } from 'node:child_process';
 import { fail } from '../../errors.js';
+import { spawnEngine, type EngineSandbox } from './sandbox.js';
 
 export { ENGINE_SAFE_INPUT_ARGS } from './safe-args.js';
 
@@ -50,6 +50,8 @@ export interface RunFfmpegOptions {
   cwd?: string;
   /** Told the child's pid once it started (task workers record it to reap orphans after a crash). */
   onSpawn?: (pid: number) => void;
+  /** User and limits ffmpeg runs under (sandbox.ts); `cwd` is the output directory it writes into. */
+  sandbox?: EngineSandbox;
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024;
@@ -143,7 +145,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
   if (opts.signal?.aborted) fail('MediaCancelled', 'The media task was cancelled before ffmpeg started.');
 
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.ffmpeg, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnEngine(opts.ffmpeg, argv, { sandbox: opts.sandbox, cwd: opts.cwd, writableDir: opts.cwd, timeoutMs: opts.timeoutMs });
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const progress = new ProgressParser(opts.expectedDurationSec, opts.onProgress);
     let stderr = '';
