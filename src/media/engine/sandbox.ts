@@ -204,14 +204,21 @@ function allows(st: { uid: number; gid: number; mode: number }, who: Perms, bit:
 }
 
 /**
- * The first directory on the way to `path` (symlinks resolved) that `who` cannot traverse, or undefined
- * when every ancestor lets it through. Judged from the mode bits (owner, primary group, others); ACLs
- * and supplementary groups are not considered (the engine user has none).
+ * The first directory on the way to `path` (its existing ancestors, symlinks resolved) that `who` cannot
+ * traverse, or undefined when every one lets it through (ancestors still to be made are Medley's to
+ * create). Judged from the mode bits (owner, primary group, others); ACLs and supplementary groups are
+ * not considered (the engine user has none).
  */
 export async function blockingAncestor(path: string, who: Perms): Promise<string | undefined> {
-  const real = await realpath(path).catch(() => resolve(path));
+  let parent = dirname(resolve(path));
+  let real: string | undefined;
+  for (;;) {
+    real = await realpath(parent).catch(() => undefined);
+    if (real !== undefined || parent === parse(parent).root) break;
+    parent = dirname(parent);
+  }
   const dirs: string[] = [];
-  for (let d = dirname(real); ; d = dirname(d)) {
+  for (let d = real ?? parent; ; d = dirname(d)) {
     dirs.unshift(d);
     if (d === parse(d).root) break;
   }
@@ -252,14 +259,14 @@ export async function prepareWorkRoot(dataDir: string, configured: string | unde
     await ownedDir(candidate, mode);
     return candidate;
   }
-  const blocked = await blockingAncestor(join(candidate, 'x'), sandbox.user);
+  const blocked = await blockingAncestor(candidate, sandbox.user);
   if (!blocked) {
     await ownedDir(candidate, mode);
     return candidate;
   }
   if (configured) throw new Error(`MEDLEY_WORK_DIR: ${candidate} is not reachable by the FFmpeg user ${sandbox.user.name} (${blocked} is not traversable by it); choose a directory whose parents others may enter (e.g. under /var/lib or /tmp)`);
   const fallback = fallbackWorkRoot(dataDir);
-  const blockedFallback = await blockingAncestor(join(fallback, 'x'), sandbox.user);
+  const blockedFallback = await blockingAncestor(fallback, sandbox.user);
   if (blockedFallback) throw new Error(`MEDLEY_WORK_DIR: neither ${candidate} nor ${fallback} is reachable by the FFmpeg user ${sandbox.user.name}; set MEDLEY_WORK_DIR to a directory it can reach`);
   await ownedDir(fallback, mode);
   return fallback;
