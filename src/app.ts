@@ -81,7 +81,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
     // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
     const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
-    const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox);
+    const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox, log);
     if (sandbox.user) log.info({ user: sandbox.user.name, uid: sandbox.user.uid, workRoot }, 'FFmpeg runs as an unprivileged user');
     const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, sandbox });
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');

@@ -27,7 +27,7 @@ export const settingSpecs = [
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
   // FFmpeg least privilege (src/media/engine/sandbox.ts)
   { key: 'ffmpegUser', env: 'MEDLEY_FFMPEG_USER', flag: '--ffmpeg-user <name>', def: 'medley-ffmpeg', help: 'when Medley runs as root, FFmpeg/ffprobe run as this unprivileged user (created at start if missing); "none" keeps them as root' },
-  { key: 'workDir', env: 'MEDLEY_WORK_DIR', flag: '--work-dir <dir>', def: undefined, help: 'parent of the private per-task work directories (default <data-dir>/work, or a directory under the system temp dir when the FFmpeg user cannot reach the data dir)' },
+  { key: 'workDir', env: 'MEDLEY_WORK_DIR', flag: '--work-dir <dir>', def: undefined, help: 'parent of the private per-task work directories (default <data-dir>/work; when FFmpeg runs as another user, <temp dir>/medley-work-<hash of the data dir>, as that user must not reach the data dir)' },
   { key: 'ffmpegMaxMemory', env: 'MEDLEY_FFMPEG_MAX_MEMORY', flag: '--ffmpeg-max-memory <bytes>', def: '4GiB', help: 'address-space limit of each FFmpeg/ffprobe process (RLIMIT_AS; K/M/G/KiB/MiB/GiB suffixes; 0 = none)' },
   { key: 'ffmpegMaxFileSize', env: 'MEDLEY_FFMPEG_MAX_FILE_SIZE', flag: '--ffmpeg-max-file-size <bytes>', def: '5GiB', help: 'largest file an FFmpeg process may write (RLIMIT_FSIZE; 0 = none)' },
   { key: 'ffmpegMaxCpuSeconds', env: 'MEDLEY_FFMPEG_MAX_CPU_SECONDS', flag: '--ffmpeg-max-cpu-seconds <n|auto>', def: 'auto', help: 'CPU seconds an FFmpeg process may use (RLIMIT_CPU; auto = its wall-clock timeout times the CPU cores; 0 = none)' },

@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsc, accessSync, chmodSync, chownSync } from 'node:fs';
 import { access, chmod, chown, copyFile, lstat, mkdir, readFile, realpath, rename, stat, utimes } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { basename, dirname, join, parse, resolve } from 'node:path';
+import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 
 /** The environment every engine child gets: nothing inherited (keys, AWS_*, MEDLEY_* secrets stay out). */
 export const ENGINE_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: '/usr/bin:/bin' });
@@ -247,29 +247,33 @@ async function ownedDir(dir: string, mode: number): Promise<void> {
 }
 
 /**
- * The parent of every private work directory. `configured` (MEDLEY_WORK_DIR) wins and must be reachable
- * by the engine user; else `<data>/work` when the engine user can reach it, else `fallbackWorkRoot`
- * (data dirs usually are private: under /root, or made with mkdtemp). The root is 0711 when another user
- * runs the engine (it may enter its own directory but not list the others'), else 0700.
+ * The parent of every private work directory. Without an engine user: MEDLEY_WORK_DIR, else `<data>/work`
+ * (0700). With one, the engine user must reach the work root but never the data dir (object bytes, the
+ * database): a data dir it could enter is made 0700 (it is Medley's own), and the work root is
+ * MEDLEY_WORK_DIR (reachable, outside the data dir) or `fallbackWorkRoot` under the temp dir, 0711 (it
+ * may enter its own directory but not list the others').
  */
-export async function prepareWorkRoot(dataDir: string, configured: string | undefined, sandbox: EngineSandbox): Promise<string> {
-  const mode = sandbox.user ? 0o711 : 0o700;
-  const candidate = configured ? resolve(configured) : join(resolve(dataDir), 'work');
+export async function prepareWorkRoot(dataDir: string, configured: string | undefined, sandbox: EngineSandbox, log?: SandboxLog): Promise<string> {
+  const data = resolve(dataDir);
   if (!sandbox.user) {
-    await ownedDir(candidate, mode);
-    return candidate;
+    const root = configured ? resolve(configured) : join(data, 'work');
+    await ownedDir(root, 0o700);
+    return root;
   }
-  const blocked = await blockingAncestor(candidate, sandbox.user);
-  if (!blocked) {
-    await ownedDir(candidate, mode);
-    return candidate;
+  const user = sandbox.user;
+  if (!(await blockingAncestor(join(data, 'x'), user)) && (await stat(data).catch(() => undefined))?.isDirectory()) {
+    await chmod(data, 0o700);
+    log?.info({ dataDir: data, user: user.name }, 'made the data dir private (0700) so the FFmpeg user cannot read object bytes or the database');
   }
-  if (configured) throw new Error(`MEDLEY_WORK_DIR: ${candidate} is not reachable by the FFmpeg user ${sandbox.user.name} (${blocked} is not traversable by it); choose a directory whose parents others may enter (e.g. under /var/lib or /tmp)`);
-  const fallback = fallbackWorkRoot(dataDir);
-  const blockedFallback = await blockingAncestor(fallback, sandbox.user);
-  if (blockedFallback) throw new Error(`MEDLEY_WORK_DIR: neither ${candidate} nor ${fallback} is reachable by the FFmpeg user ${sandbox.user.name}; set MEDLEY_WORK_DIR to a directory it can reach`);
-  await ownedDir(fallback, mode);
-  return fallback;
+  const root = configured ? resolve(configured) : fallbackWorkRoot(data);
+  const inside = root === data || root.startsWith(data + sep);
+  const blocked = inside ? data : await blockingAncestor(root, user);
+  if (blocked) {
+    const why = inside ? 'it is inside the data dir, which the FFmpeg user must not reach' : `${blocked} is not traversable by the FFmpeg user ${user.name}`;
+    throw new Error(`MEDLEY_WORK_DIR: ${root} cannot hold FFmpeg's work directories: ${why}; choose a directory outside the data dir whose parents others may enter (e.g. under /var/lib or /tmp)`);
+  }
+  await ownedDir(root, 0o711);
+  return root;
 }
 
 /** True when `who` may execute `file` (its directories traversable, the file executable). */

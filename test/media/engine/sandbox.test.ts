@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -203,13 +203,31 @@ test('as root: a data dir the engine user cannot reach gets its work root under 
     const root = await prepareWorkRoot(data, undefined, sb);
     assert.equal(root, fallbackWorkRoot(data));
     assert.equal(await blockingAncestor(join(root, 'x'), sb.user!), undefined);
-    await assert.rejects(prepareWorkRoot(data, join(data, 'work'), sb), /MEDLEY_WORK_DIR: .* is not reachable by the FFmpeg user/);
+    await assert.rejects(prepareWorkRoot(data, join(data, 'work'), sb), /MEDLEY_WORK_DIR: .* inside the data dir/);
+    const hidden = await mkdtemp(join(tmpdir(), 'medley-sbx-hidden-')); // 0700: nothing below is reachable
+    await assert.rejects(prepareWorkRoot(data, join(hidden, 'work'), sb), /MEDLEY_WORK_DIR: .* is not traversable by the FFmpeg user/);
+    await rm(hidden, { recursive: true, force: true });
     await rm(root, { recursive: true, force: true });
     // Not root-owned (e.g. planted by another local user): refused.
     await mkdir(root, { mode: 0o777 });
     const { chown } = await import('node:fs/promises');
     await chown(root, sb.user!.uid, sb.user!.gid);
     await assert.rejects(prepareWorkRoot(data, undefined, sb), /not a directory owned by this process's user/);
+    await rm(root, { recursive: true, force: true });
+  } finally {
+    await rm(data, { recursive: true, force: true });
+  }
+});
+
+test('as root: a data dir the engine user could enter is made 0700, and the work root goes outside it', { skip: ROOT_ONLY }, async () => {
+  const sb = await sandbox();
+  const data = await mkdtemp(join(tmpdir(), 'medley-sbx-'));
+  try {
+    await chmod(data, 0o755);
+    const root = await prepareWorkRoot(data, undefined, sb);
+    assert.equal((await stat(data)).mode & 0o777, 0o700);
+    assert.equal(root, fallbackWorkRoot(data));
+    assert.equal((await stat(root)).mode & 0o777, 0o711);
     await rm(root, { recursive: true, force: true });
   } finally {
     await rm(data, { recursive: true, force: true });
