@@ -83,7 +83,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
     const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox, log);
     if (sandbox.user) log.info({ user: sandbox.user.name, uid: sandbox.user.uid, workRoot }, 'FFmpeg runs as an unprivileged user');
-    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, sandbox });
+    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, sandbox, log });
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
     const queue = new TaskQueue(db);

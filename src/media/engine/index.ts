@@ -21,6 +21,8 @@ export interface MediaEngineOptions {
   env: NodeJS.ProcessEnv;
   /** User, limits and environment of every engine child (default: none but the minimal environment). */
   sandbox?: EngineSandbox;
+  /** Told when an engine binary cannot be confined as well as intended. */
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 export interface EngineDescription {
@@ -47,7 +49,7 @@ export class MediaEngine {
     const candidates: EngineCandidate[] = [];
     for (const c of located) {
       try {
-        candidates.push({ ...c, ffmpeg: await engineBinaryFor(c.ffmpeg, sandbox), ffprobe: await engineBinaryFor(c.ffprobe, sandbox) });
+        candidates.push({ ...c, ffmpeg: await engineBinaryFor(c.ffmpeg, sandbox, opts.log), ffprobe: await engineBinaryFor(c.ffprobe, sandbox, opts.log) });
       } catch (e) {
         dropped.push({ ffmpeg: c.ffmpeg, ffprobe: c.ffprobe, source: c.source, reason: e instanceof Error ? e.message : String(e) });
       }

@@ -12,7 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsc, accessSync, chmodSync, chownSync } from 'node:fs';
-import { access, chmod, chown, copyFile, lstat, mkdir, readFile, realpath, rename, stat, utimes } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, readFile, realpath, rename, stat, utimes } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 
@@ -284,32 +284,46 @@ export async function executableBy(file: string, who: Perms): Promise<boolean> {
   return !!st && st.isFile() && allows(st, who, 1);
 }
 
+/** True when `file` starts and prints a version as `user` (a copy on a noexec mount does not). */
+function runsAs(file: string, user: EngineUser): boolean {
+  const r = spawnSync(file, ['-version'], { uid: user.uid, gid: user.gid, env: { ...ENGINE_ENV }, cwd: '/', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000, encoding: 'utf8' });
+  return r.status === 0 && /version/.test(r.stdout);
+}
+
 /**
- * A path to `binary` the engine user may execute: the binary itself when it can, else a copy in a
- * root-owned cache (`<tmp>/medley-engines-<hash>/`, 0755), e.g. for the bundled npm binaries under /root.
- * The copy is execute-only for others (0711): a process exec'ing a file it cannot read is not dumpable, so
- * other engine processes of the same user cannot reach its /proc/<pid>/{fd,cwd,mem}.
+ * A path to `binary` the engine user may execute. Preferably a copy in a root-owned cache
+ * (`<tmp>/medley-engines-<hash>/`, 0755) that is execute-only for others (0711): a process exec'ing a
+ * file it cannot read is not dumpable, so other engine processes of the same user cannot reach its
+ * /proc/<pid>/{fd,cwd,environ,mem}; it also serves binaries the user cannot reach (npm packages under
+ * /root). When the copy cannot run (a noexec temp dir), the binary itself if the user may execute it.
  */
-export async function engineBinaryFor(binary: string, sandbox: EngineSandbox): Promise<string> {
+export async function engineBinaryFor(binary: string, sandbox: EngineSandbox, log?: SandboxLog): Promise<string> {
   const user = sandbox.user;
   if (!user) return binary;
   const real = await realpath(binary).catch(() => binary);
   const st = await stat(real);
   const cacheDir = join(tmpdir(), `medley-engines-${createHash('sha256').update(dirname(real)).digest('hex').slice(0, 12)}`);
   const copy = join(cacheDir, basename(real));
-  const fresh = await stat(copy).then(
-    (c) => c.size === st.size && c.mtimeMs === st.mtimeMs && c.uid === (process.getuid?.() ?? 0) && (c.mode & 0o7777) === 0o711,
-    () => false,
-  );
-  if (!fresh) {
-    await ownedDir(cacheDir, 0o755);
-    const tmp = `${copy}.${randomBytes(4).toString('hex')}`;
-    await copyFile(real, tmp);
-    await chmod(tmp, 0o711);
-    await utimes(tmp, st.atime, st.mtime);
-    await rename(tmp, copy);
+  try {
+    const fresh = await stat(copy).then(
+      (c) => c.size === st.size && c.mtimeMs === st.mtimeMs && c.uid === (process.getuid?.() ?? 0) && (c.mode & 0o7777) === 0o711,
+      () => false,
+    );
+    if (!fresh) {
+      await ownedDir(cacheDir, 0o755);
+      const tmp = `${copy}.${randomBytes(4).toString('hex')}`;
+      await copyFile(real, tmp);
+      await chmod(tmp, 0o711);
+      await utimes(tmp, st.atime, st.mtime);
+      await rename(tmp, copy);
+    }
+    if ((await executableBy(copy, user)) && runsAs(copy, user)) return copy;
+  } catch (e) {
+    log?.warn({ binary, err: e }, 'could not prepare an execute-only copy of the engine binary');
   }
-  if (!(await executableBy(copy, user))) throw new Error(`the FFmpeg user ${user.name} cannot execute ${binary} nor its copy ${copy}`);
-  await access(copy, fsc.X_OK);
-  return copy;
+  if ((await executableBy(real, user)) && runsAs(real, user)) {
+    log?.warn({ binary }, 'the FFmpeg user runs the engine binary in place (its execute-only copy did not run): engine processes of that user can inspect each other through /proc');
+    return real;
+  }
+  throw new Error(`the FFmpeg user ${user.name} cannot execute ${binary} (nor an execute-only copy in ${cacheDir}); make it executable by that user or set MEDLEY_FFMPEG / MEDLEY_FFPROBE to a binary it can run`);
 }
