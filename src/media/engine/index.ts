@@ -6,7 +6,7 @@ import type { MediaInfo } from '../media-info.js';
 import { chooseEngine, locateEngines, type DroppedEngine, type EngineCandidate, type EngineNeeds, type EngineSource } from './locate.js';
 import { probe, probeDetailed, type ProbeOptions } from './probe.js';
 import { runFfmpeg, type RunFfmpegOptions } from './run.js';
-import { engineBinaryFor, UNCONFINED, type EngineSandbox } from './sandbox.js';
+import { engineBinaryFor, shareWithEngine, UNCONFINED, type EngineSandbox } from './sandbox.js';
 
 export { ENGINE_SAFE_INPUT_ARGS, assertSafeArgv, runFfmpeg } from './run.js';
 export { chooseEngine, locateEngines } from './locate.js';
@@ -70,12 +70,14 @@ export class MediaEngine {
   async probe(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<MediaInfo> {
     // With no usable engine, chooseEngine throws MediaEngineUnsupported listing what was looked at.
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
+    await shareWithEngine(file, this.sandbox);
     return probe(engine.ffprobe, file, { ...opts, sandbox: this.sandbox, displayName: displayName ?? file });
   }
 
   /** As `probe`, plus ffprobe's raw `-show_format -show_streams` JSON (OSS video/info, audio/info). */
   async probeDetailed(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<{ info: MediaInfo; json: unknown }> {
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
+    await shareWithEngine(file, this.sandbox);
     return probeDetailed(engine.ffprobe, file, { ...opts, sandbox: this.sandbox, displayName: displayName ?? file });
   }
 

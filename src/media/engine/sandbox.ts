@@ -191,6 +191,18 @@ export async function createPrivateDir(root: string, sandbox: EngineSandbox = UN
   }
 }
 
+/**
+ * Hands a file Medley wrote into an engine-owned private directory (a task's downloaded source) to the
+ * engine user, so it can read it whatever the server's umask. Anything else is left as it is.
+ */
+export async function shareWithEngine(file: string, sandbox: EngineSandbox): Promise<void> {
+  const user = sandbox.user;
+  if (!user) return;
+  const [dir, st] = await Promise.all([stat(dirname(resolve(file))).catch(() => undefined), lstat(file).catch(() => undefined)]);
+  if (!dir || !st || !st.isFile() || dir.uid !== user.uid || st.uid === user.uid) return;
+  await chown(file, user.uid, user.gid);
+}
+
 interface Perms {
   uid: number;
   gid: number;

@@ -26,6 +26,7 @@ import {
   type EngineSandbox,
 } from '../../../src/media/engine/sandbox.js';
 import { runFfmpeg } from '../../../src/media/engine/run.js';
+import { MediaEngine } from '../../../src/media/engine/index.js';
 import { probe } from '../../../src/media/engine/probe.js';
 import { isMedleyError } from '../../../src/errors.js';
 import { FFMPEG, FFPROBE, tone } from '../../support/media.js';
@@ -231,6 +232,28 @@ test('as root: a data dir the engine user could enter is made 0700, and the work
     await rm(root, { recursive: true, force: true });
   } finally {
     await rm(data, { recursive: true, force: true });
+  }
+});
+
+test('as root: a source Medley wrote 0600 (umask 077) into a private dir is handed to the engine user and probes', { skip: ROOT_ONLY }, async () => {
+  const sb = await sandbox();
+  const parent = await mkdtemp(join(tmpdir(), 'medley-sbx-'));
+  try {
+    await chmod(parent, 0o711);
+    const dir = await createPrivateDir(parent, sb);
+    const file = tone(join(dir, 'in-0.wav'), 440, 1);
+    await chmod(file, 0o600);
+    const engine = await MediaEngine.start({ env: {}, sandbox: sb });
+    assert.ok(engine.available, JSON.stringify(engine.dropped));
+    assert.ok((await engine.probe(file, 'in-0.wav')).audio);
+    assert.equal((await stat(file)).uid, sb.user!.uid);
+    // A file outside an engine-owned directory is not handed over.
+    const outsideFile = tone(join(parent, 'root.wav'), 440, 1);
+    await chmod(outsideFile, 0o600);
+    await assert.rejects(engine.probe(outsideFile, 'root.wav'), /Permission denied/);
+    assert.equal((await stat(outsideFile)).uid, 0);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
   }
 });
 
