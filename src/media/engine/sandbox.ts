@@ -115,6 +115,11 @@ export async function prepareSandbox(settings: SandboxSettings, log?: SandboxLog
     log?.info({ user }, 'created the unprivileged user FFmpeg runs as');
   }
   if (user.uid === 0 || user.gid === 0) throw new Error(`MEDLEY_FFMPEG_USER: ${settings.user} has uid/gid 0; FFmpeg must run as an unprivileged user`);
+  // Root without CAP_SETUID/CAP_SETGID (some containers) cannot switch: say so now, not on every task.
+  const probeRun = spawnSync('/bin/sh', ['-c', 'exit 0'], { uid: user.uid, gid: user.gid, env: { ...ENGINE_ENV }, cwd: '/', stdio: 'ignore' });
+  if (probeRun.error || probeRun.status !== 0) {
+    throw new Error(`MEDLEY_FFMPEG_USER: cannot start processes as ${settings.user} (${probeRun.error?.message ?? `exit ${probeRun.status}`}); grant CAP_SETUID/CAP_SETGID or set MEDLEY_FFMPEG_USER=none`);
+  }
   return { user, limits, wrapper };
 }
 

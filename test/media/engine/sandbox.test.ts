@@ -6,6 +6,7 @@
  * inspect through /proc.
  */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -153,6 +154,21 @@ test('as root: the child runs as the unprivileged engine user, with no supplemen
   assert.match(r.out, new RegExp(`^uid=${sb.user.uid}\\b.*gid=${sb.user.gid}\\b`));
   const g = await run(sb, '/usr/bin/id', ['-G']);
   assert.equal(g.out.trim(), String(sb.user.gid));
+});
+
+test('as root: a missing engine user is created (system user, no login shell); a uid-0 user is refused', { skip: ROOT_ONLY }, async () => {
+  const name = `medley-t${Date.now().toString(36).slice(-6)}`;
+  try {
+    const sb = await sandbox({ user: name });
+    assert.ok(sb.user && sb.user.name === name && sb.user.uid > 0);
+    const entry = spawnSync('getent', ['passwd', name], { encoding: 'utf8' }).stdout.trim().split(':');
+    assert.equal(entry[6], '/usr/sbin/nologin');
+    assert.equal((await run(sb, '/usr/bin/id', ['-un'])).out.trim(), name);
+  } finally {
+    spawnSync('userdel', [name]);
+    spawnSync('groupdel', [name]);
+  }
+  await assert.rejects(sandbox({ user: 'root' }), /MEDLEY_FFMPEG_USER: root has uid\/gid 0/);
 });
 
 test('as root: the engine user cannot read a 0600 root file, neither with cat nor with ffprobe', { skip: ROOT_ONLY }, async () => {
