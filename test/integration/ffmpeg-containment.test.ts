@@ -24,6 +24,7 @@ import { rawRequest } from '../support/raw-client.js';
 import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller } from '../support/tasks.js';
 import { FFMPEG, FFPROBE, decode, ffmpeg, frequency } from '../support/media.js';
 import { workRootOf } from '../support/work-root.js';
+import { fallbackWorkRoot } from '../../src/media/engine/sandbox.js';
 import type OSS from 'ali-oss';
 
 const ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -126,6 +127,7 @@ for (const engine of ENGINES) {
       agent.destroy();
       await server?.dispose();
       await rm(dataDir, { recursive: true, force: true });
+      await rm(fallbackWorkRoot(dataDir), { recursive: true, force: true });
       await rm(outside, { recursive: true, force: true });
     });
 
