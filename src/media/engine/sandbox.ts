@@ -19,6 +19,20 @@ import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 /** The environment every engine child gets: nothing inherited (keys, AWS_*, MEDLEY_* secrets stay out). */
 export const ENGINE_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: '/usr/bin:/bin' });
 
+/**
+ * Open files per engine process: far more than a job's inputs and segments need, far less than the
+ * soft limit Node raises itself to (and its children inherit).
+ */
+export const ENGINE_MAX_OPEN_FILES = 4096;
+
+/** ENGINE_MAX_OPEN_FILES, or the hard limit when that is lower (an unprivileged process cannot raise it); undefined when unknown. */
+async function openFilesLimit(): Promise<number | undefined> {
+  const text = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(text)?.[1];
+  if (hard === undefined) return undefined;
+  return hard === 'unlimited' ? ENGINE_MAX_OPEN_FILES : Math.min(ENGINE_MAX_OPEN_FILES, Number(hard)) || undefined;
+}
+
 /** MEDLEY_FFMPEG_USER value that keeps FFmpeg as the server's own user. */
 export const NO_ENGINE_USER = 'none';
 
@@ -29,6 +43,8 @@ export interface SandboxLimits {
   fileBytes?: number;
   /** RLIMIT_CPU in seconds; 'auto' = the spawn's wall-clock timeout × CPU cores (0/undefined: none). */
   cpuSeconds?: number | 'auto';
+  /** RLIMIT_NOFILE (undefined: inherited). */
+  openFiles?: number;
 }
 
 export interface EngineUser {
@@ -99,7 +115,7 @@ export async function lookupUser(name: string): Promise<EngineUser | undefined> 
 export async function prepareSandbox(settings: SandboxSettings, log?: SandboxLog, root = isRoot()): Promise<EngineSandbox> {
   const prlimit = findTool('prlimit');
   const wrapper = prlimit ? { kind: 'prlimit' as const, path: prlimit } : exists('/bin/sh') ? { kind: 'sh' as const, path: '/bin/sh' } : undefined;
-  const limits: SandboxLimits = { memoryBytes: settings.memoryBytes, fileBytes: settings.fileBytes, cpuSeconds: settings.cpuSeconds };
+  const limits: SandboxLimits = { memoryBytes: settings.memoryBytes, fileBytes: settings.fileBytes, cpuSeconds: settings.cpuSeconds, openFiles: await openFilesLimit() };
   if (!wrapper) log?.warn({}, 'neither prlimit nor /bin/sh found: FFmpeg runs without resource limits (MEDLEY_FFMPEG_MAX_*)');
   if (!root || settings.user === NO_ENGINE_USER) {
     if (root) log?.warn({}, 'MEDLEY_FFMPEG_USER=none: FFmpeg runs as root; a crafted input it can be tricked into opening can read any file');
@@ -136,6 +152,7 @@ export function wrapCommand(binary: string, args: readonly string[], sandbox: En
   if (!w || (!memoryBytes && !fileBytes && !cpuSeconds && !sandbox.user)) return { file: binary, args: [...args] };
   if (w.kind === 'prlimit') {
     const opts = ['--core=0'];
+    if (sandbox.limits.openFiles) opts.push(`--nofile=${sandbox.limits.openFiles}`);
     if (fileBytes) opts.push(`--fsize=${fileBytes}`);
     if (memoryBytes) opts.push(`--as=${memoryBytes}`);
     if (cpuSeconds) opts.push(`--cpu=${cpuSeconds}`);
@@ -143,6 +160,7 @@ export function wrapCommand(binary: string, args: readonly string[], sandbox: En
   }
   // POSIX sh: -f counts 512-byte blocks (bash outside POSIX mode: 1024, i.e. a looser limit), -v KiB, -t s.
   const ulimits = ['ulimit -c 0'];
+  if (sandbox.limits.openFiles) ulimits.push(`ulimit -n ${sandbox.limits.openFiles}`);
   if (fileBytes) ulimits.push(`ulimit -f ${Math.ceil(fileBytes / 512)}`);
   if (memoryBytes) ulimits.push(`ulimit -v ${Math.ceil(memoryBytes / 1024)}`);
   if (cpuSeconds) ulimits.push(`ulimit -t ${cpuSeconds}`);

@@ -51,12 +51,12 @@ async function sandbox(overrides: Partial<Parameters<typeof prepareSandbox>[0]> 
 }
 
 test('wrapCommand: prlimit and sh forms of the limits; nothing to wrap without limits or user', () => {
-  const p: EngineSandbox = { limits: { memoryBytes: 4096, fileBytes: 1000, cpuSeconds: 7 }, wrapper: { kind: 'prlimit', path: '/usr/bin/prlimit' } };
+  const p: EngineSandbox = { limits: { memoryBytes: 4096, fileBytes: 1000, cpuSeconds: 7, openFiles: 4096 }, wrapper: { kind: 'prlimit', path: '/usr/bin/prlimit' } };
   const s: EngineSandbox = { ...p, wrapper: { kind: 'sh', path: '/bin/sh' } };
   const cases: Array<[EngineSandbox, number | undefined, { file: string; args: string[] }]> = [
-    [p, 7, { file: '/usr/bin/prlimit', args: ['--core=0', '--fsize=1000', '--as=4096', '--cpu=7', '--', '/x/ffmpeg', '-i', 'a b'] }],
+    [p, 7, { file: '/usr/bin/prlimit', args: ['--core=0', '--nofile=4096', '--fsize=1000', '--as=4096', '--cpu=7', '--', '/x/ffmpeg', '-i', 'a b'] }],
     [{ ...p, limits: { fileBytes: 1000 } }, undefined, { file: '/usr/bin/prlimit', args: ['--core=0', '--fsize=1000', '--', '/x/ffmpeg', '-i', 'a b'] }],
-    [s, 7, { file: '/bin/sh', args: ['-c', 'ulimit -c 0 && ulimit -f 2 && ulimit -v 4 && ulimit -t 7 && exec "$0" "$@"', '/x/ffmpeg', '-i', 'a b'] }],
+    [s, 7, { file: '/bin/sh', args: ['-c', 'ulimit -c 0 && ulimit -n 4096 && ulimit -f 2 && ulimit -v 4 && ulimit -t 7 && exec "$0" "$@"', '/x/ffmpeg', '-i', 'a b'] }],
     [{ limits: {}, wrapper: p.wrapper }, undefined, { file: '/x/ffmpeg', args: ['-i', 'a b'] }],
     [{ ...p, wrapper: undefined }, 7, { file: '/x/ffmpeg', args: ['-i', 'a b'] }],
   ];
@@ -123,6 +123,17 @@ test('a tiny file-size limit makes the real ffmpeg fail, and it writes no more t
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the limits are those of the settings, as the kernel reports them to the child', async () => {
+  const sb = await sandbox({ memoryBytes: 3 * 2 ** 30, fileBytes: 2 ** 30, cpuSeconds: 99 });
+  const r = await run(sb, '/bin/cat', ['/proc/self/limits']);
+  const limit = (name: string) => new RegExp(`^${name}\\s+(\\S+)\\s+(\\S+)`, 'm').exec(r.out)?.slice(1, 3);
+  assert.deepEqual(limit('Max address space'), [String(3 * 2 ** 30), String(3 * 2 ** 30)]);
+  assert.deepEqual(limit('Max file size'), [String(2 ** 30), String(2 ** 30)]);
+  assert.deepEqual(limit('Max cpu time'), ['99', '99']);
+  assert.deepEqual(limit('Max core file size'), ['0', '0']);
+  assert.ok(Number(limit('Max open files')?.[0]) <= 4096, r.out);
 });
 
 test('an address-space limit too small for ffmpeg stops it', async () => {
