@@ -3,7 +3,7 @@
  * timeout and cancellation (SIGTERM, then SIGKILL).
  */
 import { fail } from '../../errors.js';
-import { spawnEngine, type EngineSandbox } from './sandbox.js';
+import { limitExceeded, spawnEngine, type EngineSandbox } from './sandbox.js';
 
 export { ENGINE_SAFE_INPUT_ARGS } from './safe-args.js';
 
@@ -199,7 +199,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
       } else if (spawnError) {
         settle(() => fail('MediaProcessingFailed', `could not start ffmpeg (${opts.ffmpeg}): ${spawnError?.message ?? ''}`));
       } else if (code !== 0) {
-        const why = lastMeaningfulLine(stderrTail) || (signal ? `killed by ${signal}` : 'no error output');
+        const why = limitExceeded(signal) ?? (lastMeaningfulLine(stderrTail) || (signal ? `killed by ${signal}` : 'no error output'));
         settle(() => fail('MediaProcessingFailed', `ffmpeg failed (exit ${code ?? signal}): ${why}`));
       } else {
         try {

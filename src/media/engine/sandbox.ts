@@ -167,6 +167,16 @@ export function wrapCommand(binary: string, args: readonly string[], sandbox: En
   return { file: w.path, args: ['-c', `${ulimits.join(' && ')} && exec "$0" "$@"`, binary, ...args] };
 }
 
+/** What a signal from an rlimit means, naming the setting; undefined for other signals. */
+export function limitExceeded(signal: NodeJS.Signals | null): string | undefined {
+  if (signal === 'SIGXFSZ') return 'killed by SIGXFSZ: it tried to write a file larger than MEDLEY_FFMPEG_MAX_FILE_SIZE allows';
+  if (signal === 'SIGXCPU') return 'killed by SIGXCPU: it used more CPU time than MEDLEY_FFMPEG_MAX_CPU_SECONDS allows';
+  // FFmpeg catches SIGXCPU to stop gracefully; the kernel then kills it at the (equal) hard limit. Medley's
+  // own stops (timeout, cancel) are reported before this is asked.
+  if (signal === 'SIGKILL') return 'killed by SIGKILL: the CPU-time limit (MEDLEY_FFMPEG_MAX_CPU_SECONDS) or the system running out of memory';
+  return undefined;
+}
+
 export interface SpawnEngineOptions {
   sandbox?: EngineSandbox;
   /** The child's working directory (its private work directory); default `/`. */

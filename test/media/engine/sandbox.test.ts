@@ -111,7 +111,7 @@ test('a tiny file-size limit makes the real ffmpeg fail, and it writes no more t
       const ffmpeg = await engineBinaryFor(FFMPEG, sb);
       await assert.rejects(
         runFfmpeg({ ffmpeg, args: ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=10', join(out, 'big.wav')], expectedDurationSec: 10, timeoutMs: 20_000, cwd: out, sandbox: sb }),
-        (e: unknown) => isMedleyError(e) && /SIGXFSZ|File too large|exit/i.test(e.message),
+        (e: unknown) => isMedleyError(e) && /MEDLEY_FFMPEG_MAX_FILE_SIZE|File too large/i.test(e.message),
       );
       const size = (await stat(join(out, 'big.wav')).catch(() => ({ size: 0 }))).size;
       assert.ok(size <= 64 * 1024, `${kind}: wrote ${size} bytes`);
@@ -134,6 +134,17 @@ test('the limits are those of the settings, as the kernel reports them to the ch
   assert.deepEqual(limit('Max cpu time'), ['99', '99']);
   assert.deepEqual(limit('Max core file size'), ['0', '0']);
   assert.ok(Number(limit('Max open files')?.[0]) <= 4096, r.out);
+});
+
+test('a CPU-time limit stops a long ffmpeg run, and the error names the setting', async () => {
+  const sb = await sandbox({ cpuSeconds: 1 });
+  const ffmpeg = await engineBinaryFor(FFMPEG, sb);
+  const started = Date.now();
+  await assert.rejects(
+    runFfmpeg({ ffmpeg, args: ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=600', '-c:v', 'libx264', '-preset', 'slow', '-f', 'null', '-'], expectedDurationSec: 600, timeoutMs: 60_000, sandbox: sb }),
+    (e: unknown) => isMedleyError(e) && /MEDLEY_FFMPEG_MAX_CPU_SECONDS/.test(e.message),
+  );
+  assert.ok(Date.now() - started < 30_000, 'stopped by the CPU limit, not the wall clock');
 });
 
 test('an address-space limit too small for ffmpeg stops it', async () => {
