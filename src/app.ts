@@ -15,6 +15,7 @@ import type { Credential, CredentialLookup } from './auth/credentials.js';
 import { NonceStore } from './auth/nonce-store.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { MediaEngine } from './media/engine/index.js';
+import { prepareSandbox, prepareWorkRoot } from './media/engine/sandbox.js';
 import { ProjectService } from './projects/service.js';
 import { TaskQueue } from './tasks/queue.js';
 import { TaskService, TaskSignal } from './tasks/service.js';
@@ -47,6 +48,8 @@ export interface Core {
   /** Publishes task-completion messages from the outbox to their topics. */
   outbox: OutboxDispatcher;
   signing: PushSigningKeys;
+  /** Parent of the private per-task work directories (sandbox.ts prepareWorkRoot). */
+  workRoot: string;
   log: Logger;
   /** Free space on the data volume against MEDLEY_MIN_FREE_DISK (sampled in the background). */
   disk: DiskSpace;
@@ -90,7 +93,11 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
-    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, limits: mediaLimits(config) });
+    // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
+    const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
+    const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox, log);
+    if (sandbox.user) log.info({ user: sandbox.user.name, uid: sandbox.user.uid, workRoot }, 'FFmpeg runs as an unprivileged user');
+    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, limits: mediaLimits(config), sandbox, log });
     // The reserve's refusals are counted by the metrics, which read the disk samples: built together.
     const disk = new DiskSpace({
       path: dataDir,
@@ -108,8 +115,6 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal, maxQueuedPerKey: config.maxQueuedPerKey });
     const projects = new ProjectService(db);
     const nonces = new NonceStore(db);
-    const workRoot = join(dataDir, 'work');
-    await mkdir(workRoot, { recursive: true });
     const mns = MnsService.fromConfig(db, config);
     const outbox = new OutboxDispatcher({ db, publisher: mns, log: log.child({ component: 'outbox' }) });
     const signing = await loadOrCreatePushSigningKeys(dataDir);
@@ -127,7 +132,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       notify: { region: config.region, accountId: config.accountId },
       onFinished: () => outbox.kick(),
     });
-    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, log, disk, metrics };
+    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
   } catch (e) {
     await db.destroy();
     throw e;
@@ -186,7 +191,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       tasks: core.tasks,
       projects: core.projects,
       nonces: core.nonces,
-      workDir: join(core.dataDir, 'work'),
+      workDir: core.workRoot,
       workers: core.pool.concurrency,
       disk: core.disk,
       metrics: core.metrics,

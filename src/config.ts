@@ -38,9 +38,25 @@ export const settingSpecs = [
   { key: 'maxOutputDurationSeconds', env: 'MEDLEY_MAX_OUTPUT_DURATION', flag: '--max-output-duration <seconds>', def: '21600', help: 'a media task whose output would last longer than this is refused before it runs' },
   { key: 'maxOutputBytes', env: 'MEDLEY_MAX_OUTPUT_BYTES', flag: '--max-output-bytes <bytes>', def: '8589934592', help: 'FFmpeg is stopped and the task fails when one output (all its files) reaches this size (default 8 GiB)' },
   { key: 'maxMediaInputBytes', env: 'MEDLEY_MAX_MEDIA_INPUT_BYTES', flag: '--max-media-input-bytes <bytes>', def: '5368709120', help: 'a media task refuses a source object larger than this (default 5 GiB)' },
+  // FFmpeg least privilege (src/media/engine/sandbox.ts)
+  { key: 'ffmpegUser', env: 'MEDLEY_FFMPEG_USER', flag: '--ffmpeg-user <name>', def: 'medley-ffmpeg', help: 'when Medley runs as root, FFmpeg/ffprobe run as this unprivileged user (created at start if missing); "none" keeps them as root' },
+  { key: 'workDir', env: 'MEDLEY_WORK_DIR', flag: '--work-dir <dir>', def: undefined, help: 'parent of the private per-task work directories (default <data-dir>/work; when FFmpeg runs as another user, <temp dir>/medley-work-<hash of the data dir>, as that user must not reach the data dir)' },
+  { key: 'ffmpegMaxMemory', env: 'MEDLEY_FFMPEG_MAX_MEMORY', flag: '--ffmpeg-max-memory <bytes>', def: '4GiB', help: 'address-space limit of each FFmpeg/ffprobe process (RLIMIT_AS; K/M/G/KiB/MiB/GiB suffixes; 0 = none)' },
+  { key: 'ffmpegMaxFileSize', env: 'MEDLEY_FFMPEG_MAX_FILE_SIZE', flag: '--ffmpeg-max-file-size <bytes>', def: '5GiB', help: 'largest file an FFmpeg process may write (RLIMIT_FSIZE; 0 = none)' },
+  { key: 'ffmpegMaxCpuSeconds', env: 'MEDLEY_FFMPEG_MAX_CPU_SECONDS', flag: '--ffmpeg-max-cpu-seconds <n|auto>', def: 'auto', help: 'CPU seconds an FFmpeg process may use (RLIMIT_CPU; auto = its wall-clock timeout times the CPU cores; 0 = none)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** "4GiB", "512M", "1000000" -> bytes. */
+const byteSize = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i, 'must be a size in bytes, e.g. 4GiB, 512MiB or 1000000 (0 = no limit)')
+  .transform((v) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i.exec(v)!;
+    return Math.floor(Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
+  });
 
 export const configSchema = z.object({
   host: z.string().min(1),
@@ -71,6 +87,12 @@ export const configSchema = z.object({
     .refine((v) => parseDiskReserve(v) !== undefined, 'must be a size (1073741824, 512MiB, 2GB; 0 = off) or a share of the volume below 100% (2%)')
     .transform((v) => parseDiskReserve(v)!),
   metricsToken: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+  // FFmpeg least privilege
+  ffmpegUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name (lowercase letters, digits, _ and -) or none'),
+  workDir: z.string().optional(),
+  ffmpegMaxMemory: byteSize,
+  ffmpegMaxFileSize: byteSize,
+  ffmpegMaxCpuSeconds: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(365 * 24 * 3600)]),
   /** Largest XML request body accepted (bytes). */
   maxXmlBodyBytes: z.number().int().positive().default(LIMITS.maxXmlBodyBytes),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */

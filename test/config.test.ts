@@ -79,3 +79,25 @@ test('media limits: 6 h sources and outputs, 8 GiB outputs, 5 GiB sources; valid
     assert.throws(() => loadConfig({}, { [env]: v }), (e) => e instanceof ConfigError && e.message.includes(env));
   }
 });
+
+// FFmpeg least privilege settings (src/media/engine/sandbox.ts).
+test('FFmpeg sandbox settings: defaults, sizes with units, auto CPU, refusals naming the variable', () => {
+  const c = loadConfig({}, {});
+  assert.equal(c.ffmpegUser, 'medley-ffmpeg');
+  assert.equal(c.workDir, undefined);
+  assert.equal(c.ffmpegMaxMemory, 4 * 2 ** 30);
+  assert.equal(c.ffmpegMaxFileSize, 5 * 2 ** 30);
+  assert.equal(c.ffmpegMaxCpuSeconds, 'auto');
+  const sizes: Array<[string, number]> = [['4GiB', 4 * 2 ** 30], ['512MiB', 512 * 2 ** 20], ['512M', 512e6], ['1.5G', 1.5e9], ['2kb', 2000], ['1000', 1000], ['0', 0]];
+  for (const [v, n] of sizes) assert.equal(loadConfig({}, { MEDLEY_FFMPEG_MAX_MEMORY: v }).ffmpegMaxMemory, n, v);
+  assert.equal(loadConfig({ ffmpegMaxCpuSeconds: '120' }, {}).ffmpegMaxCpuSeconds, 120);
+  assert.equal(loadConfig({}, { MEDLEY_FFMPEG_USER: 'none', MEDLEY_WORK_DIR: '/var/lib/medley-work' }).ffmpegUser, 'none');
+  for (const [env, message] of [
+    [{ MEDLEY_FFMPEG_MAX_MEMORY: 'lots' }, /MEDLEY_FFMPEG_MAX_MEMORY/],
+    [{ MEDLEY_FFMPEG_MAX_FILE_SIZE: '-1' }, /MEDLEY_FFMPEG_MAX_FILE_SIZE/],
+    [{ MEDLEY_FFMPEG_MAX_CPU_SECONDS: 'fast' }, /MEDLEY_FFMPEG_MAX_CPU_SECONDS/],
+    [{ MEDLEY_FFMPEG_USER: 'Root User' }, /MEDLEY_FFMPEG_USER/],
+  ] as const) {
+    assert.throws(() => loadConfig({}, env), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
+  }
+});

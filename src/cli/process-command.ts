@@ -5,8 +5,9 @@
  *   medley process '<process string>' --dir <folder> --source <name> [--out <file>] [--explain]
  *   medley process --imm <request.json> --dir <folder> [--out <file>] [--explain]
  */
-import { mkdtemp, readFile, realpath, rename, rm, copyFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, realpath, rename, rm, copyFile, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createPrivateDir } from '../media/engine/sandbox.js';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { MedleyError, fail } from '../errors.js';
 import type { MediaJob } from '../media/job.js';
@@ -101,7 +102,8 @@ export async function runProcessCommand(processString: string | undefined, opts:
     const targetOf = (i: number, file: string) => outputFileKey({ key: main, dir: dirname(main) + sep }, i, file);
 
     const engine = await MediaEngine.start({ ffmpeg: opts.ffmpeg, ffprobe: opts.ffprobe, env });
-    const workDir = await mkdtemp(join(tmpdir(), 'medley-process-'));
+    // Private (0700, unguessable): see media/engine/sandbox.ts. The CLI runs FFmpeg as its own user.
+    const workDir = await createPrivateDir(tmpdir());
     try {
       if (opts.explain) {
         const prepared = await prepareJob({ engine, job, inputs, workDir, outputName: fileStem });

@@ -5,7 +5,7 @@
  * nothing visible; a retry names its outputs from the stored task time, so it writes the same keys.
  */
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -21,7 +21,7 @@ import { ObjectChanged } from '../storage/objects.js';
 import type { TaskRecord } from './records.js';
 import type { TaskOutcome, TaskQueue } from './queue.js';
 import { buildTaskNotification, type TaskNotificationContext } from '../notify/task-message.js';
-import { FFMPEG_PID_FILE } from './work-dirs.js';
+import { createAttemptDir, FFMPEG_PID_FILE } from './work-dirs.js';
 
 export interface RunnerDeps {
   storage: Storage;
@@ -75,10 +75,9 @@ export interface RunControl {
 /** Runs the task to its final state (Succeeded/Failed committed), or throws LeaseLost / an abort. */
 export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunControl): Promise<void> {
   const { job, templateSource } = task.spec;
-  // Per-attempt directory: a retry never trips over the files of an earlier, dead attempt.
-  const workDir = join(deps.workRoot, `${task.taskId}.${task.attempts}`);
-  await rm(workDir, { recursive: true, force: true });
-  await mkdir(workDir, { recursive: true });
+  // A fresh private directory per attempt (unguessable name, 0700, owned by the FFmpeg user; owner recorded
+  // inside for the crash reaper): no other task's input can name it, a retry never sees an earlier attempt's files.
+  const workDir = await createAttemptDir(deps.workRoot, deps.engine.sandbox, { taskId: task.taskId, attempt: task.attempts });
   try {
     // 1. Sources, streamed to local files (ffmpeg needs seekable input; memory stays bounded).
     const inputs: LocalInput[] = [];

@@ -15,6 +15,7 @@ import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller, type T
 import { assertToneSequence, audioStream, decode, ffprobe, tone } from '../support/media.js';
 import type OSS from 'ali-oss';
 import { rawRequest } from '../support/raw-client.js';
+import { workRootOf } from '../support/work-root.js';
 
 const SRC = 'worker-src';
 const OUT = 'worker-out';
@@ -172,7 +173,7 @@ describe('serve with MEDLEY_WORKERS=0 and a separate medley worker', () => {
       { freq: 880, seconds: 20 },
     ]);
     assert.equal(await second.stop(), 0);
-    assert.deepEqual(await readdir(join(dataDir, 'work')), [], 'the work directory is empty');
+    assert.deepEqual(await readdir(workRootOf(dataDir)), [], 'the work directory is empty');
   });
 
   test(

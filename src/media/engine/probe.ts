@@ -10,15 +10,15 @@
  *    priming its own edit list removes (2.024 s for 2 s of audio and video). The tracks' durations honour the
  *    edit lists: the duration is where the last audio/video track ends.
  */
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { fail, isMedleyError } from '../../errors.js';
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../media-info.js';
 import { isObj, num, type Json } from '../ffprobe-json.js';
 import { checkVideoSize, implausibility } from '../limits.js';
 import { FORMAT_WHITELIST, inputArgs } from '../plan/input-args.js';
 import { refusal, sniffFile } from './sniff.js';
+import { spawnEngine, type EngineSandbox } from './sandbox.js';
 
 export interface ProbeOptions {
   /** Wall-clock limit; ffprobe is killed when it expires (default 30 s). */
@@ -31,6 +31,8 @@ export interface ProbeOptions {
    * Sources are never probed this way.
    */
   ownOutput?: { segments?: 'hls' | 'dash' };
+  /** User and limits ffprobe runs under (sandbox.ts); its cwd is the file's directory. */
+  sandbox?: EngineSandbox;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -302,7 +304,7 @@ export async function probeDetailed(ffprobePath: string, file: string, opts: Pro
   const unreadable = (why: string): never => fail('MediaUnreadable', `${displayName} could not be read as media: ${why}`);
 
   const pass = async (args: string[]): Promise<unknown> => {
-    const r = await runFfprobe(ffprobePath, [...common, ...args, input], Math.max(1, deadline - Date.now()));
+    const r = await runFfprobe(ffprobePath, [...common, ...args, input], Math.max(1, deadline - Date.now()), opts.sandbox, dirname(localPath));
     if (r.spawnError) fail('MediaProcessingFailed', `could not start ffprobe (${ffprobePath}): ${r.spawnError.message}`);
     if (r.timedOut) unreadable(`ffprobe did not finish within ${timeoutMs / 1000} s`);
     if (r.code !== 0) unreadable(firstErrorLine(r.stderr, localPath, displayName) || `ffprobe exited with code ${r.code}`);
@@ -343,9 +345,9 @@ interface FfprobeResult {
   spawnError?: Error;
 }
 
-function runFfprobe(ffprobePath: string, args: string[], timeoutMs: number): Promise<FfprobeResult> {
+function runFfprobe(ffprobePath: string, args: string[], timeoutMs: number, sandbox?: EngineSandbox, cwd?: string): Promise<FfprobeResult> {
   return new Promise((resolve) => {
-    const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnEngine(ffprobePath, args, { sandbox, cwd, timeoutMs });
     let out = '';
     let err = '';
     let timedOut = false;

@@ -2,9 +2,9 @@
  * Running FFmpeg as a child process: argv safety check, `-progress` parsing, stderr tail, wall-clock
  * timeout and cancellation (SIGTERM, then SIGKILL).
  */
-import { spawn } from 'node:child_process';
 import { fail } from '../../errors.js';
 import { FORMAT_WHITELIST, isSingleFileDemuxer } from './safe-args.js';
+import { limitExceeded, spawnEngine, type EngineSandbox } from './sandbox.js';
 
 export { FORMAT_WHITELIST, inputArgs } from './safe-args.js';
 
@@ -72,6 +72,8 @@ export interface RunFfmpegOptions {
    * messages never carry a server path.
    */
   pathNames?: ReadonlyArray<readonly [path: string, name: string]>;
+  /** User and limits ffmpeg runs under (sandbox.ts); `cwd` is the output directory it writes into. */
+  sandbox?: EngineSandbox;
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024;
@@ -180,7 +182,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
   if (opts.signal?.aborted) fail('MediaCancelled', 'The media task was cancelled before ffmpeg started.');
 
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.ffmpeg, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnEngine(opts.ffmpeg, argv, { sandbox: opts.sandbox, cwd: opts.cwd, writableDir: opts.cwd, timeoutMs: opts.timeoutMs });
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const progress = new ProgressParser(opts.expectedDurationSec, opts.onProgress);
     let stderr = '';
@@ -234,7 +236,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
       } else if (spawnError) {
         settle(() => fail('MediaProcessingFailed', `could not start ffmpeg (${opts.ffmpeg}): ${spawnError?.message ?? ''}`));
       } else if (code !== 0) {
-        const why = lastMeaningfulLine(stderrTail, opts.pathNames) || (signal ? `killed by ${signal}` : 'no error output');
+        const why = limitExceeded(signal) ?? (lastMeaningfulLine(stderrTail, opts.pathNames) || (signal ? `killed by ${signal}` : 'no error output'));
         settle(() => fail('MediaProcessingFailed', `ffmpeg failed (exit ${code ?? signal}): ${why}`));
       } else {
         try {

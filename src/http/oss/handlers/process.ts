@@ -10,7 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { createPrivateDir } from '../../../media/engine/sandbox.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -343,7 +344,8 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
 /** Copies the object (streamed) to a private temp directory, probes it, and removes the copy. */
 async function detectMediaMeta(ctx: OssContext, deps: ProcessDeps, source: ObjectRecord): Promise<{ record: ObjectRecord; meta: DetectMediaMeta }> {
   await mkdir(deps.workDir, { recursive: true });
-  const dir = await mkdtemp(join(deps.workDir, 'info-'));
+  // Private (0700, unguessable, owned by the FFmpeg user): see media/engine/sandbox.ts.
+  const dir = await createPrivateDir(deps.workDir, deps.engine.sandbox);
   try {
     // openKey re-reads the record, so the headers describe the very bytes probed.
     const { record, stream } = await ctx.storage.objects.openKey(source.bucket, source.key);
