@@ -287,7 +287,8 @@ export const xmlMutators: readonly Mutator[] = [
     const e = elementSpan(s, rng);
     if (!e) return s;
     const text = s.slice(e.start, e.end);
-    return s.slice(0, e.end) + text.repeat(rng.pick([1, 2, 1001])) + s.slice(e.end);
+    const times = Math.min(rng.pick([1, 2, 1001]), Math.floor(MAX_INPUT_CHARS / Math.max(1, text.length)));
+    return s.slice(0, e.end) + text.repeat(times) + s.slice(e.end);
   },
   (s, rng) => {
     const e = elementSpan(s, rng);
