@@ -109,6 +109,14 @@ export function immInput(rng: Rng, vars: Record<string, string>, actions?: reado
     } else {
       const name = rng.pick(Object.keys(params).length > 0 ? Object.keys(params) : names);
       const v = params[name] ?? '';
+      if (name === 'NextToken' && rng.chance(0.6)) {
+        // A page token of the shape ListTasks issues (base64url JSON [sort, sortValue, taskId]) with damaged insides.
+        const token: Json = [rng.pick(['TaskId', 'StartTime', 'EndTime', 'taskid']), rng.pick<Json>(['MediaConvert-a', 1_700_000_000_000, 0]), 'MediaConvert-a'];
+        const inner = rng.chance(0.3) ? jsonText(mutateJson(token, rng), rng) : JSON.stringify(mutateJson(token, rng));
+        params[name] = Buffer.from(inner ?? 'null').toString(rng.chance(0.8) ? 'base64url' : 'base64');
+        touched.add(name);
+        continue;
+      }
       params[name] = typeof v === 'object' && v !== null ? mutateJson(v, rng) : typeof v === 'string' && rng.chance(0.7) ? mutate(v, rng, processMutators.slice(0, 9), 2) : mutateJson(v, rng);
       touched.add(name);
     }

@@ -22,6 +22,7 @@ import { mnsClient, rawMns, withDb, type MnsClient } from '../support/mns.js';
 import { percentEncode as rpcEncode, signV1 as rpcSign } from '../http/imm/support.js';
 import { Rng, fuzzCases, fuzzSeed } from './prng.js';
 import { immInput, processInput, syncProcessInput, wellFormed, xmlInput } from './corpus.js';
+import { GENERIC, mutate } from './mutators.js';
 
 const SEED = fuzzSeed();
 const PROJECT = 'fuzz-project';
@@ -108,7 +109,10 @@ function build(kind: Kind, i: number): Request {
       const { body } = processInput(rng);
       // Now and then the body is not UTF-8 at all (latin1 bytes of a string with non-ASCII characters).
       const bytes = rng.chance(0.05) ? Buffer.from(body, 'latin1') : Buffer.from(body, 'utf8');
-      return ossRequest({ method: 'POST', bucket: BUCKET, key: SOURCE_KEY, query: { 'x-oss-async-process': '' }, body: bytes }, (s) => {
+      // Or, with an empty body, as the query value (which the handler also reads).
+      const inQuery = rng.chance(0.15);
+      const query = { 'x-oss-async-process': inQuery ? wellFormed(body.replace(/^x-oss-async-process=/, '')).slice(0, 6000) : '' };
+      return ossRequest({ method: 'POST', bucket: BUCKET, key: SOURCE_KEY, query, body: inQuery ? Buffer.alloc(0) : bytes }, (s) => {
         if (s >= 200 && s < 300) acceptedTasks++;
       });
     }
@@ -154,23 +158,25 @@ function build(kind: Kind, i: number): Request {
     }
     case 'mns': {
       const { target, body } = xmlInput(rng, (t) => t.startsWith('mns:'), { handle: '1-MTAwMA==' });
+      // Now and then the resource name itself is damaged too (percent-encoded into the path).
+      const name = (n: string) => (rng.chance(0.15) ? encodeURIComponent(wellFormed(mutate(n, rng, GENERIC, 1))) : n);
       const [method, path] = ((): [string, string] => {
         switch (target) {
           case 'mns:CreateQueue':
-            return ['PUT', `/queues/fz-q-${i}`];
+            return ['PUT', `/queues/${name(`fz-q-${i}`)}`];
           case 'mns:SetQueueAttributes':
-            return ['PUT', '/queues/fuzz-q?metaoverride=true'];
+            return ['PUT', `/queues/${name('fuzz-q')}?metaoverride=${rng.pick(['true', 'TRUE', 'false', '', '1'])}`];
           case 'mns:SendMessage':
           case 'mns:BatchSendMessage':
-            return ['POST', '/queues/fuzz-q/messages'];
+            return ['POST', `/queues/${name('fuzz-q')}/messages`];
           case 'mns:BatchDeleteMessage':
-            return ['DELETE', '/queues/fuzz-q/messages'];
+            return ['DELETE', `/queues/${name('fuzz-q')}/messages`];
           case 'mns:CreateTopic':
-            return ['PUT', `/topics/fz-t-${i}`];
+            return ['PUT', `/topics/${name(`fz-t-${i}`)}`];
           case 'mns:Subscribe':
-            return ['PUT', `/topics/fuzz-t/subscriptions/fz-s-${i}`];
+            return ['PUT', `/topics/fuzz-t/subscriptions/${name(`fz-s-${i}`)}`];
           default:
-            return ['POST', '/topics/fuzz-t/messages'];
+            return ['POST', `/topics/${name('fuzz-t')}/messages`];
         }
       })();
       return {
@@ -192,18 +198,23 @@ function build(kind: Kind, i: number): Request {
         ['Timestamp', new Date().toISOString().replace(/\.\d+Z$/, 'Z')],
       ];
       const all = [...common, ...pairs];
+      // pop-core posts a form; the generated SDKs (and GET callers) put everything in the query.
+      const method = rng.chance(0.25) ? 'GET' : 'POST';
+      let text = '';
       const body = () => {
-        const signed: [string, string][] = [...all, ['Signature', rpcSign('POST', all, server.secret)]];
+        const signed: [string, string][] = [...all, ['Signature', rpcSign(method, all, server.secret)]];
         return signed.map(([k, v]) => `${rpcEncode(k)}=${rpcEncode(v)}`).join('&');
       };
-      let text = '';
       return {
         send: async () => {
           text = body();
-          const res = await fetch(`${server.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-acs-action': input.action, 'x-acs-version': '2020-09-30' }, body: text, signal: AbortSignal.timeout(30_000) });
+          const headers: Record<string, string> = { 'x-acs-action': input.action, 'x-acs-version': '2020-09-30' };
+          if (method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';
+          const url = method === 'GET' ? `${server.url}/?${text}` : `${server.url}/`;
+          const res = await fetch(url, { method, headers, body: method === 'POST' ? text : undefined, signal: AbortSignal.timeout(30_000) });
           return { status: res.status, body: await res.text() };
         },
-        describe: () => `IMM ${input.action}\nform=${text}`,
+        describe: () => `IMM ${method} ${input.action}\n${method === 'GET' ? 'query' : 'form'}=${text}`,
         after: (s) => {
           if (input.action === 'CreateMediaConvertTask' && s >= 200 && s < 300) acceptedTasks++;
         },
