@@ -22,10 +22,11 @@ const SLOW_MS = 3_000;
 
 const WORKER = new URL('./parser-worker.ts', import.meta.url).href;
 // Worker threads do not inherit the tsx loader registered by --import: register it inside the worker first.
-const BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER)}); }).catch((e) => { throw e; });`;
+const BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER)}); });`;
 
+/** The input as JSON (lone surrogates and control characters escaped): paste it into a unit test to replay one case. */
 function show(input: unknown): string {
-  return JSON.stringify(input, (_k, v: unknown) => v, 0);
+  return JSON.stringify(input);
 }
 
 function runTarget(name: string, cases: number): Promise<WorkerResult> {
