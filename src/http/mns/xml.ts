@@ -7,6 +7,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { fail } from '../../errors.js';
 import { forbiddenXmlDeclaration } from '../xml-safety.js';
 import { MNS_XML_NAMESPACE } from '../../notify/mns-service.js';
+import { parseChecked } from '../oss/xml.js';
 
 /** Ordered children: `[name, value]`; a nested list is a child element with children; undefined is left out. */
 export type XmlChildren = [string, XmlContent][];
@@ -59,12 +60,7 @@ export function parseMnsXml(body: Buffer): ParsedXml {
   if (forbidden !== undefined) fail('MnsMalformedXML', `The XML you provided was not well-formed: ${forbidden}.`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) fail('MnsMalformedXML', `The XML you provided was not well-formed: ${valid.err.msg} (line ${valid.err.line}).`);
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    return fail('MnsMalformedXML', `The XML you provided was not well-formed: ${e instanceof Error ? e.message : String(e)}.`);
-  }
+  const doc = parseChecked(parser, text, (why) => fail('MnsMalformedXML', `The XML you provided was not well-formed: ${why}.`));
   const roots = Object.keys(doc).filter((k) => k !== '#text');
   if (roots.length !== 1) fail('MnsMalformedXML', 'The XML you provided was not well-formed: expected exactly one root element.');
   const root = roots[0]!;
