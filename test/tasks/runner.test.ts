@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +35,8 @@ let engine: MediaEngine;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'medley-runner-'));
+  // The work root exists before workers start (app.ts prepares it; see prepareWorkRoot).
+  mkdirSync(join(dir, 'work'), { mode: 0o700 });
   db = await openDatabase(join(dir, 'm.db'), { durable: false });
   storage = await openStorage(db, { dataDir: dir, fsync: false, maxObjectBytes: 1e9 });
   await storage.buckets.create('in', 'private', 'Standard');

@@ -22,11 +22,13 @@ import {
   isRoot,
   prepareSandbox,
   prepareWorkRoot,
+  shareWithEngine,
   spawnEngine,
   wrapCommand,
   type EngineSandbox,
 } from '../../../src/media/engine/sandbox.js';
 import { runFfmpeg } from '../../../src/media/engine/run.js';
+import { inputArgs } from '../../../src/media/plan/input-args.js';
 import { MediaEngine } from '../../../src/media/engine/index.js';
 import { probe } from '../../../src/media/engine/probe.js';
 import { isMedleyError } from '../../../src/errors.js';
@@ -109,15 +111,19 @@ test('a tiny file-size limit makes the real ffmpeg fail, and it writes no more t
       const sb: EngineSandbox = { ...base, wrapper: kind === 'sh' ? { kind: 'sh', path: '/bin/sh' } : base.wrapper };
       const out = await createPrivateDir(dir, sb);
       const ffmpeg = await engineBinaryFor(FFMPEG, sb);
+      // A real single-file input (runFfmpeg refuses generator inputs such as lavfi), readable by the engine user.
+      const src = tone(join(out, 'src.wav'), 440, 10);
+      await shareWithEngine(src, sb);
+      const input = [...inputArgs('wav'), '-i', src];
       await assert.rejects(
-        runFfmpeg({ ffmpeg, args: ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=10', join(out, 'big.wav')], expectedDurationSec: 10, timeoutMs: 20_000, cwd: out, sandbox: sb }),
+        runFfmpeg({ ffmpeg, args: [...input, join(out, 'big.wav')], expectedDurationSec: 10, timeoutMs: 20_000, cwd: out, sandbox: sb }),
         (e: unknown) => isMedleyError(e) && /MEDLEY_FFMPEG_MAX_FILE_SIZE|File too large/i.test(e.message),
       );
       const size = (await stat(join(out, 'big.wav')).catch(() => ({ size: 0 }))).size;
       assert.ok(size <= 64 * 1024, `${kind}: wrote ${size} bytes`);
       // Without the limit the same command succeeds (the limit, not the command, failed it).
       const sb2: EngineSandbox = { ...sb, limits: { ...sb.limits, fileBytes: 0 } };
-      await runFfmpeg({ ffmpeg, args: ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=10', join(out, 'ok.wav')], expectedDurationSec: 10, timeoutMs: 20_000, cwd: out, sandbox: sb2 });
+      await runFfmpeg({ ffmpeg, args: [...input, join(out, 'ok.wav')], expectedDurationSec: 10, timeoutMs: 20_000, cwd: out, sandbox: sb2 });
       assert.ok((await stat(join(out, 'ok.wav'))).size > 64 * 1024);
     }
   } finally {
@@ -139,12 +145,22 @@ test('the limits are those of the settings, as the kernel reports them to the ch
 test('a CPU-time limit stops a long ffmpeg run, and the error names the setting', async () => {
   const sb = await sandbox({ cpuSeconds: 1 });
   const ffmpeg = await engineBinaryFor(FFMPEG, sb);
-  const started = Date.now();
-  await assert.rejects(
-    runFfmpeg({ ffmpeg, args: ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=600', '-c:v', 'libx264', '-preset', 'slow', '-f', 'null', '-'], expectedDurationSec: 600, timeoutMs: 60_000, sandbox: sb }),
-    (e: unknown) => isMedleyError(e) && /MEDLEY_FFMPEG_MAX_CPU_SECONDS/.test(e.message),
-  );
-  assert.ok(Date.now() - started < 30_000, 'stopped by the CPU limit, not the wall clock');
+  const dir = await mkdtemp(join(tmpdir(), 'medley-sbx-'));
+  await chmod(dir, 0o711);
+  try {
+    const out = await createPrivateDir(dir, sb);
+    const src = tone(join(out, 'src.wav'), 440, 1);
+    await shareWithEngine(src, sb);
+    const started = Date.now();
+    // An endless, CPU-bound run: the 1 s source looped forever and resampled to 192 kHz.
+    await assert.rejects(
+      runFfmpeg({ ffmpeg, args: ['-stream_loop', '-1', ...inputArgs('wav'), '-i', src, '-af', 'aresample=192000', '-f', 'null', '-'], expectedDurationSec: 600, timeoutMs: 60_000, cwd: out, sandbox: sb }),
+      (e: unknown) => isMedleyError(e) && /MEDLEY_FFMPEG_MAX_CPU_SECONDS/.test(e.message),
+    );
+    assert.ok(Date.now() - started < 30_000, 'stopped by the CPU limit, not the wall clock');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('an address-space limit too small for ffmpeg stops it', async () => {
