@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
 import { openStorage, type Storage } from './storage/index.js';
+import type { S3BlobStoreOptions } from './storage/s3-blob-store.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
 import { loadAccessKeys } from './auth/access-keys.js';
 import type { Credential, CredentialLookup } from './auth/credentials.js';
@@ -58,6 +59,21 @@ export interface WorkerApp extends Core {
   stop(): Promise<void>;
 }
 
+/** The S3 blob store's settings, when MEDLEY_BLOB_STORE=s3. */
+function s3Options(config: Config): S3BlobStoreOptions | undefined {
+  if (config.blobStore !== 's3' || config.s3Bucket === undefined) return undefined;
+  return {
+    endpoint: config.s3Endpoint,
+    bucket: config.s3Bucket,
+    prefix: config.s3Prefix,
+    region: config.s3Region,
+    accessKeyId: config.s3AccessKeyId,
+    secretAccessKey: config.s3SecretAccessKey,
+    forcePathStyle: config.s3ForcePathStyle,
+    caBundle: config.s3CaBundle,
+  };
+}
+
 export function workerCount(config: Config): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
@@ -75,7 +91,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
 
   const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
   try {
-    const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
+    const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
     const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');

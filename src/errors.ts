@@ -54,6 +54,8 @@ const catalog = {
   RequestTimeout: { status: 400, code: 'RequestTimeout', message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
   IncompleteBody: { status: 400, code: 'IncompleteBody', message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InternalError: { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
+  /** The S3-compatible blob store cannot be reached or failed (the message names the blob). */
+  BlobStoreUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The object store is unavailable. Please try again.', immCode: 'ServiceUnavailable', immStatus: 503 },
 
   // Media requests (both front doors) and media task failures.
   /** A parameter of a process string or IMM request is malformed or out of range. */

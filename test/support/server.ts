@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEST_KEY_ID = 'LTAI5tTestKeyId0001';
@@ -36,11 +36,21 @@ export interface StartOptions {
   args?: string[];
 }
 
+/**
+ * Under the scale-out suite (`npm run test:scale` sets MEDLEY_BLOB_STORE=s3 and the S3 endpoint for
+ * every test), each data dir gets its own key prefix in the shared test bucket, so servers of different
+ * tests never see each other's blobs while a restart on the same data dir finds its own.
+ */
+function backendEnv(dataDir: string): Record<string, string> {
+  return process.env.MEDLEY_BLOB_STORE === 's3' ? { MEDLEY_S3_PREFIX: `t/${basename(dataDir)}/` } : {};
+}
+
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'medley-test-')));
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     env: {
       ...process.env,
+      ...backendEnv(dataDir),
       MEDLEY_HOST: '127.0.0.1',
       MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID,
       MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET,
@@ -116,6 +126,7 @@ export async function startWorker(dataDir: string, env: Record<string, string> =
   const child = spawn(process.execPath, [MAIN, 'worker', '--data-dir', dataDir], {
     env: {
       ...process.env,
+      ...backendEnv(dataDir),
       MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID,
       MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET,
       MEDLEY_LOG_LEVEL: 'warn',
