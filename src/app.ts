@@ -89,7 +89,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   keys.set(root.accessKeyId, root);
   const lookup: CredentialLookup = (id) => keys.get(id);
 
-  const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
+  const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool });
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
     const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });

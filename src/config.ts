@@ -25,7 +25,9 @@ export const settingSpecs = [
   { key: 'pollMs', env: 'MEDLEY_POLL_MS', flag: '--poll-ms <ms>', def: '500', help: 'how often workers look for tasks queued by other processes (tasks accepted by the same process start at once)' },
   { key: 'keysFile', env: 'MEDLEY_KEYS_FILE', flag: '--keys-file <file>', def: undefined, help: 'JSON file of extra access keys with per-bucket grants (default <data-dir>/access-keys.json when present)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
-  // Scale-out: where object bytes live (docs/architecture.md, "Blob stores").
+  // Scale-out: the shared database and where object bytes live.
+  { key: 'databaseUrl', env: 'MEDLEY_DATABASE_URL', flag: '--database-url <url>', def: undefined, help: 'postgres://user:pass@host:5432/db (TLS: ?sslmode=verify-full&sslrootcert=ca.pem); default: SQLite in the data dir' },
+  { key: 'databasePool', env: 'MEDLEY_DATABASE_POOL', flag: '--database-pool <n>', def: '10', help: 'PostgreSQL connections per process' },
   { key: 'blobStore', env: 'MEDLEY_BLOB_STORE', flag: '--blob-store <kind>', def: 'fs', help: 'fs (blobs/ in the data dir) or s3 (an S3-compatible object store: MinIO, Ceph RGW, AWS S3, ...)' },
   { key: 's3Endpoint', env: 'MEDLEY_S3_ENDPOINT', flag: '--s3-endpoint <url>', def: undefined, help: 'S3 endpoint URL, http(s)://host:port (default: AWS for the region)' },
   { key: 's3Bucket', env: 'MEDLEY_S3_BUCKET', flag: '--s3-bucket <name>', def: undefined, help: 'S3 bucket holding the blobs (required with --blob-store s3)' },
@@ -61,6 +63,8 @@ export const configSchema = z.object({
   pollMs: z.coerce.number().int().min(10).max(60_000),
   keysFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\/\S+$/i, 'must be a postgres:// URL').optional(),
+  databasePool: z.coerce.number().int().min(1).max(1000),
   blobStore: z.enum(['fs', 's3'], { message: 'must be fs or s3' }),
   s3Endpoint: z.string().regex(/^https?:\/\/[^\s/]+\/?$/, 'must be http(s)://host[:port]').optional(),
   s3Bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),

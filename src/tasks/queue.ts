@@ -9,6 +9,7 @@
  * neither overwrite the progress nor commit a result.
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
+import { jsonFieldText } from '../db/dialect.js';
 import type { Db } from '../db/connection.js';
 import type { Database, TaskTable } from '../db/schema.js';
 import { enqueueTaskNotification } from '../notify/outbox.js';
@@ -201,7 +202,7 @@ export class TaskQueue {
     if (q.tagSelector) {
       const { key, value } = q.tagSelector;
       // Tags are a JSON object; compare the value as text so {"n":1} matches "n=1".
-      query = query.where(sql<string>`CAST(json_extract(tags, ${'$.' + JSON.stringify(key)}) AS TEXT)`, '=', value);
+      query = query.where(jsonFieldText(this.db, 'tags', key), '=', value);
     }
     if (q.nextToken) {
       const token = decodeToken(q.nextToken, q.sort);

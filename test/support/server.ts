@@ -37,12 +37,31 @@ export interface StartOptions {
 }
 
 /**
- * Under the scale-out suite (`npm run test:scale` sets MEDLEY_BLOB_STORE=s3 and the S3 endpoint for
- * every test), each data dir gets its own key prefix in the shared test bucket, so servers of different
- * tests never see each other's blobs while a restart on the same data dir finds its own.
+ * Under the scale-out suite (`npm run test:scale`: blobs in s3rver, the database in PostgreSQL), each data
+ * dir gets its own key prefix in the shared test bucket and its own database on the shared server, so
+ * servers of different tests never see each other's state while a restart on the same data dir (or a
+ * `medley worker` beside it) finds its own.
  */
-function backendEnv(dataDir: string): Record<string, string> {
-  return process.env.MEDLEY_BLOB_STORE === 's3' ? { MEDLEY_S3_PREFIX: `t/${basename(dataDir)}/` } : {};
+async function backendEnv(dataDir: string): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  const name = basename(dataDir).toLowerCase().replace(/[^a-z0-9]/g, '_');
+  if (process.env.MEDLEY_BLOB_STORE === 's3') env.MEDLEY_S3_PREFIX = `t/${name}/`;
+  const admin = process.env.MEDLEY_TEST_PG_ADMIN_URL;
+  if (admin) {
+    const { default: pg } = await import('pg');
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    try {
+      const exists = await c.query('select 1 from pg_database where datname = $1', [name]);
+      if (exists.rowCount === 0) await c.query(`create database ${name}`);
+    } finally {
+      await c.end();
+    }
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    env.MEDLEY_DATABASE_URL = url.toString();
+  }
+  return env;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
@@ -50,7 +69,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     env: {
       ...process.env,
-      ...backendEnv(dataDir),
+      ...(await backendEnv(dataDir)),
       MEDLEY_HOST: '127.0.0.1',
       MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID,
       MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET,
@@ -126,7 +145,7 @@ export async function startWorker(dataDir: string, env: Record<string, string> =
   const child = spawn(process.execPath, [MAIN, 'worker', '--data-dir', dataDir], {
     env: {
       ...process.env,
-      ...backendEnv(dataDir),
+      ...(await backendEnv(dataDir)),
       MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID,
       MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET,
       MEDLEY_LOG_LEVEL: 'warn',

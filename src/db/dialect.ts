@@ -1,0 +1,46 @@
+/**
+ * The few places where SQLite and PostgreSQL differ, in one module: column types of the migrations, the
+ * JSON field read of the task-tag filter, and which engine a `Db` runs on. Every query elsewhere is the
+ * same builder code for both.
+ */
+import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Expression, type Kysely, type RawBuilder } from 'kysely';
+
+/** What `addColumn` takes as a type (kysely does not export its own name for it). */
+type DataTypeExpression = ColumnDataType | Expression<unknown>;
+
+export type DialectName = 'sqlite' | 'postgres';
+
+const dialects = new WeakMap<object, DialectName>();
+
+/** Called by openDatabase for each Db it opens. */
+export function registerDialect(db: Kysely<unknown>, name: DialectName): void {
+  dialects.set(db, name);
+}
+
+export function dialectOf(db: Kysely<never> | Kysely<unknown> | object): DialectName {
+  return dialects.get(db) ?? 'sqlite';
+}
+
+export interface ColumnTypes {
+  /**
+   * Text that compares as UTF-8 bytes, the order OSS lists keys in: SQLite's BINARY collation is that
+   * already; PostgreSQL's default collation follows the locale, so its text columns are COLLATE "C".
+   */
+  text: DataTypeExpression;
+  /** A generated integer primary key. */
+  id: DataTypeExpression;
+  idColumn: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+}
+
+export function columnTypes(dialect: DialectName): ColumnTypes {
+  if (dialect === 'postgres') {
+    return { text: sql`text collate "C"`, id: 'bigserial', idColumn: (c) => c.primaryKey() };
+  }
+  return { text: 'text', id: 'integer', idColumn: (c) => c.primaryKey().autoIncrement() };
+}
+
+/** The value of `key` in a JSON-object text column, as text (a number 1 reads as "1"). */
+export function jsonFieldText(db: object, column: string, key: string): RawBuilder<string> | Expression<string> {
+  if (dialectOf(db) === 'postgres') return sql<string>`(${sql.ref(column)}::jsonb ->> ${key})`;
+  return sql<string>`CAST(json_extract(${sql.ref(column)}, ${'$.' + JSON.stringify(key)}) AS TEXT)`;
+}

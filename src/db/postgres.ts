@@ -1,0 +1,52 @@
+/**
+ * PostgreSQL for scale-out (MEDLEY_DATABASE_URL=postgres://…): Kysely's PostgreSQL dialect over a `pg`
+ * pool. The same repositories and migrations serve it as SQLite (the differences live in dialect.ts).
+ * TLS comes from the URL as `pg` reads it (`sslmode=require|verify-full`, `sslrootcert=<CA file>`).
+ * Transactions run at READ COMMITTED; the ones that need more say so where they are written.
+ */
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { registerDialect } from './dialect.js';
+
+/** int8 (bigint) columns hold epoch milliseconds and sizes: all below 2^53, so numbers, as on SQLite. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export interface PostgresOptions {
+  url: string;
+  /** Connections in the pool (MEDLEY_DATABASE_POOL). */
+  poolSize: number;
+}
+
+export function openPostgresPool(opts: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize,
+    types,
+    // Bounded waits: a database that is down fails requests (503) instead of hanging them.
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 60_000,
+    application_name: 'medley',
+  });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function postgresKysely(pool: pg.Pool): Kysely<Database> {
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  registerDialect(db as Kysely<unknown>, 'postgres');
+  return db;
+}
+
+/** `postgres://` or `postgresql://`. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
