@@ -2,10 +2,17 @@
  * PostgreSQL for scale-out (MEDLEY_DATABASE_URL=postgres://…): Kysely's PostgreSQL dialect over a `pg`
  * pool. The same repositories and migrations serve it as SQLite (the differences live in dialect.ts).
  * TLS comes from the URL as `pg` reads it (`sslmode=require|verify-full`, `sslrootcert=<CA file>`).
- * Transactions run at READ COMMITTED; the ones that need more say so where they are written.
+ *
+ * Transactions: the repositories were written for SQLite's single writer (BEGIN IMMEDIATE): a transaction
+ * reads rows (an object's current version, a blob's reference count) and writes on what it read. Under
+ * PostgreSQL's READ COMMITTED two such transactions could interleave (two PUTs of one key both releasing
+ * the old version's blobs), so every transaction takes one transaction-scoped advisory lock first: write
+ * transactions run one at a time across every node, as they do on SQLite, and reads and single-statement
+ * writes (claims, heartbeats, GETs, listings) run concurrently. The lock waits asynchronously, never on the
+ * event loop.
  */
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.js';
 import { registerDialect } from './dialect.js';
 
@@ -40,8 +47,23 @@ export function openPostgresPool(opts: PostgresOptions): pg.Pool {
   return pool;
 }
 
+/** The advisory lock every transaction holds (an arbitrary constant of Medley's). */
+export const WRITE_LOCK_ID = 0x6d65646c; // "medl"
+
+class SerialWritePostgresDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const begin = driver.beginTransaction.bind(driver);
+    driver.beginTransaction = async (connection: DatabaseConnection, settings) => {
+      await begin(connection, settings);
+      await connection.executeQuery(CompiledQuery.raw(`select pg_advisory_xact_lock(${WRITE_LOCK_ID})`));
+    };
+    return driver;
+  }
+}
+
 export function postgresKysely(pool: pg.Pool): Kysely<Database> {
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SerialWritePostgresDialect({ pool }) });
   registerDialect(db as Kysely<unknown>, 'postgres');
   return db;
 }

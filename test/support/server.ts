@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { backendEnv } from './backend.js';
 import { fileURLToPath } from 'node:url';
 
 export const TEST_KEY_ID = 'LTAI5tTestKeyId0001';
@@ -34,34 +35,6 @@ export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
   args?: string[];
-}
-
-/**
- * Under the scale-out suite (`npm run test:scale`: blobs in s3rver, the database in PostgreSQL), each data
- * dir gets its own key prefix in the shared test bucket and its own database on the shared server, so
- * servers of different tests never see each other's state while a restart on the same data dir (or a
- * `medley worker` beside it) finds its own.
- */
-async function backendEnv(dataDir: string): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  const name = basename(dataDir).toLowerCase().replace(/[^a-z0-9]/g, '_');
-  if (process.env.MEDLEY_BLOB_STORE === 's3') env.MEDLEY_S3_PREFIX = `t/${name}/`;
-  const admin = process.env.MEDLEY_TEST_PG_ADMIN_URL;
-  if (admin) {
-    const { default: pg } = await import('pg');
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    try {
-      const exists = await c.query('select 1 from pg_database where datname = $1', [name]);
-      if (exists.rowCount === 0) await c.query(`create database ${name}`);
-    } finally {
-      await c.end();
-    }
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    env.MEDLEY_DATABASE_URL = url.toString();
-  }
-  return env;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
