@@ -92,3 +92,17 @@ export async function blobCount(dataDir: string): Promise<number> {
   for (const a of await readdir(root)) for (const b of await readdir(join(root, a))) n += (await readdir(join(root, a, b))).length;
   return n;
 }
+
+/**
+ * A fresh database for a repository test: a SQLite file in `dir` on the embedded default, or a new
+ * PostgreSQL database (named after `dir`) under the scale-out suite, so the same repository tests run on
+ * both dialects.
+ */
+export async function openTestDatabase(dir: string, opts: { durable?: boolean } = {}): Promise<import('../../src/db/connection.js').Db> {
+  const { openDatabase } = await import('../../src/db/connection.js');
+  if (process.env.MEDLEY_TEST_PG_ADMIN_URL) {
+    const env = await backendEnv(dir);
+    return openDatabase(env.MEDLEY_DATABASE_URL!, { poolSize: 4 });
+  }
+  return openDatabase(join(dir, 'medley.db'), opts);
+}
