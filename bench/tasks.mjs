@@ -61,7 +61,9 @@ function cpuTimes() {
 
 async function startServer(dataDir) {
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, MEDLEY_ACCESS_KEY_ID: KEY, MEDLEY_ACCESS_KEY_SECRET: SECRET, MEDLEY_LOG_LEVEL: 'warn', MEDLEY_FSYNC: process.env.MEDLEY_FSYNC ?? 'true' },
+    env: { ...process.env, MEDLEY_ACCESS_KEY_ID: KEY, MEDLEY_ACCESS_KEY_SECRET: SECRET, MEDLEY_LOG_LEVEL: 'warn', MEDLEY_FSYNC: process.env.MEDLEY_FSYNC ?? 'true',
+      // One key drives the whole machine here: lift the per-key running limit (fair sharing between keys) so the bench measures every worker.
+      MEDLEY_MAX_RUNNING_PER_KEY: process.env.MEDLEY_MAX_RUNNING_PER_KEY ?? '256' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.js';
+import { mediaLimits, type Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
 import { openStorage, type Storage } from './storage/index.js';
 import type { S3BlobStoreOptions } from './storage/s3-blob-store.js';
@@ -16,6 +16,7 @@ import type { Credential, CredentialLookup } from './auth/credentials.js';
 import { NonceStore } from './auth/nonce-store.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { MediaEngine } from './media/engine/index.js';
+import { prepareSandbox, prepareWorkRoot } from './media/engine/sandbox.js';
 import { ProjectService } from './projects/service.js';
 import { TaskQueue } from './tasks/queue.js';
 import { TaskService, TaskSignal } from './tasks/service.js';
@@ -25,6 +26,8 @@ import { OutboxDispatcher } from './notify/outbox.js';
 import { PushDeliverer } from './notify/push-deliverer.js';
 import { loadOrCreatePushSigningKeys, type PushSigningKeys } from './notify/push-signing.js';
 import { startMnsServer, type RunningMnsServer } from './http/mns/server.js';
+import { DiskSpace } from './storage/disk-space.js';
+import { Metrics } from './observability/metrics.js';
 
 /** Everything both commands share: data, credentials, the engine and the task queue. */
 export interface Core {
@@ -46,7 +49,13 @@ export interface Core {
   /** Publishes task-completion messages from the outbox to their topics. */
   outbox: OutboxDispatcher;
   signing: PushSigningKeys;
+  /** Parent of the private per-task work directories (sandbox.ts prepareWorkRoot). */
+  workRoot: string;
   log: Logger;
+  /** Free space on the data volume against MEDLEY_MIN_FREE_DISK (sampled in the background). */
+  disk: DiskSpace;
+  /** The metrics registry (GET /-/metrics on `medley serve`). */
+  metrics: Metrics;
 }
 
 export interface App extends Core {
@@ -78,6 +87,14 @@ export function workerCount(config: Config): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
 
+/**
+ * MEDLEY_MAX_RUNNING_PER_KEY; `auto` leaves one of this process's workers to other keys (at least 1), so
+ * a key whose long tasks fill the queue never makes another key's task wait for one of them to end.
+ */
+export function maxRunningPerKey(config: Config, workers: number): number {
+  return config.maxRunningPerKey === 'auto' ? Math.max(1, workers - 1) : config.maxRunningPerKey;
+}
+
 /** `env` is only used to search PATH for ffmpeg/ffprobe. */
 async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, workers: number): Promise<Core> {
   const dataDir = resolve(config.dataDir);
@@ -92,16 +109,28 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool });
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
-    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env });
+    // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
+    const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
+    const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox, log);
+    if (sandbox.user) log.info({ user: sandbox.user.name, uid: sandbox.user.uid, workRoot }, 'FFmpeg runs as an unprivileged user');
+    const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, limits: mediaLimits(config), sandbox, log });
+    // The reserve's refusals are counted by the metrics, which read the disk samples: built together.
+    const disk = new DiskSpace({
+      path: dataDir,
+      reserve: config.minFreeDisk,
+      onRefused: () => metrics.limitRefused('min_free_disk'),
+      onError: (err) => log.warn({ err }, 'could not read the free space of the data volume'),
+    });
+    const metrics = new Metrics({ db, disk });
+    engine.onRun = (seconds, ok) => metrics.observeFfmpeg(seconds, ok);
+    await disk.start();
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
-    const queue = new TaskQueue(db);
+    const queue = new TaskQueue(db, undefined, { maxRunningPerKey: maxRunningPerKey(config, workers) });
     const signal = new TaskSignal();
-    const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal });
+    const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal, maxQueuedPerKey: config.maxQueuedPerKey });
     const projects = new ProjectService(db);
     const nonces = new NonceStore(db);
-    const workRoot = join(dataDir, 'work');
-    await mkdir(workRoot, { recursive: true });
     const mns = MnsService.fromConfig(db, config);
     const outbox = new OutboxDispatcher({ db, publisher: mns, log: log.child({ component: 'outbox' }) });
     const signing = await loadOrCreatePushSigningKeys(dataDir);
@@ -119,7 +148,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       notify: { region: config.region, accountId: config.accountId },
       onFinished: () => outbox.kick(),
     });
-    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, log };
+    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
   } catch (e) {
     await db.destroy();
     throw e;
@@ -178,8 +207,11 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       tasks: core.tasks,
       projects: core.projects,
       nonces: core.nonces,
-      workDir: join(core.dataDir, 'work'),
+      workDir: core.workRoot,
       workers: core.pool.concurrency,
+      disk: core.disk,
+      metrics: core.metrics,
+      rootAccessKeyId: core.root.accessKeyId,
     });
   } catch (e) {
     await core.db.destroy();
@@ -192,6 +224,8 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       lookup: core.lookup,
       mns: core.mns,
       log: log.child({ component: 'mns' }),
+      disk: core.disk,
+      metrics: core.metrics,
       extraRoutes: (req, res) => {
         if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== SIGNING_CERT_PATH) return false;
         res.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
@@ -215,6 +249,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
     stop() {
       stopping ??= (async () => {
         stopSweeper();
+        core.disk.stop();
         await Promise.all([http.close(), mnsServer.close(), core.pool.stop()]);
         await stopNotifications();
         core.mns.close();
@@ -237,6 +272,7 @@ export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}
     ...core,
     stop() {
       stopping ??= (async () => {
+        core.disk.stop();
         await core.pool.stop();
         await stopNotifications();
         core.mns.close();

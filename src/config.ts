@@ -3,6 +3,8 @@
  * receives a `Config`. Each setting has an environment variable and a `medley serve --flag` twin.
  */
 import { z } from 'zod';
+import { LIMITS } from './limits.js';
+import { parseDiskReserve } from './storage/disk-space.js';
 
 export const settingSpecs = [
   { key: 'host', env: 'MEDLEY_HOST', flag: '--host <addr>', def: '127.0.0.1', help: 'address to listen on' },
@@ -37,9 +39,36 @@ export const settingSpecs = [
   { key: 's3SecretAccessKey', env: 'MEDLEY_S3_SECRET_ACCESS_KEY', flag: '--s3-secret-access-key <secret>', def: undefined, help: 'S3 secret access key' },
   { key: 's3ForcePathStyle', env: 'MEDLEY_S3_FORCE_PATH_STYLE', flag: '--s3-force-path-style <bool>', def: 'true', help: 'path-style S3 addressing (MinIO, Ceph); false = virtual-hosted (AWS)' },
   { key: 's3CaBundle', env: 'MEDLEY_S3_CA_BUNDLE', flag: '--s3-ca-bundle <file>', def: undefined, help: 'PEM file of CA certificates to trust for an https S3 endpoint' },
+  // Tenancy: fair sharing of the workers between access keys.
+  { key: 'maxRunningPerKey', env: 'MEDLEY_MAX_RUNNING_PER_KEY', flag: '--max-running-per-key <n>', def: 'auto', help: 'most media tasks of one access key running at once, counted over every process on the database (auto = the process workers - 1, at least 1, so one worker stays free for other keys)' },
+  { key: 'maxQueuedPerKey', env: 'MEDLEY_MAX_QUEUED_PER_KEY', flag: '--max-queued-per-key <n>', def: '1000', help: 'tasks one access key may have waiting to run; more are refused (OSS 429 TooManyRequests, IMM LimitExceededError)' },
+  // Operations (limits-ops): the free-disk reserve and the metrics endpoint.
+  { key: 'minFreeDisk', env: 'MEDLEY_MIN_FREE_DISK', flag: '--min-free-disk <size>', def: '1GiB', help: 'free space kept on the data volume: below it, writes and new media tasks are refused with 503 (bytes, 512MiB, 2GB, or 2% of the volume; 0 = off)' },
+  { key: 'metricsToken', env: 'MEDLEY_METRICS_TOKEN', flag: '--metrics-token <token>', def: undefined, help: 'bearer token for GET /-/metrics and the detailed /-/health (the root key works too)' },
+  // Media limits (src/media/limits.ts): what one media task may read and produce.
+  { key: 'maxSourceDurationSeconds', env: 'MEDLEY_MAX_SOURCE_DURATION', flag: '--max-source-duration <seconds>', def: '21600', help: 'a media source lasting longer than this is refused (LimitExceededError)' },
+  { key: 'maxOutputDurationSeconds', env: 'MEDLEY_MAX_OUTPUT_DURATION', flag: '--max-output-duration <seconds>', def: '21600', help: 'a media task whose output would last longer than this is refused before it runs' },
+  { key: 'maxOutputBytes', env: 'MEDLEY_MAX_OUTPUT_BYTES', flag: '--max-output-bytes <bytes>', def: '8589934592', help: 'FFmpeg is stopped and the task fails when one output (all its files) reaches this size (default 8 GiB)' },
+  { key: 'maxMediaInputBytes', env: 'MEDLEY_MAX_MEDIA_INPUT_BYTES', flag: '--max-media-input-bytes <bytes>', def: '5368709120', help: 'a media task refuses a source object larger than this (default 5 GiB)' },
+  // FFmpeg least privilege (src/media/engine/sandbox.ts)
+  { key: 'ffmpegUser', env: 'MEDLEY_FFMPEG_USER', flag: '--ffmpeg-user <name>', def: 'medley-ffmpeg', help: 'when Medley runs as root, FFmpeg/ffprobe run as this unprivileged user (created at start if missing); "none" keeps them as root' },
+  { key: 'workDir', env: 'MEDLEY_WORK_DIR', flag: '--work-dir <dir>', def: undefined, help: 'parent of the private per-task work directories (default <data-dir>/work; when FFmpeg runs as another user, <temp dir>/medley-work-<hash of the data dir>, as that user must not reach the data dir)' },
+  { key: 'ffmpegMaxMemory', env: 'MEDLEY_FFMPEG_MAX_MEMORY', flag: '--ffmpeg-max-memory <bytes>', def: '4GiB', help: 'address-space limit of each FFmpeg/ffprobe process (RLIMIT_AS; K/M/G/KiB/MiB/GiB suffixes; 0 = none)' },
+  { key: 'ffmpegMaxFileSize', env: 'MEDLEY_FFMPEG_MAX_FILE_SIZE', flag: '--ffmpeg-max-file-size <bytes>', def: '5GiB', help: 'largest file an FFmpeg process may write (RLIMIT_FSIZE; 0 = none)' },
+  { key: 'ffmpegMaxCpuSeconds', env: 'MEDLEY_FFMPEG_MAX_CPU_SECONDS', flag: '--ffmpeg-max-cpu-seconds <n|auto>', def: 'auto', help: 'CPU seconds an FFmpeg process may use (RLIMIT_CPU; auto = its wall-clock timeout times the CPU cores; 0 = none)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** "4GiB", "512M", "1000000" -> bytes. */
+const byteSize = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i, 'must be a size in bytes, e.g. 4GiB, 512MiB or 1000000 (0 = no limit)')
+  .transform((v) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i.exec(v)!;
+    return Math.floor(Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
+  });
 
 export const configSchema = z.object({
   host: z.string().min(1),
@@ -76,15 +105,38 @@ export const configSchema = z.object({
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
   s3CaBundle: z.string().optional(),
+  maxRunningPerKey: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]),
+  maxQueuedPerKey: z.coerce.number().int().min(1).max(1_000_000),
+  minFreeDisk: z
+    .string()
+    .refine((v) => parseDiskReserve(v) !== undefined, 'must be a size (1073741824, 512MiB, 2GB; 0 = off) or a share of the volume below 100% (2%)')
+    .transform((v) => parseDiskReserve(v)!),
+  metricsToken: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+  // FFmpeg least privilege
+  ffmpegUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name (lowercase letters, digits, _ and -) or none'),
+  workDir: z.string().optional(),
+  ffmpegMaxMemory: byteSize,
+  ffmpegMaxFileSize: byteSize,
+  ffmpegMaxCpuSeconds: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(365 * 24 * 3600)]),
   /** Largest XML request body accepted (bytes). */
-  maxXmlBodyBytes: z.number().int().positive().default(1024 * 1024),
+  maxXmlBodyBytes: z.number().int().positive().default(LIMITS.maxXmlBodyBytes),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
-  maxObjectBytes: z.number().int().positive().default(5 * 1024 * 1024 * 1024),
+  maxObjectBytes: z.number().int().positive().default(LIMITS.maxObjectBytes),
   /** fsync blobs (and their directory) and commit the index with synchronous = FULL, so an acknowledged write survives power loss. */
   fsync: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  // Media limits.
+  maxSourceDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
+  maxOutputDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
+  maxOutputBytes: z.coerce.number().int().min(1024),
+  maxMediaInputBytes: z.coerce.number().int().min(1),
 });
+
+/** The media limits of a config, as the engine takes them (src/media/limits.ts). */
+export function mediaLimits(c: Config): { maxSourceDurationSec: number; maxOutputDurationSec: number; maxOutputBytes: number; maxMediaInputBytes: number } {
+  return { maxSourceDurationSec: c.maxSourceDurationSeconds, maxOutputDurationSec: c.maxOutputDurationSeconds, maxOutputBytes: c.maxOutputBytes, maxMediaInputBytes: c.maxMediaInputBytes };
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type SettingKey = (typeof settingSpecs)[number]['key'];

@@ -1,8 +1,21 @@
 /**
  * The error catalog: one place that maps Medley's stable error names to the wire codes of each dialect.
  *
- * Domain code throws `MedleyError` with a catalog entry (`errors.NoSuchKey(...)`); the OSS dialect turns it
- * into the OSS error XML, the IMM dialect (later) into the IMM JSON envelope. Nothing else invents codes.
+ * Domain code throws `MedleyError` with a catalog key (`fail('NoSuchKey', ...)`); the OSS dialect turns it
+ * into the OSS error XML, the IMM dialect into the IMM JSON envelope (`immCode`/`immStatus`), the MNS
+ * dialect into the MNS error XML. Nothing else invents codes, and code that needs to know which error it
+ * caught branches on `MedleyError.key`, never on a wire code (several entries share one) or an entry object.
+ *
+ * One entry per kind of failure, its wire form per dialect, where a failure means the same on each door
+ * (AccessDenied is OSS AccessDenied and IMM Forbidden.RAM). Dialect-only entries remain where the dialects
+ * do not share the failure, or where sharing is not simple:
+ * - the IMM RPC gateway (Imm*): codes of the POP gateway that no other door has (InvalidAction.NotFound,
+ *   SignatureNonceUsed, InvalidTimeStamp.*, IncompleteSignature, gateway-level MissingParameter and
+ *   InvalidParameter, which keep their code whatever the parameter, unlike the API's Missing<Name>);
+ * - MNS (`mnsCatalog`): MNS has its own code table for the same ideas (AccessDenied for a bad token,
+ *   InvalidDegist, TimeExpired at 408...), its own messages that clients show, and its dialect maps only
+ *   its own entries (anything else is its InternalError). Its signature check (auth/mns-signature.ts) and
+ *   its service (notify/mns-service.ts) serve only that door, so the entries stay MNS's own.
  */
 
 export interface CatalogEntry {
@@ -20,16 +33,15 @@ export interface CatalogEntry {
   immStatus?: number;
 }
 
-const catalog = {
+const mainCatalog = {
   AccessDenied: { status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001', immCode: 'Forbidden.RAM' },
-  InvalidAccessKeyId: { status: 403, code: 'InvalidAccessKeyId', message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000902' },
-  SignatureDoesNotMatch: { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', ec: '0002-00000040' },
+  InvalidAccessKeyId: { status: 403, code: 'InvalidAccessKeyId', message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000902', immCode: 'InvalidAccessKeyId.NotFound', immStatus: 404 },
+  SignatureDoesNotMatch: { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', ec: '0002-00000040', immStatus: 400 },
   RequestTimeTooSkewed: { status: 403, code: 'RequestTimeTooSkewed', message: 'The difference between the request time and the current time is too large.', ec: '0002-00000504' },
-  InvalidSecurityToken: { status: 403, code: 'InvalidAccessKeyId', message: 'The security token you provided is invalid.', ec: '0002-00000903' },
+  InvalidSecurityToken: { status: 403, code: 'InvalidAccessKeyId', message: 'The security token you provided is invalid.', ec: '0002-00000903', immCode: 'InvalidSecurityToken.Mismatch', immStatus: 400 },
   NoSuchBucket: { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist.', ec: '0015-00000101', immCode: 'ResourceNotFound', immStatus: 400 },
   NoSuchKey: { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.', ec: '0026-00000001' },
   NoSuchUpload: { status: 404, code: 'NoSuchUpload', message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', ec: '0042-00000002' },
-  BucketAlreadyExists: { status: 409, code: 'BucketAlreadyExists', message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', ec: '0015-00000104' },
   BucketNotEmpty: { status: 409, code: 'BucketNotEmpty', message: 'The bucket has objects. Please delete them first.', ec: '0015-00000301' },
   InvalidBucketName: { status: 400, code: 'InvalidBucketName', message: 'The specified bucket is not valid.', ec: '0015-00000001' },
   InvalidObjectName: { status: 400, code: 'InvalidObjectName', message: 'The specified object is not valid.', ec: '0016-00000001' },
@@ -51,18 +63,17 @@ const catalog = {
   ObjectNotAppendable: { status: 409, code: 'ObjectNotAppendable', message: 'The object is not appendable.', ec: '0026-00000015' },
   PositionNotEqualToLength: { status: 409, code: 'PositionNotEqualToLength', message: 'Position is not equal to file length', ec: '0026-00000016' },
   NotImplemented: { status: 400, code: 'NotImplemented', message: 'A header or query you provided implies functionality that is not implemented.' },
-  RequestTimeout: { status: 400, code: 'RequestTimeout', message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
   IncompleteBody: { status: 400, code: 'IncompleteBody', message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InternalError: { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
   /** The S3-compatible blob store cannot be reached or failed (the message names the blob). */
   BlobStoreUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The object store is unavailable. Please try again.', immCode: 'ServiceUnavailable', immStatus: 503 },
 
   // Media requests (both front doors) and media task failures.
-  /** A parameter of a process string or IMM request is malformed or out of range. */
+  /** A parameter of a process string or IMM request (any IMM action's) is malformed or out of range. */
   InvalidMediaArgument: { status: 400, code: 'InvalidArgument', message: 'The media processing request is not valid.', immCode: 'InvalidArgument' },
   /** A required IMM parameter is absent (the message names it; IMM code Missing<Name> is set per use). */
   MissingMediaParameter: { status: 400, code: 'InvalidArgument', message: 'A required parameter is missing.', immCode: 'MissingParameter' },
-  /** An IMM complex parameter is not valid JSON. */
+  /** An IMM complex parameter (or a JSON value of the IMM gateway's) is not valid JSON. */
   InvalidJson: { status: 400, code: 'InvalidArgument', message: 'A JSON parameter could not be parsed.', immCode: 'InvalidJSON' },
   /** A source of a media task does not exist. */
   MediaSourceNotFound: { status: 404, code: 'NoSuchKey', message: 'A source object of the media task does not exist.', immCode: 'ResourceNotFound', immStatus: 400 },
@@ -77,8 +88,15 @@ const catalog = {
   /** The task was cancelled. */
   MediaCancelled: { status: 400, code: 'InvalidArgument', message: 'The media task was cancelled.', immCode: 'Cancelled' },
 
+  // Hostile media (src/media/engine/sniff.ts, src/media/limits.ts): playlists, implausible or truncated files
+  // are MediaUnreadable (InvalidFile.Media); sources and outputs beyond the configured limits are this one.
+  /** A source or output exceeds a configured limit (MEDLEY_MAX_*; the message names the limit and the setting). */
+  MediaLimitExceeded: { status: 400, code: 'InvalidArgument', message: 'A media limit was exceeded.', immCode: 'LimitExceededError' },
+
   // The IMM RPC gateway and IMM resources (spec/imm.md §2.3-2.4). `status` is the IMM status: these never
-  // reach the OSS dialect, except ResourceNotFound-style codes mapped explicitly there.
+  // reach the OSS dialect, except ResourceNotFound-style codes mapped explicitly there. An unknown key, a
+  // wrong signature and a bad security token are the shared InvalidAccessKeyId, SignatureDoesNotMatch and
+  // InvalidSecurityToken (their immCode/immStatus); a bad argument is InvalidMediaArgument, bad JSON InvalidJson.
   ImmMissingParameter: { status: 400, code: 'MissingParameter', message: 'A mandatory input parameter is not supplied.' },
   ImmInvalidParameter: { status: 400, code: 'InvalidParameter', message: 'The specified parameter is not valid.' },
   ImmInvalidActionNotFound: { status: 404, code: 'InvalidAction.NotFound', message: 'Specified api is not found, please check your url and method.' },
@@ -86,23 +104,31 @@ const catalog = {
   ImmInvalidTimeStampFormat: { status: 400, code: 'InvalidTimeStamp.Format', message: 'Specified time stamp or date value is not well formatted.' },
   ImmInvalidTimeStampExpired: { status: 400, code: 'InvalidTimeStamp.Expired', message: 'Specified time stamp or date value is expired.' },
   ImmSignatureNonceUsed: { status: 400, code: 'SignatureNonceUsed', message: 'Specified signature nonce was used already.' },
-  ImmInvalidAccessKeyId: { status: 404, code: 'InvalidAccessKeyId.NotFound', message: 'Specified access key is not found.' },
-  ImmSignatureDoesNotMatch: { status: 400, code: 'SignatureDoesNotMatch', message: 'Specified signature is not matched with our calculation.' },
-  ImmInvalidSecurityToken: { status: 400, code: 'InvalidSecurityToken.Mismatch', message: 'Specified SecurityToken is not valid.' },
-  ImmForbidden: { status: 403, code: 'Forbidden.RAM', message: 'User not authorized to operate on the specified resource.' },
-  ImmInvalidArgument: { status: 400, code: 'InvalidArgument', message: 'A parameter is not valid.' },
-  ImmInvalidJson: { status: 400, code: 'InvalidJSON', message: 'A JSON parameter could not be parsed.' },
   ImmResourceNotFound: { status: 400, code: 'ResourceNotFound', message: 'The specified resource is not found.' },
   ImmResourceAlreadyExists: { status: 400, code: 'ResourceAlreadyExists', message: 'The specified resource already exists.' },
   ImmStatusConflict: { status: 400, code: 'StatusConflict', message: 'Message: cannot delete when sub resoures exist' },
-  ImmLimitExceeded: { status: 400, code: 'LimitExceededError', message: 'Message: input quota exceed the max value' },
   /** OSS: processing asked of a bucket IMM cannot serve (spec/oss.md §5.2, Java SDK asserts 404 "Imm Client"). */
   ImmClient: { status: 404, code: 'Imm Client', message: 'The bucket is not attached to an IMM project, or IMM cannot run this action.' },
   /** A task was interrupted (worker died) more often than the retry limit allows. */
   TaskInterrupted: { status: 500, code: 'InternalError', message: 'The task was interrupted too many times and was given up.', immCode: 'InternalError' },
 
-  // The message service (MNS dialect, src/http/mns; src/notify/mns-service.ts). `status` and `code` are MNS's own
-  // (its error-code table); these only ever reach the MNS dialect, except MnsTopicNotExist, which the outbox reads.
+  // Tenancy: per-key task caps (src/tasks/service.ts; MEDLEY_MAX_QUEUED_PER_KEY). A quota of the caller, to
+  // retry later, not a server fault: OSS documents no code for this Medley cap, so the OSS door answers the
+  // HTTP status for a caller's limit (429 TooManyRequests); IMM its quota code LimitExceededError (spec/imm.md §2.4).
+  TaskQueueFull: { status: 429, code: 'TooManyRequests', message: 'This access key has too many tasks waiting to run.', immCode: 'LimitExceededError', immStatus: 400 },
+
+  // Disk space (src/storage/disk-space.ts, the free-disk reserve MEDLEY_MIN_FREE_DISK, and a disk that fills
+  // mid-write: ENOSPC / SQLITE_FULL). 503 on every front door, so clients retry later instead of giving up.
+  /** Free disk space is below the reserve, or the disk filled up during the write: nothing was stored. */
+  InsufficientStorage: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.', immCode: 'ServiceUnavailable', immStatus: 503 },
+} as const satisfies Record<string, CatalogEntry>;
+
+/**
+ * The message service (MNS dialect, src/http/mns; src/notify/mns-service.ts). `status` and `code` are MNS's own
+ * (its error-code table); these only ever reach the MNS dialect, except MnsTopicNotExist, which the outbox reads.
+ * Entries of other areas belong in `mainCatalog` above, not here: the MNS dialect answers with every entry here.
+ */
+const mnsCatalog = {
   MnsAccessDenied: { status: 403, code: 'AccessDenied', message: 'The OwnerId that your Access Key Id associated to is forbidden for this operation.' },
   MnsInvalidAccessKeyId: { status: 403, code: 'InvalidAccessKeyId', message: 'The AccessKey Id you provided is not exist.' },
   MnsSignatureDoesNotMatch: { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' },
@@ -140,7 +166,12 @@ const catalog = {
   MnsSubscriptionNameLengthError: { status: 400, code: 'SubscriptionNameLengthError', message: 'The length of subscription name should be between 1 and 256.' },
   MnsEndpointInvalid: { status: 400, code: 'EndpointInvalid', message: 'The endpoint you provided is invalid.' },
   MnsInternalError: { status: 500, code: 'InternalError', message: 'Internal error.' },
+
+  /** Free disk space is below the reserve, or the disk filled up during the write (MNS port, its own format). */
+  MnsServiceUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.' },
 } as const satisfies Record<string, CatalogEntry>;
+
+const catalog = { ...mainCatalog, ...mnsCatalog };
 
 export type ErrorName = keyof typeof catalog;
 
@@ -149,6 +180,8 @@ export type ErrorDetails = Record<string, string | number | undefined>;
 
 export class MedleyError extends Error {
   override readonly name = 'MedleyError';
+  /** Which catalog entry this is: code branches on this, never on wire codes. */
+  readonly key: ErrorName;
   readonly entry: CatalogEntry;
   readonly details: ErrorDetails;
   /** Extra response headers (x-oss-next-append-position on PositionNotEqualToLength, ...). */
@@ -157,6 +190,7 @@ export class MedleyError extends Error {
   constructor(name: ErrorName, message?: string, details: ErrorDetails = {}, headers: Record<string, string> = {}) {
     const entry = catalog[name];
     super(message ?? entry.message);
+    this.key = name;
     this.entry = entry;
     this.details = details;
     this.headers = headers;
@@ -168,6 +202,10 @@ export class MedleyError extends Error {
   get code(): string {
     return this.entry.code;
   }
+  /** The code on the IMM dialect, which is also the Code a failed task records. */
+  get immCode(): string {
+    return this.entry.immCode ?? this.entry.code;
+  }
 }
 
 /** `fail('NoSuchKey', undefined, { Key: key })` — throw a catalog error. */
@@ -177,6 +215,31 @@ export function fail(name: ErrorName, message?: string, details?: ErrorDetails, 
 
 export function isMedleyError(e: unknown): e is MedleyError {
   return e instanceof MedleyError;
+}
+
+/** One of the MNS dialect's own errors (`mnsCatalog`), which the MNS dialect sends as they are. */
+export function isMnsError(e: unknown): e is MedleyError {
+  return e instanceof MedleyError && Object.hasOwn(mnsCatalog, e.key);
+}
+
+/** errno / SQLite codes that mean "the disk is full". */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/**
+ * An I/O failure because the disk is full (a blob write hit ENOSPC, SQLite answered SQLITE_FULL) as the
+ * catalog's InsufficientStorage (503), naming the cause; undefined for any other error. The dialects call
+ * this for errors that are not MedleyErrors, so a full disk is never reported as an internal error.
+ */
+export function diskFullError(e: unknown): MedleyError | undefined {
+  for (let cur: unknown = e, depth = 0; cur !== null && typeof cur === 'object' && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if (cur instanceof MedleyError) return cur.key === 'InsufficientStorage' ? cur : undefined;
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && DISK_FULL_CODES.has(code)) {
+      const what = code === 'SQLITE_FULL' ? 'the database could not grow (SQLITE_FULL)' : `no space left on the device (${code})`;
+      return new MedleyError('InsufficientStorage', `The disk holding the data directory is full: ${what}. Nothing was written; free some space and retry.`);
+    }
+  }
+  return undefined;
 }
 
 export { catalog as errorCatalog };

@@ -34,6 +34,8 @@ export interface VerifyOptions {
   lookup: CredentialLookup;
   /** Allowed |request time - server time| for header-signed requests; default 15 min (spec 2.7). */
   maxSkewMs?: number;
+  /** This server's region (e.g. cn-hangzhou): a V4 scope naming another is refused. Unset: not checked. */
+  region?: string;
 }
 
 const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
@@ -504,19 +506,79 @@ function parseIsoBasic(value: string): number | undefined {
     : undefined;
 }
 
-/** The x-oss-date of a V4 request, which must also carry the credential-scope date (spec 2.7). */
-function v4RequestTime(xOssDate: string | undefined, scope: V4Scope, source: string): number {
-  const ms = xOssDate === undefined ? undefined : parseIsoBasic(xOssDate);
-  if (xOssDate === undefined || ms === undefined) {
-    return fail('AccessDenied', `OSS V4 authentication requires a valid ${source} (YYYYMMDDTHHMMSSZ).`);
+/** RFC 1123 / RFC 7231 IMF-fixdate, e.g. `Wed, 02 Dec 2026 18:48:21 GMT` (the only form Go v3 sends). */
+const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `Wed, 02 Dec 2026 18:48:21 GMT` → epoch ms, or undefined when malformed or not a real calendar instant. */
+function parseImfFixdate(value: string): number | undefined {
+  const m = IMF_FIXDATE.exec(value);
+  if (!m) return undefined;
+  const [d, mon, y, h, mi, s] = m.slice(1) as [string, string, string, string, string, string];
+  const iso = `${y}${String(MONTHS.indexOf(mon) + 1).padStart(2, '0')}${d}T${h}${mi}${s}Z`;
+  return parseIsoBasic(iso);
+}
+
+/** yyyymmdd of an instant, in UTC: the credential-scope day. */
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+/** The date line of a V4 request: what is signed verbatim, and the instant it names. */
+interface V4DateLine {
+  line: string;
+  ms: number;
+}
+
+/**
+ * The date line of a header-signed V4 request (spec 2.4 correction): `x-oss-date` (`YYYYMMDDTHHMMSSZ`) when
+ * present, else the RFC 1123 `Date` header verbatim — the Go SDK v3 sends no x-oss-date and signs `Date`.
+ * A present but malformed x-oss-date is refused rather than silently replaced by `Date`: it is a signed header,
+ * so the client meant it.
+ */
+function v4HeaderDateLine(view: RequestView): V4DateLine {
+  const xOssDate = view.headers.get('x-oss-date');
+  if (xOssDate !== undefined) {
+    const ms = parseIsoBasic(xOssDate.trim());
+    if (ms === undefined) return fail('AccessDenied', 'OSS V4 authentication requires a valid x-oss-date header (YYYYMMDDTHHMMSSZ).');
+    return { line: xOssDate.trim(), ms };
   }
-  if (xOssDate.slice(0, 8) !== scope.date) {
-    fail('InvalidArgument', `Invalid credential date "${scope.date}": it is not the date of x-oss-date "${xOssDate}".`, {
-      ArgumentName: 'Credential',
-      ArgumentValue: scope.date,
-    });
+  const date = view.headers.get('date');
+  const ms = date === undefined ? undefined : parseImfFixdate(date.trim());
+  if (date === undefined || ms === undefined) {
+    return fail('AccessDenied', 'OSS V4 authentication requires a valid x-oss-date header (YYYYMMDDTHHMMSSZ) or, without it, a Date header (RFC 1123, e.g. "Wed, 02 Dec 2026 18:48:21 GMT").');
   }
-  return ms;
+  return { line: date.trim(), ms };
+}
+
+/** The x-oss-date query parameter of a V4 presigned URL (always the compact ISO form). */
+function v4PresignedDateLine(xOssDate: string): V4DateLine {
+  const ms = parseIsoBasic(xOssDate);
+  if (ms === undefined) return fail('AccessDenied', 'OSS V4 authentication requires a valid x-oss-date parameter (YYYYMMDDTHHMMSSZ).');
+  return { line: xOssDate, ms };
+}
+
+/** The credential scope must name the day of the date line (spec 2.7). */
+function checkScopeDate(date: V4DateLine, scope: V4Scope, source: string): void {
+  if (utcDay(date.ms) === scope.date) return;
+  fail('InvalidArgument', `Invalid credential date "${scope.date}": it is not the date of ${source} "${date.line}".`, {
+    ArgumentName: 'Credential',
+    ArgumentValue: scope.date,
+  });
+}
+
+/**
+ * The scope's region must be this server's region (spec 2.7): the signing key is derived from it, so a key for
+ * another region does not sign for this one — OSS answers 403 SignatureDoesNotMatch. Cloud-box scopes put a box
+ * id in that place, so they are not compared.
+ */
+function checkScopeRegion(scope: V4Scope, region: string | undefined, argumentName: string): void {
+  if (region === undefined || scope.product !== 'oss' || scope.region === region) return;
+  fail('SignatureDoesNotMatch', `Invalid signing region in ${argumentName}: the credential scope names "${scope.region}", this endpoint is "${region}".`, {
+    OSSAccessKeyId: scope.accessKeyId,
+    Region: scope.region,
+    ServerRegion: region,
+  });
 }
 
 /** RFC 3986 UriEncode over UTF-8 bytes: only `A-Z a-z 0-9 - _ . ~` (and '/' when asked) stay literal. */
@@ -606,10 +668,12 @@ function verifyV4Header(view: RequestView, rest: string, authorization: string, 
   const auth = parseV4Authorization(rest, authorization);
   const { scope } = auth;
   const credential = resolveCredential(opts.lookup, scope.accessKeyId, opts.now);
-  const xOssDate = view.headers.get('x-oss-date');
-  checkSkew(v4RequestTime(xOssDate, scope, 'x-oss-date header'), opts.now, opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+  checkScopeRegion(scope, opts.region, 'Authorization header');
+  const date = v4HeaderDateLine(view);
+  checkScopeDate(date, scope, view.headers.has('x-oss-date') ? 'x-oss-date' : 'Date');
+  checkSkew(date.ms, opts.now, opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
   const payloadHash = view.headers.get('x-oss-content-sha256')?.trim() || UNSIGNED_PAYLOAD;
-  const candidates = v4Candidates(view, view.query, auth.additionalHeaders, payloadHash, xOssDate ?? '', scope);
+  const candidates = v4Candidates(view, view.query, auth.additionalHeaders, payloadHash, date.line, scope);
   verifyCandidates(candidates, v4Signer(credential.secret, scope), auth.signature, scope.accessKeyId);
   return signed('v4', scope.accessKeyId, checkSecurityToken(view, credential));
 }
@@ -652,7 +716,10 @@ function verifyV4Presigned(view: RequestView, opts: VerifyOptions): AuthResult {
   const additionalParam = singleParam(view, 'x-oss-additional-headers');
   const additional = additionalParam === undefined ? [] : parseAdditionalHeaders(additionalParam, 'x-oss-additional-headers');
   const credential = resolveCredential(opts.lookup, scope.accessKeyId, opts.now);
-  checkPresignedWindow(v4RequestTime(xOssDate, scope, 'x-oss-date parameter'), expiresSeconds, opts);
+  checkScopeRegion(scope, opts.region, 'x-oss-credential');
+  const date = v4PresignedDateLine(xOssDate);
+  checkScopeDate(date, scope, 'x-oss-date');
+  checkPresignedWindow(date.ms, expiresSeconds, opts);
   // Every query parameter is signed except the signature itself; the payload is never hashed (spec 2.5).
   const params = view.query.filter((p) => p.name !== 'x-oss-signature');
   const candidates = v4Candidates(view, params, additional, UNSIGNED_PAYLOAD, xOssDate, scope);

@@ -45,3 +45,18 @@ export function isAllowed(principal: Principal, access: Access, acl: BucketAcl |
   }
   return aclAllows(access, acl);
 }
+
+/**
+ * Which media tasks the principal may see (GetTask/ListTasks): undefined = every task (the root key);
+ * otherwise the tasks it submitted itself (`owner`) and those every bucket of which (each source, the
+ * output) is readable under its grants. Judged on grants, not on public ACLs: a task's request definition
+ * is its submitter's business, not that of whoever may read a public bucket. Anonymous callers see none.
+ */
+export function taskVisibility(principal: Principal): { buckets: readonly string[]; owner?: string } | undefined {
+  if (isAccountOwner(principal)) return undefined;
+  if (principal.kind !== 'signed') return { buckets: [] };
+  const buckets = Object.entries(principal.grants ?? {})
+    .filter(([, g]) => g === 'read' || g === 'read-write')
+    .map(([bucket]) => bucket);
+  return principal.accessKeyId ? { buckets, owner: principal.accessKeyId } : { buckets };
+}

@@ -243,7 +243,7 @@ function incomplete(why: string): never {
 }
 
 function mismatch(stringToSign: string, details?: Record<string, string>): never {
-  return fail('ImmSignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`, details);
+  return fail('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`, details);
 }
 
 /** `yyyy-MM-ddTHH:mm:ssZ`, optionally with fractional seconds; UTC only (no offsets). */
@@ -287,9 +287,9 @@ function checkSkew(signedAt: Date, raw: string, name: string, opts: RpcVerifyOpt
 /** AccessKeyId → credential; unknown ids and expired temporary credentials both read as "not found". */
 function resolveCredential(lookup: CredentialLookup, accessKeyId: string, now: Date): Credential {
   const credential = lookup(accessKeyId);
-  if (credential === undefined) return fail('ImmInvalidAccessKeyId', 'Specified access key is not found.');
+  if (credential === undefined) return fail('InvalidAccessKeyId', 'Specified access key is not found.');
   if (credential.expiresAt !== undefined && credential.expiresAt.getTime() <= now.getTime()) {
-    fail('ImmInvalidAccessKeyId', 'Specified access key is not found: the temporary access key has expired.');
+    fail('InvalidAccessKeyId', 'Specified access key is not found: the temporary access key has expired.');
   }
   return credential;
 }
@@ -302,11 +302,11 @@ function resolveCredential(lookup: CredentialLookup, accessKeyId: string, now: D
 function checkSecurityToken(provided: string | undefined, credential: Credential, name: string): void {
   const token = provided === '' ? undefined : provided;
   if (credential.securityToken === undefined) {
-    if (token !== undefined) fail('ImmInvalidSecurityToken', `Specified SecurityToken is not valid: ${name} was sent with an access key that is not temporary.`);
+    if (token !== undefined) fail('InvalidSecurityToken', `Specified SecurityToken is not valid: ${name} was sent with an access key that is not temporary.`);
     return;
   }
-  if (token === undefined) fail('ImmInvalidSecurityToken', `Specified SecurityToken is not valid: temporary credentials require ${name}.`);
-  if (!constantTimeEqual(token, credential.securityToken)) fail('ImmInvalidSecurityToken', `Specified SecurityToken is not valid: ${name} does not match the access key.`);
+  if (token === undefined) fail('InvalidSecurityToken', `Specified SecurityToken is not valid: temporary credentials require ${name}.`);
+  if (!constantTimeEqual(token, credential.securityToken)) fail('InvalidSecurityToken', `Specified SecurityToken is not valid: ${name} does not match the access key.`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ function verifyAcs3(req: RpcSignedRequest, authorization: string, opts: RpcVerif
   // The signature covers the header, not the body: without this check any body would ride on a valid signature.
   const hashedPayload = sha256Hex(req.body);
   if (contentSha256.toLowerCase() !== hashedPayload) {
-    fail('ImmSignatureDoesNotMatch', `Specified signature is not matched with our calculation. The x-acs-content-sha256 header ${contentSha256} does not match the SHA-256 of the request body (${hashedPayload}).`);
+    fail('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. The x-acs-content-sha256 header ${contentSha256} does not match the SHA-256 of the request body (${hashedPayload}).`);
   }
   const canonicalRequest = acs3CanonicalRequest({
     method: req.method.toUpperCase(),

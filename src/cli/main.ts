@@ -104,9 +104,15 @@ program
   .description('report the FFmpeg engines found, their versions and the encoders Medley needs')
   .option('--ffmpeg <path>', 'ffmpeg binary [env MEDLEY_FFMPEG]')
   .option('--ffprobe <path>', 'ffprobe binary [env MEDLEY_FFPROBE]')
+  .option('--data-dir <dir>', 'data directory whose volume is checked [env MEDLEY_DATA_DIR, default ./data]')
+  .option('--min-free-disk <size>', 'free-disk reserve to check against [env MEDLEY_MIN_FREE_DISK, default 1GiB]')
   .option('--json', 'print JSON')
-  .action(async (opts: { ffmpeg?: string; ffprobe?: string; json?: boolean }) => {
-    process.exitCode = await runDoctor({ ffmpeg: opts.ffmpeg ?? process.env.MEDLEY_FFMPEG, ffprobe: opts.ffprobe ?? process.env.MEDLEY_FFPROBE, json: opts.json }, process.env);
+  .action(async (opts: { ffmpeg?: string; ffprobe?: string; json?: boolean; dataDir?: string; minFreeDisk?: string }) => {
+    const env = process.env;
+    process.exitCode = await runDoctor(
+      { ffmpeg: opts.ffmpeg ?? env.MEDLEY_FFMPEG, ffprobe: opts.ffprobe ?? env.MEDLEY_FFPROBE, json: opts.json, dataDir: opts.dataDir ?? (env.MEDLEY_DATA_DIR || undefined), minFreeDisk: opts.minFreeDisk ?? (env.MEDLEY_MIN_FREE_DISK || undefined) },
+      env,
+    );
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -5,8 +5,9 @@
  *   medley process '<process string>' --dir <folder> --source <name> [--out <file>] [--explain]
  *   medley process --imm <request.json> --dir <folder> [--out <file>] [--explain]
  */
-import { mkdtemp, readFile, realpath, rename, rm, copyFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, realpath, rename, rm, copyFile, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createPrivateDir } from '../media/engine/sandbox.js';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { MedleyError, fail } from '../errors.js';
 import type { MediaJob } from '../media/job.js';
@@ -14,7 +15,8 @@ import { MediaEngine } from '../media/engine/index.js';
 import { prepareJob, processJob, type LocalInput } from '../media/process.js';
 import { parseProcessString, extractProcessBody } from '../media/request/process-string.js';
 import { parseMediaConvertRequest } from '../media/request/imm-request.js';
-import { checkOutputKey, expandTemplate, templateVariables } from '../media/output-name.js';
+import { outputFileKey, outputLayout, outputNames } from '../media/output-name.js';
+import { isValidBucketName } from '../storage/names.js';
 
 export interface ProcessCommandOptions {
   dir: string;
@@ -56,43 +58,55 @@ export async function runProcessCommand(processString: string | undefined, opts:
   try {
     const folder = resolve(opts.dir);
     // The folder's name stands for the bucket name ({bucket}) when it is a valid one, else "local".
-    const bucket = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(basename(folder)) ? basename(folder) : 'local';
+    const bucket = isValidBucketName(basename(folder)) ? basename(folder) : 'local';
     let job: MediaJob;
-    let sourceKey: string;
+    // The object the name variables describe, as on the server: the first source (IMM), or the object the
+    // request is sent to (OSS), whose bucket the folder stands for.
+    let templateSource: { bucket: string; key: string };
     if (opts.imm) {
       if (processString) fail('InvalidMediaArgument', 'Give either a process string or --imm <request.json>, not both.');
       const raw = JSON.parse(await readFile(opts.imm, 'utf8')) as Record<string, unknown>;
       // The request file holds the API parameters; complex ones may be objects or JSON strings.
       const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
       ({ job } = parseMediaConvertRequest(params));
-      sourceKey = job.clips[0]!.source.key;
+      templateSource = job.clips[0]!.source;
     } else {
       if (!processString) fail('InvalidMediaArgument', 'Give a process string (or --imm <request.json>).');
       if (!opts.source) fail('InvalidMediaArgument', '--source <name> is required with a process string: it is the object the request is sent to.');
-      sourceKey = opts.source;
+      templateSource = { bucket, key: opts.source };
       // Accept the bare process string, or a request body copied whole (x-oss-async-process=...).
       const body = /^x-oss-(async-)?process=/.test(processString) ? extractProcessBody(processString, processString.startsWith('x-oss-process=') ? 'x-oss-process' : 'x-oss-async-process') : processString;
-      job = parseProcessString(body, { bucket, key: sourceKey }, { requireSaveAs: false });
+      job = parseProcessString(body, templateSource, { requireSaveAs: false });
     }
+    const taskTime = new Date();
 
     // Every clip's object name resolves inside the folder (the bucket part of IMM URIs is ignored here).
     const inputs: LocalInput[] = [];
     for (const clip of job.clips) inputs.push({ path: await resolveInside(folder, clip.source.key, true), displayName: clip.source.key });
 
-    const engine = await MediaEngine.start({ ffmpeg: opts.ffmpeg, ffprobe: opts.ffprobe, env });
-    const workDir = await mkdtemp(join(tmpdir(), 'medley-process-'));
-    try {
-      const finalName = async (autoext: string): Promise<string> => {
-        if (opts.out) return resolve(opts.out);
-        const dest = job.output.destination;
-        if (!dest) fail('InvalidMediaArgument', 'No output: add |sys/saveas,o_<name> to the request or pass --out <file>.');
-        const sourceStat = await stat(inputs[job.clips.findIndex((c) => c.source.key === sourceKey)]?.path ?? inputs[0]!.path);
-        const key = checkOutputKey(expandTemplate(dest.keyTemplate, templateVariables({ source: { bucket, key: sourceKey, lastModified: sourceStat.mtime }, taskTime: new Date(), autoext, tags: job.tags })));
-        return resolveInside(folder, key, false);
-      };
+    // Names first, as on the server (a bad template fails before any work): --out, else the saveas/URI
+    // template expanded by the server's own naming; the upload time is the source file's mtime.
+    let main: string;
+    let fileStem: string;
+    if (opts.out) {
+      main = resolve(opts.out);
+      ({ fileStem } = outputLayout(job, basename(main)));
+    } else {
+      if (!job.output.destination) fail('InvalidMediaArgument', 'No output: add |sys/saveas,o_<name> to the request or pass --out <file>.');
+      const sourceStat = await stat(await resolveInside(folder, templateSource.key, true));
+      const names = outputNames(job, templateSource, sourceStat.mtime, taskTime);
+      main = await resolveInside(folder, names.key, false);
+      fileStem = names.fileStem;
+    }
+    // Files beside the main one (segments) keep the engine's names, as their objects do on the server.
+    const targetOf = (i: number, file: string) => outputFileKey({ key: main, dir: dirname(main) + sep }, i, file);
 
+    const engine = await MediaEngine.start({ ffmpeg: opts.ffmpeg, ffprobe: opts.ffprobe, env });
+    // Private (0700, unguessable): see media/engine/sandbox.ts. The CLI runs FFmpeg as its own user.
+    const workDir = await createPrivateDir(tmpdir());
+    try {
       if (opts.explain) {
-        const prepared = await prepareJob({ engine, job, inputs, workDir });
+        const prepared = await prepareJob({ engine, job, inputs, workDir, outputName: fileStem });
         out('Inputs (in output order):\n');
         prepared.infos.forEach((info, i) => {
           const c = job.clips[i]!;
@@ -103,7 +117,7 @@ export async function runProcessCommand(processString: string | undefined, opts:
         });
         out('Decisions:\n');
         for (const d of prepared.plan.decisions) out(`  - ${d}\n`);
-        out(`Output: ${await finalName(prepared.plan.extension)} (expected ${prepared.plan.expectedDurationSec.toFixed(3)} s)\n`);
+        out(`Output: ${main} (expected ${prepared.plan.expectedDurationSec.toFixed(3)} s)\n`);
         const ffmpeg = engine.choose(prepared.plan.needs).ffmpeg;
         out(`Command:\n  ${[ffmpeg, '-hide_banner', '-nostdin', '-y', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', ...prepared.plan.args].map(shellQuote).join(' ')}\n`);
         return 0;
@@ -120,6 +134,7 @@ export async function runProcessCommand(processString: string | undefined, opts:
           job,
           inputs,
           workDir,
+          outputName: fileStem,
           timeoutMs: Number(opts.timeout ?? 3600) * 1000,
           signal: controller.signal,
           onProgress: tty ? (f) => process.stderr.write(progressBar(f)) : undefined,
@@ -128,20 +143,17 @@ export async function runProcessCommand(processString: string | undefined, opts:
         process.off('SIGINT', onSigint);
         if (tty) process.stderr.write('\n');
       }
-      const target = await finalName(result.plan.extension);
-      await mkdir(dirname(target), { recursive: true });
-      // The main file gets the requested name; segment files keep theirs, beside it.
-      await moveFile(join(result.outputDir, result.files[0]!), target);
-      for (const f of result.files.slice(1)) await moveFile(join(result.outputDir, f), join(dirname(target), f));
+      await mkdir(dirname(main), { recursive: true });
+      for (const [i, f] of result.files.entries()) await moveFile(join(result.outputDir, f), targetOf(i, f));
       const o = result.output;
-      out(`${target}: ${o.formatName}, ${o.durationSec.toFixed(3)} s${o.audio ? `, ${o.audio.codec} ${o.audio.sampleRate} Hz ${o.audio.channels} ch` : ''}${o.video ? `, ${o.video.codec} ${o.video.width}x${o.video.height} ${o.video.fps.toFixed(2)} fps` : ''}${result.files.length > 1 ? `, ${result.files.length - 1} segment files` : ''}\n`);
+      out(`${main}: ${o.formatName}, ${o.durationSec.toFixed(3)} s${o.audio ? `, ${o.audio.codec} ${o.audio.sampleRate} Hz ${o.audio.channels} ch` : ''}${o.video ? `, ${o.video.codec} ${o.video.width}x${o.video.height} ${o.video.fps.toFixed(2)} fps` : ''}${result.files.length > 1 ? `, ${result.files.length - 1} segment files` : ''}\n`);
       return 0;
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
   } catch (e) {
     if (e instanceof MedleyError) {
-      process.stderr.write(`error: ${e.entry.immCode ?? e.code}: ${e.message}\n`);
+      process.stderr.write(`error: ${e.immCode}: ${e.message}\n`);
       return e.status >= 500 ? 1 : 2;
     }
     if (e instanceof SyntaxError) {

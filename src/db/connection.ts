@@ -18,10 +18,26 @@ export type Db = Kysely<Database>;
  * front makes the second writer wait (busy_timeout) instead.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection: DatabaseConnection) => {
       await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, and a
+    // failed COMMIT): an explicit ROLLBACK then fails with "cannot rollback - no transaction is active",
+    // and that error would replace the real one (a full disk reported as an internal error). Roll back only
+    // what is still open; the original error is what the caller sees.
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      if (!this.sqlite.inTransaction) return;
+      try {
+        await connection.executeQuery(CompiledQuery.raw('rollback'));
+      } catch (e) {
+        if (this.sqlite.inTransaction) throw e;
+      }
     };
     return driver;
   }
@@ -45,7 +61,7 @@ function openSqlite(file: string, opts: { durable?: boolean }): Db {
   sqlite.pragma(opts.durable === false ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
   registerDialect(db as Kysely<unknown>, 'sqlite');
   return db;
 }

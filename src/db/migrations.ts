@@ -6,6 +6,29 @@
 import type { Kysely, Migration } from 'kysely';
 import { columnTypes, type DialectName } from './dialect.js';
 
+/**
+ * The buckets a stored task touches, read from its stored spec (sources, the output destination when it
+ * names a literal bucket, else the template source's) and its recorded outputs. Frozen with 0004: later
+ * spec changes must not change what this migration did.
+ */
+function bucketsOfStoredTask(spec: string, outputs: string): string[] {
+  const found = new Set<string>();
+  try {
+    const s = JSON.parse(spec) as { job?: { clips?: { source?: { bucket?: unknown } }[]; output?: { destination?: { bucket?: unknown } } }; templateSource?: { bucket?: unknown } };
+    for (const c of s.job?.clips ?? []) if (typeof c.source?.bucket === 'string') found.add(c.source.bucket);
+    const dest = s.job?.output?.destination?.bucket;
+    if (typeof dest === 'string' && !dest.includes('{')) found.add(dest);
+    else if (typeof s.templateSource?.bucket === 'string') found.add(s.templateSource.bucket);
+    for (const uri of JSON.parse(outputs) as unknown[]) {
+      const m = typeof uri === 'string' ? /^oss:\/\/([^/]+)\//.exec(uri) : null;
+      if (m) found.add(m[1]!);
+    }
+  } catch {
+    // An unreadable row keeps no buckets: only the root key sees it.
+  }
+  return [...found];
+}
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   const T = columnTypes(dialect);
   return {
@@ -216,6 +239,26 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
         .execute();
       await db.schema.createIndex('notification_outbox_pending').on('notification_outbox').columns(['state', 'id']).execute();
       await db.schema.createIndex('notification_outbox_task').on('notification_outbox').column('task_id').execute();
+    },
+  },
+  '0004_task_tenancy': {
+    async up(db: Kysely<unknown>) {
+      // Who submitted the task: claims are shared round-robin between keys, and capped per key.
+      await db.schema.alterTable('tasks').addColumn('owner_key', T.text, (c) => c.notNull().defaultTo('')).execute();
+      await db.schema.createIndex('tasks_owner_state').on('tasks').columns(['owner_key', 'state']).execute();
+      // The buckets a task touches: a scoped key sees a task only when it may read every one of them.
+      await db.schema
+        .createTable('task_buckets')
+        .addColumn('task_id', T.text, (c) => c.notNull())
+        .addColumn('bucket', T.text, (c) => c.notNull())
+        .addPrimaryKeyConstraint('task_buckets_pk', ['task_id', 'bucket'])
+        .execute();
+      const typed = db as unknown as Kysely<{ tasks: { id: string; spec: string; outputs: string }; task_buckets: { task_id: string; bucket: string } }>;
+      const rows = await typed.selectFrom('tasks').select(['id', 'spec', 'outputs']).execute();
+      for (const r of rows) {
+        const buckets = bucketsOfStoredTask(r.spec, r.outputs);
+        if (buckets.length > 0) await typed.insertInto('task_buckets').values(buckets.map((bucket) => ({ task_id: r.id, bucket }))).execute();
+      }
     },
   },
 };

@@ -3,7 +3,7 @@
  * Keys compare as UTF-8 bytes (SQLite BINARY collation; PostgreSQL needs COLLATE "C"), which is the
  * order OSS lists objects in.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface BucketTable {
   name: string;
@@ -123,6 +123,14 @@ export interface TaskTable {
   lease_expires_at: number | null;
   /** Purged after this instant (retention). */
   expires_at: number;
+  /** AccessKeyId that submitted the task ('' for tasks stored before owners were recorded): fair scheduling and per-key caps. */
+  owner_key: ColumnType<string, string | undefined, string>;
+}
+
+/** Every bucket a task touches (each source, the output): who may see the task (GetTask/ListTasks) is decided on these. */
+export interface TaskBucketTable {
+  task_id: string;
+  bucket: string;
 }
 
 /** RPC signature nonces seen recently (replay protection, shared by every process on the database). */
@@ -228,6 +236,7 @@ export interface Database {
   projects: ProjectTable;
   bucket_attachments: BucketAttachmentTable;
   tasks: TaskTable;
+  task_buckets: TaskBucketTable;
   request_nonces: RequestNonceTable;
   mns_queues: MnsQueueTable;
   mns_messages: MnsMessageTable;

@@ -15,7 +15,12 @@ import type { MediaEngine } from '../media/engine/index.js';
 import type { TaskService } from '../tasks/service.js';
 import type { ProjectService } from '../projects/service.js';
 import type { NonceStore } from '../auth/nonce-store.js';
-import { createImmDialect, isImmRequest } from './imm/dialect.js';
+import { createImmDialect, isImmRequest, mayBeImmFormPost, readImmFormBody } from './imm/dialect.js';
+import { resolveAddress } from './oss/addressing.js';
+import { LIMITS } from '../limits.js';
+import type { DiskSpace } from '../storage/disk-space.js';
+import { labelRequest, type Metrics } from '../observability/metrics.js';
+import { operatorOf, type OperatorAuthDeps } from '../observability/operator-auth.js';
 
 export interface HttpDeps {
   config: Config;
@@ -30,6 +35,12 @@ export interface HttpDeps {
   workDir: string;
   /** Workers in this process (reported by /-/health). */
   workers: number;
+  /** The free-disk reserve: writes and new tasks are refused below it. */
+  disk?: DiskSpace;
+  /** Served at /-/metrics; every request is counted. */
+  metrics?: Metrics;
+  /** The root key may read /-/metrics and the detailed /-/health (as may MEDLEY_METRICS_TOKEN). */
+  rootAccessKeyId?: string;
 }
 
 export interface RunningServer {
@@ -52,30 +63,85 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(data);
 }
 
+/** The listener limits of the OSS / IMM port (src/limits.ts). Large uploads may take long: bound idleness, not total time. */
+function applyServerLimits(server: Server): void {
+  server.requestTimeout = LIMITS.ossRequestTimeoutMs;
+  server.headersTimeout = LIMITS.ossHeadersTimeoutMs;
+  server.timeout = LIMITS.ossSocketIdleTimeoutMs;
+  server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
+}
+
+/** Medley's own endpoints, as metric operation names (anything else is "unknown", bounding the labels). */
+const MEDLEY_ENDPOINTS = new Set(['/-/health', '/-/metrics']);
+
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
-  const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir });
-  const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces });
+  const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, disk: deps.disk });
+  const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces, disk: deps.disk });
   const started = Date.now();
 
+  const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };
+  const isOperator = (req: IncomingMessage) => deps.rootAccessKeyId !== undefined && operatorOf(req, authDeps) !== undefined;
+  let ready = true;
+
+  /**
+   * /-/health: anonymous callers learn only whether the server is ready (200 {"status":"ok"}, 503 while it
+   * shuts down), nothing about its software; the root key or the metrics token also get the details.
+   * /-/metrics: Prometheus text, for the root key or the metrics token only.
+   */
   async function medleyEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0];
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    labelRequest(res, MEDLEY_ENDPOINTS.has(path) ? path : 'unknown', 'medley');
     if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const status = ready ? 'ok' : 'unavailable';
+      if (!isOperator(req)) {
+        sendJson(res, ready ? 200 : 503, { status });
+        return;
+      }
       const media = deps.engine.describe();
-      sendJson(res, 200, {
-        status: 'ok',
+      const disk = deps.disk?.current;
+      sendJson(res, ready ? 200 : 503, {
+        status,
         version: VERSION,
+        node: process.version,
         region: deps.config.region,
         uptimeSeconds: Math.round((Date.now() - started) / 1000),
         engine: media.engines[0] ? { ffmpeg: media.engines[0].ffmpeg, version: media.engines[0].version, ffprobeVersion: media.engines[0].ffprobeVersion, source: media.engines[0].source, encoders: media.engines[0].encoders } : null,
         engines: media.engines.length,
         workers: deps.workers,
+        disk: disk ? { freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, reserveBytes: disk.reserveBytes, writable: disk.freeBytes >= disk.reserveBytes } : null,
       });
+      return;
+    }
+    if (path === '/-/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (!deps.metrics || !isOperator(req)) {
+        sendJson(res, 403, { error: 'AccessDenied', message: 'GET /-/metrics needs a request signed by the root key or the header Authorization: Bearer <MEDLEY_METRICS_TOKEN>.' });
+        return;
+      }
+      const m = await deps.metrics.render();
+      const data = Buffer.from(m.body);
+      res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': data.length, 'Cache-Control': 'no-store' });
+      res.end(data);
       return;
     }
     sendJson(res, 404, { error: 'NotFound', message: `No Medley endpoint at ${path}; the /-/ prefix is reserved for Medley's own endpoints.` });
   }
 
-  const server = createServer((req, res) => {
+  /**
+   * IMM RPC requests share the port with OSS: an Action parameter or x-acs-action header on "/", or (RPC v1
+   * with every parameter in the form body, no header) an Action in the form body of a POST "/" to the service
+   * host — only that request shape is read ahead, so no OSS request is buffered or misrouted.
+   */
+  async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
+    if (isImmRequest(req)) return imm(req, res, log);
+    if (mayBeImmFormPost(req) && resolveAddress({ host: req.headers.host, rawPath: '/', domain: deps.config.domain }).bucket === undefined) {
+      const body = await readImmFormBody(req);
+      if (body !== undefined) return imm(req, res, log, body);
+    }
+    return oss(req, res, requestId, log);
+  }
+
+  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderBytes }, (req, res) => {
+    deps.metrics?.track(req, res, 'oss');
     const requestId = newRequestId();
     const log = deps.log.child({ reqId: requestId });
     res.setHeader('x-oss-request-id', requestId);
@@ -85,19 +151,14 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     res.on('finish', () => {
       log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'request');
     });
-    // IMM RPC requests share the port: an Action parameter or x-acs-action header on "/".
-    const task = (req.url ?? '').startsWith('/-/') ? medleyEndpoint(req, res) : isImmRequest(req) ? imm(req, res, log) : oss(req, res, requestId, log);
+    const task = (req.url ?? '').startsWith('/-/') ? medleyEndpoint(req, res) : dispatch(req, res, requestId, log);
     task.catch((err: unknown) => {
       log.error({ err }, 'request handler crashed');
       if (!res.headersSent) sendJson(res, 500, { error: 'InternalError' });
       else res.destroy();
     });
   });
-  // Large uploads may legitimately take long: bound idleness, not total time.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.timeout = 120_000;
-  server.keepAliveTimeout = 5_000;
+  applyServerLimits(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -113,6 +174,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     port,
     url: `http://${hostForUrl}:${port}`,
     close(graceMs = 10_000) {
+      ready = false;
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();

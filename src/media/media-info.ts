@@ -33,6 +33,11 @@ export interface MediaInfo {
   /** Container duration in seconds. */
   durationSec: number;
   formatName: string;
+  /**
+   * The single-file demuxer the engine's sniffer chose for a source (plan/input-args.ts): the planner opens
+   * the input with exactly it. Unset on hand-made infos, where the first token of formatName stands in.
+   */
+  demuxer?: string;
   /** Overall bit rate, bit/s. */
   bitrate?: number;
   size?: number;

@@ -4,14 +4,16 @@
  * the task workers) decide where inputs come from and where outputs are committed; this module only
  * ever touches the job's own work directory.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import type { MediaJob } from './job.js';
 import type { MediaInfo } from './media-info.js';
 import type { MediaEngine } from './engine/index.js';
+import { checkInputSize, checkOutputDuration, checkSourceDuration, isTruncated, looksTruncated, outputBytesExceeded, truncatedMessage } from './limits.js';
+import { inputArgs, inputDemuxer } from './plan/input-args.js';
 import { planJob, type Plan } from './plan/index.js';
-import { verifyOutput } from './verify.js';
+import { outputIsShort, verifyOutput } from './verify.js';
 
 export interface LocalInput {
   /** A local file holding the clip's source bytes. */
@@ -46,43 +48,146 @@ export interface ProcessOptions {
   onSpawn?: (pid: number) => void;
 }
 
+/** Longest a decode check of one source may take. */
+const DECODE_CHECK_MS = 60_000;
+
 /** Probes the inputs and plans the job without running it (for --explain, and the first half of run). */
-export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'signal' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
+export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
   if (opts.inputs.length !== opts.job.clips.length) throw new Error('one local input per clip is required');
+  const limits = opts.engine.limits;
+  for (const i of opts.inputs) {
+    const st = await stat(i.path).catch(() => undefined);
+    if (st) checkInputSize(st.size, i.displayName, limits);
+  }
   const infos = await Promise.all(opts.inputs.map((i) => opts.engine.probe(i.path, i.displayName)));
+  infos.forEach((info, i) => checkSourceDuration(info, opts.inputs[i]!.displayName, limits));
+  // A source with far fewer bytes than its header's length needs is decoded once to learn its real length.
+  for (const [i, input] of opts.inputs.entries()) {
+    if (looksTruncated(infos[i]!)) await checkDecodedLength(opts.engine, input, infos[i]!, DECODE_CHECK_MS, opts.signal, [[input.path, input.displayName]]);
+  }
   const outputDir = join(opts.workDir, 'out');
   const plan = planJob({
     job: opts.job,
     inputs: opts.inputs.map((input, i) => ({ path: input.path, info: infos[i]! })),
     outputDir,
     outputName: opts.outputName ?? 'output',
+    maxOutputBytes: limits.maxOutputBytes,
   });
+  checkOutputDuration(plan.expectedDurationSec, limits);
   return { plan, infos, outputDir };
 }
+
+/** How the verification probes a plan's main output: its own playlist/manifest with the HLS/DASH demuxer. */
+export function outputProbeOptions(plan: Pick<Plan, 'mainOutput'>): { ownOutput: { segments?: 'hls' | 'dash' } } {
+  const segments = plan.mainOutput.endsWith('.m3u8') ? 'hls' : plan.mainOutput.endsWith('.mpd') ? 'dash' : undefined;
+  return { ownOutput: segments ? { segments } : {} };
+}
+
+/** Bytes of every file directly in `dir` (segment outputs are flat). */
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const n of await readdir(dir).catch(() => [] as string[])) total += (await stat(join(dir, n)).catch(() => undefined))?.size ?? 0;
+  return total;
+}
+
+/** How often the output directory's size is checked while FFmpeg runs. */
+const OUTPUT_WATCH_MS = 500;
 
 export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
   const prepared = await prepareJob(opts);
   const { plan, outputDir } = prepared;
+  const limits = opts.engine.limits;
   await rm(outputDir, { recursive: true, force: true });
   await mkdir(outputDir, { recursive: true });
+  // Paths FFmpeg may print, as the user knows them.
+  const pathNames: Array<[string, string]> = [...opts.inputs.map((i): [string, string] => [i.path, i.displayName]), [outputDir, 'the output'], [opts.workDir, 'the work directory']];
+  // -fs bounds the main output file; this watch also counts segment files, and stops FFmpeg past the limit.
+  const stopper = new AbortController();
+  let overLimit = false;
+  const onAbort = (): void => stopper.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) stopper.abort();
+  let watching = false;
+  const watch = setInterval(() => {
+    if (watching) return;
+    watching = true;
+    void dirBytes(outputDir)
+      .then((n) => {
+        if (n > limits.maxOutputBytes) {
+          overLimit = true;
+          stopper.abort();
+        }
+      })
+      .finally(() => (watching = false));
+  }, OUTPUT_WATCH_MS);
   try {
-    const { engine } = await opts.engine.run(plan.needs, {
-      args: plan.args,
-      expectedDurationSec: plan.expectedDurationSec,
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      onProgress: opts.onProgress,
-      onSpawn: opts.onSpawn,
-      cwd: outputDir,
-    });
-    const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output');
+    let engine;
+    try {
+      ({ engine } = await opts.engine.run(plan.needs, {
+        args: plan.args,
+        expectedDurationSec: plan.expectedDurationSec,
+        timeoutMs: opts.timeoutMs,
+        signal: stopper.signal,
+        onProgress: opts.onProgress,
+        onSpawn: opts.onSpawn,
+        cwd: outputDir,
+        pathNames,
+      }));
+    } catch (e) {
+      if (overLimit) outputBytesExceeded(limits);
+      throw e;
+    } finally {
+      clearInterval(watch);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    // FFmpeg ends normally when -fs stops it: an output at the limit was cut short.
+    if ((await dirBytes(outputDir)) >= limits.maxOutputBytes) outputBytesExceeded(limits);
+    const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output', outputProbeOptions(plan));
     const problems = verifyOutput(output, plan.expect);
-    if (problems.length > 0) fail('MediaProcessingFailed', `The output did not come out as planned: ${problems.join('; ')}.`);
+    if (problems.length > 0) {
+      // Short output: a source that decodes shorter than its header declares is the source's fault.
+      if (outputIsShort(output, plan.expect)) await findTruncatedInput(opts, prepared.infos, pathNames);
+      fail('MediaProcessingFailed', `The output did not come out as planned: ${problems.join('; ')}.`);
+    }
     const names = await readdir(outputDir);
     const extra = plan.extraOutputPattern ? names.filter((n) => n !== plan.mainOutput && plan.extraOutputPattern!.test(n)).sort() : [];
     return { ...prepared, files: [plan.mainOutput, ...extra], output, engine: engine.capabilities.ffmpegVersion };
   } catch (e) {
+    clearInterval(watch);
     await rm(outputDir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * Decodes a source (its first audio stream, else its first video stream) to nothing and compares how far it
+ * got with the probed duration: MediaUnreadable ("truncated: decodes 0.078 s of the 3.030 s its header
+ * declares") when it falls short. A decode that fails or times out decides nothing (returns).
+ */
+async function checkDecodedLength(engine: MediaEngine, input: LocalInput, info: MediaInfo, timeoutMs: number, signal: AbortSignal | undefined, pathNames: Array<[string, string]>): Promise<void> {
+  let decoded: number;
+  try {
+    const r = await engine.run(
+      { encoders: [] },
+      {
+        args: [...inputArgs(inputDemuxer(info)), '-i', input.path, '-map', info.audio ? '0:a:0' : '0:v:0', '-f', 'null', '-'],
+        expectedDurationSec: info.durationSec,
+        timeoutMs,
+        signal,
+        pathNames,
+      },
+    );
+    decoded = r.outTimeSec ?? 0;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return;
+  }
+  if (isTruncated(info.durationSec, decoded)) fail('MediaUnreadable', truncatedMessage(input.displayName, info.durationSec, decoded));
+}
+
+/** After a short output: the first truncated source is to blame (MediaUnreadable), if there is one. */
+async function findTruncatedInput(opts: ProcessOptions, infos: MediaInfo[], pathNames: Array<[string, string]>): Promise<void> {
+  for (const [i, input] of opts.inputs.entries()) {
+    await checkDecodedLength(opts.engine, input, infos[i]!, Math.min(opts.timeoutMs, DECODE_CHECK_MS), opts.signal, pathNames);
   }
 }

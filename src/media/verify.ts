@@ -33,3 +33,8 @@ export function verifyOutput(info: MediaInfo, expect: ExpectedOutput): string[] 
   } else if (info.video) problems.push('a video stream that was not asked for');
   return problems;
 }
+
+/** The output is shorter than planned, beyond the tolerance (a truncated source is one cause). */
+export function outputIsShort(info: MediaInfo, expect: ExpectedOutput): boolean {
+  return expect.durationSec - info.durationSec > expect.toleranceSec;
+}

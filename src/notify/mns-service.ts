@@ -25,6 +25,7 @@ import type { Db } from '../db/connection.js';
 import type { Database, MnsMessageTable, MnsQueueTable, MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
 import { fail, isMedleyError } from '../errors.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
+import { LIMITS } from '../limits.js';
 
 type Tx = Transaction<Database>;
 type Executor = Db | Tx;
@@ -45,14 +46,14 @@ export interface Range {
 
 export const QUEUE_RANGES = {
   DelaySeconds: { min: 0, max: 604800, unit: 'seconds' },
-  MaximumMessageSize: { min: 1024, max: 65536, unit: 'bytes' },
+  MaximumMessageSize: { min: 1024, max: LIMITS.mnsMaxMessageBytes, unit: 'bytes' },
   MessageRetentionPeriod: { min: 60, max: 604800, unit: 'seconds' },
   VisibilityTimeout: { min: 1, max: 43200, unit: 'seconds' },
-  PollingWaitSeconds: { min: 0, max: 30, unit: 'seconds' },
+  PollingWaitSeconds: { min: 0, max: LIMITS.mnsMaxPollSeconds, unit: 'seconds' },
 } as const satisfies Record<string, Range>;
 
 export const TOPIC_RANGES = {
-  MaximumMessageSize: { min: 1024, max: 65536, unit: 'bytes' },
+  MaximumMessageSize: { min: 1024, max: LIMITS.mnsMaxMessageBytes, unit: 'bytes' },
 } as const satisfies Record<string, Range>;
 
 export const MESSAGE_RANGES = {
@@ -62,15 +63,15 @@ export const MESSAGE_RANGES = {
   /** ChangeMessageVisibility's VisibilityTimeout. */
   VisibilityTimeout: { min: 1, max: 43200, unit: 'seconds' },
   /** ReceiveMessage's waitseconds. */
-  WaitSeconds: { min: 0, max: 30, unit: 'seconds' },
+  WaitSeconds: { min: 0, max: LIMITS.mnsMaxPollSeconds, unit: 'seconds' },
   /** Batch operations' numOfMessages / list length. */
   BatchSize: { min: 1, max: 16, unit: 'seconds' },
 } as const satisfies Record<string, Range>;
 
 export const DEFAULT_PRIORITY = 8;
 /** BatchSendMessage: at most 16 messages whose bodies add up to at most 64 KiB. */
-export const MAX_BATCH = 16;
-export const MAX_BATCH_BODY_BYTES = 65536;
+export const MAX_BATCH = LIMITS.mnsMaxBatch;
+export const MAX_BATCH_BODY_BYTES = LIMITS.mnsMaxBatchBodyBytes;
 /** ListQueue / ListTopic / ListSubscriptionByTopic: x-mns-ret-number range and default. */
 export const MAX_LIST = 1000;
 /** MessageTag and FilterTag. */

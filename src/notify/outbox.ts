@@ -13,6 +13,7 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
+import { MedleyError } from '../errors.js';
 import type { Publisher } from './types.js';
 
 type Tx = Transaction<Database>;
@@ -35,9 +36,9 @@ export async function enqueueTaskNotification(tx: Tx | Db, row: OutboxRowInput):
   return Number(r.id);
 }
 
-/** The MNS error a publisher raises for a topic that does not exist (MedleyError code `TopicNotExist`). */
+/** The MNS error a publisher raises for a topic that does not exist (MedleyError `MnsTopicNotExist`). */
 export function isTopicNotExist(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'TopicNotExist';
+  return e instanceof MedleyError && e.key === 'MnsTopicNotExist';
 }
 
 export interface OutboxDispatcherOptions {

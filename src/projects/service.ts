@@ -73,7 +73,7 @@ function encodeToken(lastName: string): string {
 function decodeToken(token: string): string {
   const name = Buffer.from(token, 'base64url').toString('utf8');
   // base64url decoding never throws; a token we did not issue shows up as one that does not round-trip.
-  if (name === '' || encodeToken(name) !== token) fail('ImmInvalidArgument', 'The specified parameter NextToken is not valid.', { ArgumentName: 'NextToken', ArgumentValue: token });
+  if (name === '' || encodeToken(name) !== token) fail('InvalidMediaArgument', 'The specified parameter NextToken is not valid.', { ArgumentName: 'NextToken', ArgumentValue: token });
   return name;
 }
 

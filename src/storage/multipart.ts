@@ -11,6 +11,7 @@ import { addBlob, release, removeFreed } from './blob-refs.js';
 import { ingest } from './ingest.js';
 import type { ObjectService } from './objects.js';
 import { prefixSuccessor } from './listing.js';
+import { LIMITS } from '../limits.js';
 import {
   attributeColumns,
   toPart,
@@ -23,8 +24,8 @@ import {
   type UploadRecord,
 } from './records.js';
 
-export const MIN_PART_BYTES = 100 * 1024;
-export const MAX_PART_NUMBER = 10000;
+export const MIN_PART_BYTES = LIMITS.minPartBytes;
+export const MAX_PART_NUMBER = LIMITS.maxPartNumber;
 
 export interface CompletePart {
   partNumber: number;

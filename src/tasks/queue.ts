@@ -7,9 +7,14 @@
  * SKIP LOCKED in the subquery). A lease that is not renewed runs out and the task is claimed again; every
  * write a worker makes afterwards is fenced on `lease_owner`, so a stalled worker that wakes up late can
  * neither overwrite the progress nor commit a result.
+ *
+ * Fairness: each task records the AccessKeyId that submitted it (`owner_key`). A claim takes, among the
+ * keys below their running limit, the key with the fewest running tasks, and its oldest task: one key's
+ * backlog of long tasks cannot hold every worker while another key waits. The count and the pick happen
+ * inside the same UPDATE statement, so they are as atomic across processes as the claim itself.
  */
-import { sql, type Insertable, type Transaction } from 'kysely';
-import { jsonFieldText } from '../db/dialect.js';
+import { sql, type Expression, type ExpressionBuilder, type Insertable, type SqlBool, type Transaction } from 'kysely';
+import { dialectOf, jsonFieldText } from '../db/dialect.js';
 import type { Db } from '../db/connection.js';
 import type { Database, TaskTable } from '../db/schema.js';
 import { enqueueTaskNotification } from '../notify/outbox.js';
@@ -44,28 +49,101 @@ function decodeToken(token: string, sort: string): [string | number, string] | u
 
 export class InvalidPageToken extends Error {}
 
+/** The submitting key already has `limit` tasks waiting (MEDLEY_MAX_QUEUED_PER_KEY). */
+export class QueuedLimitReached extends Error {
+  constructor(readonly limit: number) {
+    super(`${limit} tasks queued`);
+  }
+}
+
+/**
+ * Which tasks a reader may see: undefined = all (the root key); otherwise its own tasks (`owner`, the
+ * AccessKeyId that submitted them) and those every one of whose buckets (task_buckets) is in `buckets`.
+ * A task with no recorded bucket is visible to its owner and the root key only.
+ */
+export type TaskVisibility = { buckets: readonly string[]; owner?: string } | undefined;
+
+function visibleTo(eb: ExpressionBuilder<Database, 'tasks'>, v: NonNullable<TaskVisibility>): Expression<SqlBool> {
+  const touched = eb.selectFrom('task_buckets').select('task_buckets.bucket').whereRef('task_buckets.task_id', '=', 'tasks.id');
+  const covered = v.buckets.length === 0 ? sql<SqlBool>`0 = 1` : eb.and([eb.exists(touched), eb.not(eb.exists(touched.where('task_buckets.bucket', 'not in', [...v.buckets])))]);
+  return v.owner ? eb.or([eb('tasks.owner_key', '=', v.owner), covered]) : covered;
+}
+
+export interface TaskQueueOptions {
+  /** Most tasks one submitting key may have running at once (MEDLEY_MAX_RUNNING_PER_KEY); default unlimited. */
+  maxRunningPerKey?: number;
+}
+
 export class TaskQueue {
   constructor(
     private readonly db: Db,
     private readonly now: () => Date = () => new Date(),
+    private readonly opts: TaskQueueOptions = {},
   ) {}
 
-  async insert(row: Insertable<TaskTable>): Promise<void> {
-    await this.db.insertInto('tasks').values(row).execute();
+  /**
+   * Stores the task and the buckets it touches, in one transaction. With `maxQueuedPerKey`, refuses
+   * (QueuedLimitReached) when the row's owner already has that many tasks queued; the count and the insert
+   * share the transaction (BEGIN IMMEDIATE), so concurrent submitters cannot overshoot the cap.
+   */
+  async insert(row: Insertable<TaskTable>, opts: { buckets?: readonly string[]; maxQueuedPerKey?: number } = {}): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      if (opts.maxQueuedPerKey !== undefined) {
+        const r = await tx
+          .selectFrom('tasks')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('owner_key', '=', row.owner_key ?? '')
+          .where('state', '=', 'queued')
+          .executeTakeFirst();
+        if (Number(r?.n ?? 0) >= opts.maxQueuedPerKey) throw new QueuedLimitReached(opts.maxQueuedPerKey);
+      }
+      await tx.insertInto('tasks').values(row).execute();
+      const buckets = [...new Set(opts.buckets ?? [])];
+      if (buckets.length > 0) await tx.insertInto('task_buckets').values(buckets.map((bucket) => ({ task_id: row.id, bucket }))).execute();
+    });
   }
 
-  /** undefined when unknown or past retention. */
-  async get(taskId: string): Promise<TaskRecord | undefined> {
-    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', taskId).where('expires_at', '>', this.now().getTime()).executeTakeFirst();
+  /** undefined when unknown, past retention, or not visible to the reader. */
+  async get(taskId: string, visibility?: TaskVisibility): Promise<TaskRecord | undefined> {
+    let q = this.db.selectFrom('tasks').selectAll().where('id', '=', taskId).where('expires_at', '>', this.now().getTime());
+    if (visibility !== undefined) q = q.where((eb) => visibleTo(eb, visibility));
+    const row = await q.executeTakeFirst();
     return row ? toTask(row) : undefined;
   }
 
+  /** The buckets recorded for a task (sources and output). */
+  async bucketsOf(taskId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('task_buckets').select('bucket').where('task_id', '=', taskId).orderBy('bucket').execute();
+    return rows.map((r) => r.bucket);
+  }
+
   /**
-   * Claims the oldest runnable task: queued, or running with a lapsed lease (its worker died or stalled).
-   * Returns undefined when there is nothing to do.
+   * Claims a runnable task (queued, or running with a lapsed lease: its worker died or stalled): among
+   * the submitting keys below `maxRunningPerKey` running tasks, the key with the fewest running, then its
+   * oldest task. Returns undefined when there is nothing this worker may take.
    */
   async claim(owner: string, leaseMs: number): Promise<TaskRecord | undefined> {
     const now = this.now().getTime();
+    const limit = this.opts.maxRunningPerKey;
+    // Tasks that hold a worker now, per submitting key.
+    const running = this.db
+      .selectFrom('tasks')
+      .select((eb) => ['owner_key', eb.fn.countAll<number>().as('n')])
+      .where('state', '=', 'running')
+      .where('lease_expires_at', '>=', now)
+      .groupBy('owner_key')
+      .as('r');
+    const load = sql<number>`coalesce(r.n, 0)`;
+    let pick = this.db
+      .selectFrom('tasks as t')
+      .leftJoin(running, 'r.owner_key', 't.owner_key')
+      .select('t.id')
+      .where((eb) => eb.or([eb('t.state', '=', 'queued'), eb.and([eb('t.state', '=', 'running'), eb('t.lease_expires_at', '<', now)])]));
+    if (limit !== undefined) pick = pick.where(load, '<', limit);
+    let candidate = pick.orderBy(load).orderBy('t.created_at').orderBy('t.id').limit(1);
+    // PostgreSQL: concurrent claimers on other nodes skip a row another claim holds instead of queueing behind
+    // it and then finding it taken (SQLite has one writer, so claims never overlap there).
+    if (dialectOf(this.db) === 'postgres') candidate = candidate.forUpdate('t').skipLocked();
     const row = await this.db
       .updateTable('tasks')
       .set((eb) => ({
@@ -75,17 +153,7 @@ export class TaskQueue {
         attempts: eb('attempts', '+', 1),
         started_at: eb.fn.coalesce('started_at', sql.lit(now)),
       }))
-      .where(
-        'id',
-        '=',
-        this.db
-          .selectFrom('tasks')
-          .select('id')
-          .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)])]))
-          .orderBy('created_at')
-          .orderBy('id')
-          .limit(1),
-      )
+      .where('id', '=', candidate)
       // Re-checked here so two claimers racing for the same row cannot both win.
       .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)])]))
       .returningAll()
@@ -183,16 +251,27 @@ export class TaskQueue {
   }
 
   async purgeExpired(): Promise<number> {
-    const r = await this.db.deleteFrom('tasks').where('expires_at', '<=', this.now().getTime()).executeTakeFirst();
-    return Number(r.numDeletedRows);
+    const now = this.now().getTime();
+    return this.db.transaction().execute(async (tx) => {
+      await tx
+        .deleteFrom('task_buckets')
+        .where('task_id', 'in', tx.selectFrom('tasks').select('id').where('expires_at', '<=', now))
+        .execute();
+      const r = await tx.deleteFrom('tasks').where('expires_at', '<=', now).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
   }
 
-  /** ListTasks: filters, a stable sort (sort column, then task id) and keyset paging. */
-  async list(q: TaskListQuery): Promise<TaskPage> {
+  /**
+   * ListTasks: filters, a stable sort (sort column, then task id) and keyset paging. Visibility is one more
+   * SQL filter, so every page is full and the token is the last visible task: paging never stops early.
+   */
+  async list(q: TaskListQuery, visibility?: TaskVisibility): Promise<TaskPage> {
     const column = q.sort === 'StartTime' ? 'created_at' : q.sort === 'EndTime' ? 'ended_at' : 'id';
     const dir = q.order;
     const cmp = dir === 'asc' ? '>' : '<';
     let query = this.db.selectFrom('tasks').selectAll().where('project', '=', q.projectName).where('expires_at', '>', this.now().getTime());
+    if (visibility !== undefined) query = query.where((eb) => visibleTo(eb, visibility));
     if (q.taskTypes && q.taskTypes.length > 0) query = query.where('type', 'in', q.taskTypes);
     if (q.status) query = query.where('state', 'in', q.status === 'Running' ? ['queued', 'running'] : [q.status === 'Succeeded' ? 'succeeded' : 'failed']);
     if (q.startTimeRange?.start) query = query.where('created_at', '>=', q.startTimeRange.start.getTime());

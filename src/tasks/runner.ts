@@ -5,7 +5,7 @@
  * nothing visible; a retry names its outputs from the stored task time, so it writes the same keys.
  */
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,16 +13,15 @@ import mime from 'mime-types';
 import type { Logger } from 'pino';
 import { fail } from '../errors.js';
 import type { MediaEngine } from '../media/engine/index.js';
-import type { MediaJob } from '../media/job.js';
-import { containerSpec } from '../media/plan/containers.js';
 import { processJob, type LocalInput } from '../media/process.js';
-import { checkOutputKey, expandTemplate, templateVariables } from '../media/output-name.js';
+import { checkInputSize } from '../media/limits.js';
+import { outputFileKey, outputNames } from '../media/output-name.js';
 import type { Storage } from '../storage/index.js';
 import { ObjectChanged } from '../storage/objects.js';
 import type { TaskRecord } from './records.js';
 import type { TaskOutcome, TaskQueue } from './queue.js';
 import { buildTaskNotification, type TaskNotificationContext } from '../notify/task-message.js';
-import { FFMPEG_PID_FILE } from './work-dirs.js';
+import { createAttemptDir, FFMPEG_PID_FILE } from './work-dirs.js';
 
 export interface RunnerDeps {
   storage: Storage;
@@ -53,42 +52,18 @@ export class LeaseLost extends Error {
   }
 }
 
-/** The extension {autoext} stands for: the playlist/manifest for segment outputs, else the container's. */
-export function outputExtension(job: MediaJob): string {
-  if (job.output.segment) return job.output.segment.format === 'hls' ? 'm3u8' : 'mpd';
-  return containerSpec(job.output.container).extension;
-}
-
-/** {resolution}: the configured size, when both sides are given. */
-function resolutionVariable(job: MediaJob): string | undefined {
-  const r = job.output.video.resolution;
-  return r?.width && r.height ? `${r.width}x${r.height}` : undefined;
-}
-
-/** Where the main output goes: bucket and expanded key. Pure apart from the source's upload time. */
-export function mainOutputKey(job: MediaJob, templateSource: { bucket: string; key: string }, lastModified: Date | undefined, taskTime: Date): { bucket: string; key: string } {
-  const dest = job.output.destination;
-  if (!dest) fail('InvalidMediaArgument', 'The task has no output: sys/saveas (or Targets[].URI) is required.');
-  const vars = templateVariables({ source: { ...templateSource, lastModified }, taskTime, autoext: outputExtension(job), resolution: resolutionVariable(job), tags: stringTags(job.tags) });
-  // An empty {dirname} (a source at the bucket root) would leave "/name" or "a//name": collapse those slashes.
-  const key = expandTemplate(dest.keyTemplate, vars).replace(/\/{2,}/g, '/').replace(/^\/+/, '');
-  return { bucket: dest.bucket === undefined ? templateSource.bucket : expandTemplate(dest.bucket, vars), key: checkOutputKey(key) };
-}
-
-export function stringTags(tags: Record<string, unknown> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(tags ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-}
-
 function contentTypeOf(name: string): string {
   if (name.endsWith('.m3u8')) return 'application/vnd.apple.mpegurl';
   if (name.endsWith('.m4s')) return 'video/iso.segment';
   return mime.lookup(name) || 'application/octet-stream';
 }
 
-/** A short, safe file suffix from the source key, to help the prober (content decides anyway). */
-function inputSuffix(key: string): string {
-  const m = /\.([A-Za-z0-9]{1,8})$/.exec(key);
-  return m ? `.${m[1]!.toLowerCase()}` : '';
+/**
+ * The work-dir name of source i: `in-<i>`, never the key's extension — FFmpeg lets a name like `x.m3u8` pick
+ * a demuxer that reads other files; the engine sniffs the content and forces a single-file demuxer instead.
+ */
+function inputFileName(i: number): string {
+  return `in-${i}`;
 }
 
 export interface RunControl {
@@ -100,10 +75,9 @@ export interface RunControl {
 /** Runs the task to its final state (Succeeded/Failed committed), or throws LeaseLost / an abort. */
 export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunControl): Promise<void> {
   const { job, templateSource } = task.spec;
-  // Per-attempt directory: a retry never trips over the files of an earlier, dead attempt.
-  const workDir = join(deps.workRoot, `${task.taskId}.${task.attempts}`);
-  await rm(workDir, { recursive: true, force: true });
-  await mkdir(workDir, { recursive: true });
+  // A fresh private directory per attempt (unguessable name, 0700, owned by the FFmpeg user; owner recorded
+  // inside for the crash reaper): no other task's input can name it, a retry never sees an earlier attempt's files.
+  const workDir = await createAttemptDir(deps.workRoot, deps.engine.sandbox, { taskId: task.taskId, attempt: task.attempts });
   try {
     // 1. Sources, streamed to local files (ffmpeg needs seekable input; memory stays bounded).
     const inputs: LocalInput[] = [];
@@ -111,10 +85,14 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
     for (const [i, clip] of job.clips.entries()) {
       const { bucket, key } = clip.source;
       const uri = `oss://${bucket}/${key}`;
-      const path = join(workDir, `in-${i}${inputSuffix(key)}`);
+      const path = join(workDir, inputFileName(i));
       for (let attempt = 0; ; attempt++) {
-        const obj = await deps.storage.objects.find(bucket, key).catch(() => undefined);
+        // Only a missing object is ResourceNotFound; a database error (SQLITE_BUSY, ...) propagates, so the
+        // worker pool retries a transient one instead of failing the task for good.
+        const obj = await deps.storage.objects.find(bucket, key);
         if (!obj) fail('MediaSourceNotFound', `The source ${uri} does not exist.`);
+        // Refused before a byte is copied (MEDLEY_MAX_MEDIA_INPUT_BYTES).
+        checkInputSize(obj.size, uri, deps.engine.limits);
         if (bucket === templateSource.bucket && key === templateSource.key) templateLastModified = obj.lastModified;
         try {
           await pipeline(await deps.storage.objects.open(obj), createWriteStream(path), { signal: ctl.signal });
@@ -130,19 +108,13 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
     ctl.onProgress(5);
 
     // 2. Names first (a bad template fails before any work), then the media engine.
-    const main = mainOutputKey(job, templateSource, templateLastModified, task.createdAt);
-    const slash = main.key.lastIndexOf('/');
-    const dir = slash >= 0 ? main.key.slice(0, slash + 1) : '';
-    const base = main.key.slice(slash + 1);
-    const bare = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
-    // Segment files are named after the playlist (out.m3u8 → out-00000.ts) so its relative references hold.
-    const outputName = job.output.segment && bare && !bare.startsWith('.') ? bare : 'output';
+    const names = outputNames(job, templateSource, templateLastModified, task.createdAt);
     const result = await processJob({
       engine: deps.engine,
       job,
       inputs,
       workDir,
-      outputName,
+      outputName: names.fileStem,
       timeoutMs: deps.timeoutMs,
       signal: ctl.signal,
       onProgress: (f) => ctl.onProgress(5 + Math.floor(f * 85)),
@@ -155,10 +127,10 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
     const items = [];
     const outputs: string[] = [];
     for (const [i, file] of result.files.entries()) {
-      const key = i === 0 ? main.key : dir + file;
+      const key = outputFileKey(names, i, file);
       const blob = await deps.storage.objects.ingestBlob(createReadStream(join(result.outputDir, file)));
       items.push({
-        bucket: main.bucket,
+        bucket: names.bucket,
         key,
         attrs: { contentType: contentTypeOf(key), headers: {}, meta: {}, acl: 'default' as const, storageClass: 'Standard' },
         size: blob.size,
@@ -168,7 +140,7 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
         segments: blob.segments,
         newBlobs: blob.segments,
       });
-      outputs.push(`oss://${main.bucket}/${key}`);
+      outputs.push(`oss://${names.bucket}/${key}`);
     }
     await deps.storage.objects.commitBatch(items, async (tx) => {
       const outcome = { state: 'succeeded' as const, code: '', message: '', outputs };

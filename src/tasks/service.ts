@@ -3,13 +3,14 @@
  * waking a worker) and reading tasks back for GetTask/ListTasks. Workers live in worker-pool.ts.
  */
 import { EventEmitter } from 'node:events';
-import { effectiveAcl, isAllowed, type Access, type Principal } from '../auth/policy.js';
+import { AccessGate } from '../auth/access.js';
+import { taskVisibility, type Principal } from '../auth/policy.js';
 import { fail } from '../errors.js';
 import type { MediaJob } from '../media/job.js';
 import type { Storage } from '../storage/index.js';
 import { newEventId, newTaskId } from './ids.js';
-import { InvalidPageToken, TaskQueue } from './queue.js';
-import { mainOutputKey } from './runner.js';
+import { InvalidPageToken, QueuedLimitReached, TaskQueue } from './queue.js';
+import { outputNames } from '../media/output-name.js';
 import type { TaskListQuery, TaskPage, TaskRecord, TaskSpec } from './records.js';
 
 export interface SubmitTaskInput {
@@ -41,24 +42,29 @@ export class TaskSignal extends EventEmitter {
   }
 }
 
+export interface TaskServiceOptions {
+  retentionMs: number;
+  signal: TaskSignal;
+  now?: () => Date;
+  /** Most tasks one access key may have queued (MEDLEY_MAX_QUEUED_PER_KEY); default unlimited. */
+  maxQueuedPerKey?: number;
+}
+
+const NEVER_ANONYMOUS = 'Media processing is never anonymous: sign the request.';
+
 export class TaskService {
+  private readonly access: AccessGate;
+
   constructor(
     private readonly queue: TaskQueue,
     private readonly storage: Storage,
-    private readonly opts: { retentionMs: number; signal: TaskSignal; now?: () => Date },
-  ) {}
+    private readonly opts: TaskServiceOptions,
+  ) {
+    this.access = new AccessGate(storage);
+  }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
-  }
-
-  private async requireAccess(principal: Principal, access: Access, bucketName: string, key?: string): Promise<void> {
-    if (principal.kind === 'anonymous') fail('AccessDenied', 'Media processing is never anonymous: sign the request.');
-    const bucket = await this.storage.buckets.get(bucketName);
-    const object = key === undefined ? undefined : await this.storage.objects.find(bucketName, key);
-    if (!isAllowed(principal, access, effectiveAcl(bucket.acl, object?.acl), bucketName)) {
-      fail('AccessDenied', access === 'read' ? `You may not read oss://${bucketName}/${key ?? ''}, a source of this task.` : `You may not write to bucket ${bucketName}, the output of this task.`);
-    }
   }
 
   /**
@@ -70,20 +76,21 @@ export class TaskService {
     const { job } = input;
     for (const clip of job.clips) {
       const { bucket, key } = clip.source;
-      await this.requireAccess(input.principal, 'read', bucket, key);
-      if (input.origin === 'oss' && !(await this.storage.objects.find(bucket, key))) {
+      const { object } = await this.access.require(input.principal, 'read', bucket, key, { signedOnly: NEVER_ANONYMOUS, denied: `You may not read oss://${bucket}/${key}, a source of this task.` });
+      if (input.origin === 'oss' && !object) {
         fail('NoSuchKey', `The source object ${key} of this task does not exist in bucket ${bucket}.`, { Key: key });
       }
     }
     // Expanding the output name now turns an unknown {variable} into a synchronous 400, not a failed task.
-    const output = mainOutputKey(job, input.templateSource, undefined, this.now());
-    await this.requireAccess(input.principal, 'write', output.bucket);
+    const output = outputNames(job, input.templateSource, undefined, this.now());
+    await this.access.require(input.principal, 'write', output.bucket, undefined, { signedOnly: NEVER_ANONYMOUS, denied: `You may not write to bucket ${output.bucket}, the output of this task.` });
 
     const now = this.now().getTime();
     const taskId = newTaskId();
     const eventId = newEventId();
     const spec: TaskSpec = { job, templateSource: input.templateSource, origin: input.origin };
-    await this.queue.insert({
+    const ownerKey = input.principal.accessKeyId ?? '';
+    const row = {
       id: taskId,
       project: input.projectName,
       type: 'MediaConvert',
@@ -106,22 +113,36 @@ export class TaskService {
       lease_owner: null,
       lease_expires_at: null,
       expires_at: now + this.opts.retentionMs,
-    });
+      owner_key: ownerKey,
+    };
+    try {
+      await this.queue.insert(row, { buckets: [...job.clips.map((c) => c.source.bucket), output.bucket], maxQueuedPerKey: this.opts.maxQueuedPerKey });
+    } catch (e) {
+      if (e instanceof QueuedLimitReached) {
+        fail('TaskQueueFull', `The access key ${ownerKey} already has ${e.limit} tasks waiting to run (MEDLEY_MAX_QUEUED_PER_KEY = ${e.limit}); submit more once some have started.`);
+      }
+      throw e;
+    }
     this.opts.signal.notifyQueued();
     return { taskId, eventId, requestId: input.requestId };
   }
 
-  /** undefined when unknown, of another project, or past retention. */
-  async get(projectName: string, taskId: string): Promise<TaskRecord | undefined> {
-    const t = await this.queue.get(taskId);
+  /**
+   * undefined when unknown, of another project, past retention, or not the reader's to see: a scoped key
+   * sees its own tasks and those whose every bucket its grants cover (auth/policy.ts taskVisibility); a
+   * task it may not see is as absent as one that never existed.
+   */
+  async get(projectName: string, taskId: string, reader: Principal): Promise<TaskRecord | undefined> {
+    const t = await this.queue.get(taskId, taskVisibility(reader));
     return t && t.projectName === projectName ? t : undefined;
   }
 
-  async list(q: TaskListQuery): Promise<TaskPage> {
+  /** The reader's visible tasks only (see get), filtered in SQL so pages stay full. */
+  async list(q: TaskListQuery, reader: Principal): Promise<TaskPage> {
     try {
-      return await this.queue.list(q);
+      return await this.queue.list(q, taskVisibility(reader));
     } catch (e) {
-      if (e instanceof InvalidPageToken) fail('ImmInvalidArgument', `NextToken "${q.nextToken}" is not a token this service issued.`);
+      if (e instanceof InvalidPageToken) fail('InvalidMediaArgument', `NextToken "${q.nextToken}" is not a token this service issued.`);
       throw e;
     }
   }

@@ -1,5 +1,6 @@
 /**
- * The worker pool: N slots, each claiming the oldest runnable task, running it under a lease it renews
+ * The worker pool: N slots, each claiming a runnable task (shared fairly between the submitting keys, see
+ * TaskQueue.claim and MEDLEY_MAX_RUNNING_PER_KEY), running it under a lease it renews
  * while the task runs, and recording the outcome. Used by `medley serve` (beside the API) and by
  * `medley worker` (workers only, same database and blobs).
  *
@@ -157,7 +158,8 @@ export class WorkerPool {
     const tlog = log.child({ taskId: task.taskId, attempt: task.attempts });
     if (task.attempts > MAX_ATTEMPTS) {
       tlog.error('task interrupted too many times; failing it');
-      const outcome = { state: 'failed' as const, code: 'InternalError', message: `The task was interrupted ${task.attempts - 1} times (its worker stopped) and was given up.`, outputs: [] };
+      const given = new MedleyError('TaskInterrupted', `The task was interrupted ${task.attempts - 1} times (its worker stopped) and was given up.`);
+      const outcome = { state: 'failed' as const, code: given.immCode, message: given.message, outputs: [] };
       await queue.finish(task.taskId, owner, { ...outcome, notification: notificationFor(this.opts, task, outcome) });
       this.opts.onFinished?.();
       return;
@@ -198,7 +200,7 @@ export class WorkerPool {
         tlog.info('task handed back on shutdown');
       } else {
         const known = e instanceof MedleyError;
-        const code = known ? (e.entry.immCode ?? e.code) : 'InternalError';
+        const code = known ? e.immCode : 'InternalError';
         const message = known ? e.message : 'The media task failed because of an internal error.';
         if (!known) tlog.error({ err: e }, 'task crashed');
         else tlog.info({ code, msg: message }, 'task failed');

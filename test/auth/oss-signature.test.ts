@@ -472,7 +472,6 @@ describe('malformed Authorization headers → clean 4xx MedleyError', () => {
     `OSS4-HMAC-SHA256 Credential=${cred},AdditionalHeaders=host;,Signature=${hex}`,
     `OSS4-HMAC-SHA256 Credential=${cred},AdditionalHeaders=;host,Signature=${hex}`,
     `OSS4-HMAC-SHA256 Credential=${cred},Credential=${cred},Signature=${hex}`,
-    `OSS4-HMAC-SHA256 Credential=${cred},Signature=${hex}`, // well-formed, but the request has no x-oss-date
     '\u0000\uffff\ud800',
   ];
   for (const authorization of cases) {
@@ -484,6 +483,15 @@ describe('malformed Authorization headers → clean 4xx MedleyError', () => {
       assert.ok(['InvalidArgument', 'AccessDenied'].includes(e.code), `${e.code}: ${e.message}`);
     });
   }
+});
+
+test('V4 without x-oss-date signs the Date header (Go SDK v3): a wrong signature over it is SignatureDoesNotMatch', () => {
+  // Before the Go SDK v3 captures this was refused as "no x-oss-date"; Date is now the date line (spec 2.4).
+  const authorization = `OSS4-HMAC-SHA256 Credential=ak/${ISO_NOW.slice(0, 8)}/cn-hangzhou/oss/aliyun_v4_request,Signature=${'a'.repeat(64)}`;
+  const req: SignedRequest = { method: 'GET', rawUrl: '/k', bucket: 'b', key: 'k', headers: { date: HTTP_NOW, authorization } };
+  const e = catchError(() => verifyOssRequest(req, { now: NOW, lookup: lookupWith() }));
+  assert.ok(e instanceof MedleyError && e.code === 'SignatureDoesNotMatch', String(e));
+  assert.match(String(e.details.StringToSign), new RegExp(`^OSS4-HMAC-SHA256\n${HTTP_NOW}\n`));
 });
 
 describe('constantTimeEqual', () => {

@@ -18,7 +18,8 @@ import {
   type RpcSignedRequest,
 } from '../../src/auth/rpc-signature.js';
 import type { Credential, CredentialLookup } from '../../src/auth/credentials.js';
-import { MedleyError, errorCatalog, type ErrorName } from '../../src/errors.js';
+import { MedleyError, type ErrorName } from '../../src/errors.js';
+import { toImmWire } from '../../src/http/imm/errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -78,7 +79,7 @@ function catchError(fn: () => unknown): unknown {
 function assertImm(fn: () => unknown, name: ErrorName, message?: RegExp): MedleyError {
   const e = catchError(fn);
   assert.ok(e instanceof MedleyError, `expected MedleyError ${name}, got ${String(e)}`);
-  assert.equal(e.entry, errorCatalog[name], `expected ${name}, got ${e.code}: ${e.message}`);
+  assert.equal(e.key, name, `expected ${name}, got ${e.key} (${e.code}): ${e.message}`);
   if (message) assert.match(e.message, message);
   return e;
 }
@@ -361,15 +362,15 @@ for (const file of ['imm-popcore.jsonl', 'imm-openapi.jsonl']) {
 
       for (const m of mutations(c)) {
         it(`${c.label} with ${m.name} → SignatureDoesNotMatch`, () => {
-          const err = assertImm(() => verifyRpcRequest(m.req, { now: signingTime(c), lookup: captureLookup }), 'ImmSignatureDoesNotMatch');
-          assert.equal(err.code, 'SignatureDoesNotMatch');
-          assert.equal(err.status, 400);
+          const err = assertImm(() => verifyRpcRequest(m.req, { now: signingTime(c), lookup: captureLookup }), 'SignatureDoesNotMatch');
+          assert.equal(toImmWire(err).code, 'SignatureDoesNotMatch');
+          assert.equal(toImmWire(err).status, 400);
         });
       }
 
       it(`${c.label} with the wrong secret → SignatureDoesNotMatch`, () => {
         const lookup = lookupOf(CAPTURE_AK, 'WrongSecret');
-        assertImm(() => verifyRpcRequest(captureRequest(c), { now: signingTime(c), lookup }), 'ImmSignatureDoesNotMatch', /server string to sign is:/);
+        assertImm(() => verifyRpcRequest(captureRequest(c), { now: signingTime(c), lookup }), 'SignatureDoesNotMatch', /server string to sign is:/);
       });
     }
   });
@@ -393,7 +394,7 @@ describe('mode detection', () => {
   it('no Authorization and no Signature → MissingParameter naming Signature', () => {
     const err = assertImm(() => verifyRpcRequest(v1With((p) => p, null), { now: SPEC_TIME, lookup: specLookup }), 'ImmMissingParameter');
     assert.equal(err.message, 'The input parameter "Signature" that is mandatory for processing this request is not supplied.');
-    assert.equal(err.code, 'MissingParameter');
+    assert.equal(toImmWire(err).code, 'MissingParameter');
   });
 
   it('a non-ACS3 Authorization header without Signature → MissingParameter naming Signature', () => {
@@ -424,7 +425,7 @@ describe('RPC v1 errors', () => {
   for (const c of cases) {
     it(`${c.name} → ${c.code}`, () => {
       const err = assertImm(() => verify(c.req()), c.error, c.message);
-      assert.equal(err.code, c.code);
+      assert.equal(toImmWire(err).code, c.code);
     });
   }
 
@@ -443,7 +444,7 @@ describe('RPC v1 errors', () => {
   for (const ts of badTimestamps) {
     it(`Timestamp ${JSON.stringify(ts)} → InvalidTimeStamp.Format`, () => {
       const err = assertImm(() => verify(v1With(setParam('Timestamp', ts))), 'ImmInvalidTimeStampFormat', /Timestamp/);
-      assert.equal(err.code, 'InvalidTimeStamp.Format');
+      assert.equal(toImmWire(err).code, 'InvalidTimeStamp.Format');
     });
   }
 
@@ -456,7 +457,7 @@ describe('RPC v1 errors', () => {
   for (const [label, deltaMs] of [['16 min behind', 16 * 60_000], ['16 min ahead of', -16 * 60_000]] as const) {
     it(`Timestamp ${label} the server → InvalidTimeStamp.Expired`, () => {
       const err = assertImm(() => verify(getTaskRequest(), new Date(SPEC_TIME.getTime() + deltaMs)), 'ImmInvalidTimeStampExpired', /Timestamp 2024-08-20T07:03:07Z/);
-      assert.equal(err.code, 'InvalidTimeStamp.Expired');
+      assert.equal(toImmWire(err).code, 'InvalidTimeStamp.Expired');
     });
   }
 
@@ -470,25 +471,25 @@ describe('RPC v1 errors', () => {
   });
 
   it('unknown AccessKeyId → InvalidAccessKeyId.NotFound', () => {
-    const err = assertImm(() => verify(getTaskRequest(), SPEC_TIME, () => undefined), 'ImmInvalidAccessKeyId', /access key is not found/);
-    assert.equal(err.code, 'InvalidAccessKeyId.NotFound');
-    assert.equal(err.status, 404);
+    const err = assertImm(() => verify(getTaskRequest(), SPEC_TIME, () => undefined), 'InvalidAccessKeyId', /access key is not found/);
+    assert.equal(toImmWire(err).code, 'InvalidAccessKeyId.NotFound');
+    assert.equal(toImmWire(err).status, 404);
   });
 
   it('expired temporary credential → InvalidAccessKeyId.NotFound', () => {
     const lookup = lookupOf(SPEC_AK, SPEC_SECRET, { expiresAt: new Date(SPEC_TIME.getTime() - 1) });
-    assertImm(() => verify(getTaskRequest(), SPEC_TIME, lookup), 'ImmInvalidAccessKeyId', /expired/);
+    assertImm(() => verify(getTaskRequest(), SPEC_TIME, lookup), 'InvalidAccessKeyId', /expired/);
   });
 
   it('wrong secret → SignatureDoesNotMatch with the server string to sign', () => {
-    const err = assertImm(() => verify(getTaskRequest(), SPEC_TIME, lookupOf(SPEC_AK, 'wrong')), 'ImmSignatureDoesNotMatch');
-    assert.equal(err.code, 'SignatureDoesNotMatch');
+    const err = assertImm(() => verify(getTaskRequest(), SPEC_TIME, lookupOf(SPEC_AK, 'wrong')), 'SignatureDoesNotMatch');
+    assert.equal(toImmWire(err).code, 'SignatureDoesNotMatch');
     assert.equal(err.message, `Specified signature is not matched with our calculation. server string to sign is:${GET_TASK_STRING_TO_SIGN}`);
   });
 
   it('the signature covers the actual method', () => {
     const req = { ...getTaskRequest(), method: 'POST' };
-    assertImm(() => verify(req), 'ImmSignatureDoesNotMatch', /string to sign is:POST&%2F&/);
+    assertImm(() => verify(req), 'SignatureDoesNotMatch', /string to sign is:POST&%2F&/);
   });
 
   it('an unencoded "+" in the Signature (decoded to a space) still verifies', () => {
@@ -519,7 +520,7 @@ describe('RPC v1 security tokens', () => {
   ];
   for (const [name, token, lookup] of cases) {
     it(`${name} → InvalidSecurityToken`, () => {
-      assertImm(() => verifyRpcRequest(signedWithToken(token), { now: SPEC_TIME, lookup }), 'ImmInvalidSecurityToken', /SecurityToken/);
+      assertImm(() => verifyRpcRequest(signedWithToken(token), { now: SPEC_TIME, lookup }), 'InvalidSecurityToken', /SecurityToken/);
     });
   }
 });
@@ -555,7 +556,7 @@ describe('ACS3 errors', () => {
   for (const [name, authorization, message] of malformed) {
     it(`malformed Authorization (${name}) → IncompleteSignature`, () => {
       const err = assertImm(() => verify(withAuthorization(authorization)), 'ImmIncompleteSignature', message);
-      assert.equal(err.code, 'IncompleteSignature');
+      assert.equal(toImmWire(err).code, 'IncompleteSignature');
     });
   }
 
@@ -582,16 +583,16 @@ describe('ACS3 errors', () => {
   });
 
   it('unknown Credential → InvalidAccessKeyId.NotFound', () => {
-    assertImm(() => verify(acs3Request(), SPEC_TIME, () => undefined), 'ImmInvalidAccessKeyId');
+    assertImm(() => verify(acs3Request(), SPEC_TIME, () => undefined), 'InvalidAccessKeyId');
   });
 
   it('body that does not hash to x-acs-content-sha256 → SignatureDoesNotMatch naming the header', () => {
-    const err = assertImm(() => verify(acs3Request({}, 'x')), 'ImmSignatureDoesNotMatch', /x-acs-content-sha256/);
-    assert.equal(err.code, 'SignatureDoesNotMatch');
+    const err = assertImm(() => verify(acs3Request({}, 'x')), 'SignatureDoesNotMatch', /x-acs-content-sha256/);
+    assert.equal(toImmWire(err).code, 'SignatureDoesNotMatch');
   });
 
   it('wrong secret → SignatureDoesNotMatch with the string to sign and the canonical request', () => {
-    const err = assertImm(() => verify(acs3Request(), SPEC_TIME, lookupOf(SPEC_AK, 'wrong')), 'ImmSignatureDoesNotMatch');
+    const err = assertImm(() => verify(acs3Request(), SPEC_TIME, lookupOf(SPEC_AK, 'wrong')), 'SignatureDoesNotMatch');
     assert.equal(err.message, `Specified signature is not matched with our calculation. server string to sign is:ACS3-HMAC-SHA256\n${ACS3_CANONICAL_HASH}`);
     assert.match(String(err.details.CanonicalRequest), /^POST\n\/\nProjectName=test-project&/);
   });
@@ -620,11 +621,11 @@ describe('ACS3 security tokens', () => {
   });
 
   it('a wrong x-acs-security-token → InvalidSecurityToken', () => {
-    assertImm(() => verifyRpcRequest(signedWithToken('other'), { now: SPEC_TIME, lookup: stsLookup }), 'ImmInvalidSecurityToken', /x-acs-security-token/);
+    assertImm(() => verifyRpcRequest(signedWithToken('other'), { now: SPEC_TIME, lookup: stsLookup }), 'InvalidSecurityToken', /x-acs-security-token/);
   });
 
   it('no x-acs-security-token for a temporary key → InvalidSecurityToken', () => {
-    assertImm(() => verifyRpcRequest(acs3Request(), { now: SPEC_TIME, lookup: stsLookup }), 'ImmInvalidSecurityToken', /x-acs-security-token/);
+    assertImm(() => verifyRpcRequest(acs3Request(), { now: SPEC_TIME, lookup: stsLookup }), 'InvalidSecurityToken', /x-acs-security-token/);
   });
 });
 

@@ -1,7 +1,7 @@
-// Bucket/key resolution and naming rules (spec 1.3–1.5).
+// Bucket/key resolution (spec 1.3–1.4); the naming rules are tested in test/storage/names.test.ts.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveAddress, validateBucketName, validateObjectKey, type Address } from '../../src/http/oss/addressing.js';
+import { resolveAddress, type Address } from '../../src/http/oss/addressing.js';
 import { MedleyError } from '../../src/errors.js';
 
 function rejects(fn: () => unknown, code: string, message?: RegExp): void {
@@ -66,55 +66,5 @@ describe('resolveAddress', () => {
   ];
   for (const [host, rawPath, code] of badEscapes) {
     test(`malformed escape ${rawPath} → ${code}`, () => rejects(() => resolveAddress({ host, rawPath, domain: 'localhost' }), code, /percent-encoding/));
-  }
-});
-
-describe('validateBucketName', () => {
-  const valid: Array<[string, boolean]> = [
-    ['abc', true],
-    ['examplebucket', true],
-    ['my-bucket-01', true],
-    ['0ab', true],
-    ['a'.repeat(63), true],
-    ['old_bucket', false], // '_' tolerated on read paths only
-  ];
-  for (const [name, forCreate] of valid) {
-    test(`${name} is valid (forCreate=${forCreate})`, () => validateBucketName(name, forCreate));
-  }
-  const invalid: Array<[string, boolean]> = [
-    ['ab', false],
-    ['a'.repeat(64), false],
-    ['Upper', false],
-    ['-abc', false],
-    ['abc-', false],
-    ['_abc', false],
-    ['ab.c', false],
-    ['a b', false],
-    ['', false],
-    ['old_bucket', true],
-    ['b/x', false],
-    ['-', false],
-  ];
-  for (const [name, forCreate] of invalid) {
-    test(`${JSON.stringify(name)} is invalid (forCreate=${forCreate})`, () => rejects(() => validateBucketName(name, forCreate), 'InvalidBucketName'));
-  }
-});
-
-describe('validateObjectKey', () => {
-  const valid = ['a', 'dir/a.mp4', 'a+b c', '中文/🎵.mp3', 'x'.repeat(1023), '中'.repeat(341), 'trailing/', 'a\\b'];
-  for (const key of valid) {
-    test(`${JSON.stringify(key.length > 40 ? `${key.slice(0, 10)}…(${Buffer.byteLength(key)} bytes)` : key)} is valid`, () => validateObjectKey(key));
-  }
-  const invalid: Array<[string, string, RegExp]> = [
-    ['empty', '', /empty/],
-    ['1024 bytes', 'x'.repeat(1024), /^The Length of Object name must be less than 1024$/],
-    ['1024 bytes: 341 three-byte chars plus one', '中'.repeat(341) + 'a', /less than 1024/],
-    ['342 three-byte chars = 1026 bytes', '中'.repeat(342), /less than 1024/],
-    ['leading slash', '/a', /start with/],
-    ['leading backslash', '\\a', /start with/],
-    ['NUL', 'a\0b', /NUL/],
-  ];
-  for (const [name, key, message] of invalid) {
-    test(`${name} → InvalidObjectName`, () => rejects(() => validateObjectKey(key), 'InvalidObjectName', message));
   }
 });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,6 +212,39 @@ describe('refusals: before any FFmpeg run, with the code and the offending token
   });
 });
 
+describe('output names: the server\'s naming (src/media/output-name.ts), not a copy of it', () => {
+  test('{dirname}/{barename}_{resolution}.{autoext} names the video by its configured size', () => {
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(dir, 'sized.mp4')]);
+    const s = `video/convert,f_mp4,vcodec_h264,s_160x120,an_1|sys/saveas,o_${b64('{dirname}/{barename}_{resolution}.{autoext}')}`;
+    const r = medley([s, '--dir', dir, '--source', 'sized.mp4']);
+    assert.equal(r.code, 0, r.stderr);
+    const v = videoStream(ffprobe(join(dir, 'sized_160x120.mp4')))!;
+    assert.equal(v.width, 160);
+    assert.equal(v.height, 120);
+  });
+
+  test('{dirname}/{barename}.{autoext} of a source at the folder root: clip.mp3, not "/clip.mp3"', () => {
+    tone(join(dir, 'rootclip.wav'), 440, 1);
+    const r = medley([`audio/convert,f_mp3|sys/saveas,o_${b64('{dirname}/{barename}.{autoext}')}`, '--dir', dir, '--source', 'rootclip.wav']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(audioStream(ffprobe(join(dir, 'rootclip.mp3')))!.codec_name, 'mp3');
+  });
+
+  test('HLS: the segment files are named after the playlist and sit beside it, as their objects do on the server', async () => {
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(dir, 'seg.mp4')]);
+    const s = `video/convert,f_ts,vcodec_h264,fps_25,an_1/segment,f_hls,t_1000|sys/saveas,o_${b64('hls/{barename}.{autoext}')}`;
+    const r = medley([s, '--dir', dir, '--source', 'seg.mp4']);
+    assert.equal(r.code, 0, r.stderr);
+    const playlist = await readFile(join(dir, 'hls/seg.m3u8'), 'utf8');
+    const segments = playlist.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    assert.ok(segments.length >= 3, playlist);
+    for (const f of segments) {
+      assert.match(f, /^seg-\d{5}\.ts$/);
+      assert.ok(existsSync(join(dir, 'hls', f)), `${f} beside the playlist`);
+    }
+  });
+});
+
 test('--explain prints inputs, decisions and the exact command, and writes nothing', () => {
   const s = `audio/concat,f_mp3,ar_44100,ac_1/pre,o_${b64('pre1.mp3')}|sys/saveas,o_${b64('explained.{autoext}')}`;
   const r = medley([s, '--dir', dir, '--source', 'example.oga', '--explain']);
@@ -221,4 +254,26 @@ test('--explain prints inputs, decisions and the exact command, and writes nothi
   assert.match(r.stdout, /Decisions:/);
   assert.match(r.stdout, /ffmpeg .*-protocol_whitelist file .*-i .*pre1\.mp3.*-c:a libmp3lame/);
   assert.ok(!existsSync(join(dir, 'explained.mp3')));
+});
+
+describe('hostile sources', () => {
+  test('a truncated MP3 (its header promises 3 s) fails as InvalidFile.Media, exit 2, naming it and what is wrong', async () => {
+    const full = tone(join(dir, 'full3.mp3'), 440, 3, ['-ar', '44100', '-c:a', 'libmp3lame']);
+    await writeFile(join(dir, 'cut.mp3'), (await readFile(full)).subarray(0, 1000));
+    for (const s of ['audio/convert,f_mp3', 'audio/concat,f_aac/sur,o_' + b64('pre1.mp3')]) {
+      const r = medley([s, '--dir', dir, '--source', 'cut.mp3', '--out', join(dir, 'cut-out.mp3')]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^error: InvalidFile\.Media: cut\.mp3 could not be read as media: truncated: decodes \d\.\d{3} s of the 3\.\d{3} s its header declares\n$/);
+      assert.ok(!r.stderr.includes(tmpdir()), `no local path in ${r.stderr}`);
+      assert.equal(existsSync(join(dir, 'cut-out.mp3')), false);
+    }
+  });
+
+  test('an HLS playlist named .mp3 is refused before FFmpeg sees it (exit 2)', async () => {
+    await writeFile(join(dir, 'leak.mp3'), `#EXTM3U\n#EXTINF:3,\n${join(dir, 'pre1.mp3')}\n#EXT-X-ENDLIST\n`);
+    const r = medley(['audio/convert,f_mp3', '--dir', dir, '--source', 'leak.mp3', '--out', join(dir, 'leak-out.mp3')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: InvalidFile\.Media: leak\.mp3 could not be read as media: it is an HLS\/M3U playlist \(#EXTM3U\); playlists, manifests and scripts that name other files are not accepted as sources\n$/);
+    assert.equal(existsSync(join(dir, 'leak-out.mp3')), false);
+  });
 });

@@ -42,12 +42,16 @@ test('without configured keys, a key pair is generated once, printed, kept 0600 
   }
 });
 
-test('health answers 200 JSON with the version', async () => {
+test('health answers 200 JSON; the version and engine only to the root key', async () => {
   const s = await startServer();
   try {
-    const r = await fetch(`${s.url}/-/health`);
+    // Anonymous callers learn that the server is ready, nothing about its software.
+    const anon = await fetch(`${s.url}/-/health`);
+    assert.equal(anon.status, 200);
+    assert.deepEqual(await anon.json(), { status: 'ok' });
+    const r = await rawRequest(s.url, { method: 'GET', bucket: '-', key: 'health', auth: { id: s.keyId, secret: s.secret } });
     assert.equal(r.status, 200);
-    const body = (await r.json()) as { status: string; version: string; engine: { version: string; encoders: string[] } | null };
+    const body = JSON.parse(r.text) as { status: string; version: string; engine: { version: string; encoders: string[] } | null };
     assert.equal(body.status, 'ok');
     assert.match(body.version, /^\d+\.\d+\.\d+/);
     assert.ok(body.engine, 'the media engine is reported');
@@ -62,6 +66,12 @@ test('medley doctor reports the engine and every encoder Medley needs', () => {
   const r = spawnSync(process.execPath, [MAIN, 'doctor'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MEDLEY_FFMPEG: '', MEDLEY_FFPROBE: '' } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Preferred engine/);
+  assert.match(r.stdout, /^Medley \d+\.\d+\.\d+ on Node\.js v\d+/m);
+  assert.match(r.stdout, /^Data volume \(.+\): .+ free of .+; reserve 1GiB = 1\.0 GiB: writes accepted$/m);
+  const full = spawnSync(process.execPath, [MAIN, 'doctor', '--json', '--min-free-disk', '99.99%'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MEDLEY_FFMPEG: '', MEDLEY_FFPROBE: '' } });
+  const report = JSON.parse(full.stdout) as { node: string; disk: { writable: boolean; freeBytes: number } };
+  assert.equal(report.node, process.version);
+  assert.equal(report.disk.writable, false, 'a reserve above the free space is reported');
   for (const codec of ['mp3', 'aac', 'flac', 'vorbis', 'ac3', 'opus', 'h264', 'h265', 'vp9']) assert.match(r.stdout, new RegExp(`ok +${codec} `));
   const missing = spawnSync(process.execPath, [MAIN, 'doctor', '--ffmpeg', '/nonexistent/ffmpeg'], { encoding: 'utf8', timeout: 30_000 });
   assert.match(missing.stdout, /Not usable: .*nonexistent/);

@@ -15,6 +15,7 @@ import { localhostAgent, makeAliClient, type AliClient } from '../support/alioss
 import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller } from '../support/tasks.js';
 import { assertToneSequence, audioStream, decode, ffprobe, tone } from '../support/media.js';
 import type OSS from 'ali-oss';
+import { workRootOf } from '../support/work-root.js';
 
 const SRC = 'crash-src';
 const OUT = 'crash-out';
@@ -201,7 +202,7 @@ describe('SIGKILL while tasks run, then restart on the same data dir', () => {
   });
 
   test('the work directory is empty once every task has finished (attempts killed by the crash are cleaned up at restart)', async () => {
-    const left = await waitForEmptyDir(join(dataDir, 'work'));
+    const left = await waitForEmptyDir(workRootOf(dataDir));
     assert.deepEqual(left, [], 'work/ holds leftovers');
   });
 });
@@ -228,7 +229,7 @@ test('tasks queued but never started (no workers) all complete after a restart w
 
     server = await startServer({ dataDir, env: ENV });
     await assertAllComplete(server, submitted);
-    assert.deepEqual(await waitForEmptyDir(join(dataDir, 'work')), []);
+    assert.deepEqual(await waitForEmptyDir(workRootOf(dataDir)), []);
   } finally {
     await server?.dispose();
     await rm(dataDir, { recursive: true, force: true });

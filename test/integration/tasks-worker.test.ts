@@ -14,6 +14,8 @@ import { localhostAgent, makeAliClient, type AliClient } from '../support/alioss
 import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller, type TaskResult } from '../support/tasks.js';
 import { assertToneSequence, audioStream, decode, ffprobe, tone } from '../support/media.js';
 import type OSS from 'ali-oss';
+import { rawRequest } from '../support/raw-client.js';
+import { workRootOf } from '../support/work-root.js';
 
 const SRC = 'worker-src';
 const OUT = 'worker-out';
@@ -89,9 +91,10 @@ describe('serve with MEDLEY_WORKERS=0 and a separate medley worker', () => {
   });
 
   test('the server runs no workers: /-/health reports 0', async () => {
-    const r = await fetch(`${server.url}/-/health`);
+    // The details are for the root key (a signed request); anonymous callers only get {"status":"ok"}.
+    const r = await rawRequest(server.url, { method: 'GET', bucket: '-', key: 'health', auth: { id: server.keyId, secret: server.secret } });
     assert.equal(r.status, 200);
-    const body = (await r.json()) as { status: string; workers: number };
+    const body = JSON.parse(r.text) as { status: string; workers: number };
     assert.equal(body.status, 'ok');
     assert.equal(body.workers, 0);
     assert.match(server.output(), /0 media workers/);
@@ -167,7 +170,7 @@ describe('serve with MEDLEY_WORKERS=0 and a separate medley worker', () => {
       { freq: 880, seconds: 20 },
     ]);
     assert.equal(await second.stop(), 0);
-    assert.deepEqual(await readdir(join(dataDir, 'work')), [], 'the work directory is empty');
+    assert.deepEqual(await readdir(workRootOf(dataDir)), [], 'the work directory is empty');
   });
 
   test(

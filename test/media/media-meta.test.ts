@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FFPROBE, ffmpeg, tone } from '../support/media.js';
+import { FFPROBE, ffmpeg, ffprobe, tone } from '../support/media.js';
 import { probeDetailed } from '../../src/media/engine/probe.js';
 import { iso6709ToLatLong, normaliseProduceTime, notAudioVisual, toDetectMediaMeta, type DetectMediaMeta } from '../../src/media/media-meta.js';
 import { MedleyError } from '../../src/errors.js';
@@ -235,12 +235,17 @@ describe('notAudioVisual: what ffprobe reads but video/info refuses', () => {
     ['clip.mp4', undefined],
     ['subs.mkv', undefined],
   ];
+  // ffprobe's own reading (the engine's probe refuses text and images before ffprobe runs: see below).
   for (const [name, want] of cases) {
-    test(name, async () => {
-      const { json } = await probeDetailed(FFPROBE, f(name));
-      const why = notAudioVisual(json);
+    test(name, () => {
+      const why = notAudioVisual(ffprobe(f(name)));
       if (want) assert.match(why ?? '', want);
       else assert.equal(why, undefined);
+    });
+  }
+  for (const [name, what] of [['notes.txt', /a text file/], ['still.png', /a PNG image/], ['still.jpg', /a JPEG image/], ['anim.gif', /a GIF image/]] as const) {
+    test(`the engine's probe refuses ${name} from its first bytes (InvalidFile.Media)`, async () => {
+      await assert.rejects(probeDetailed(FFPROBE, f(name), { displayName: name }), (e) => e instanceof MedleyError && e.entry.immCode === 'InvalidFile.Media' && what.test(e.message) && e.message.startsWith(`${name} could not be read as media`));
     });
   }
   test('garbage input', () => assert.equal(notAudioVisual(null), undefined));

@@ -10,7 +10,7 @@ import type { Transaction } from 'kysely';
 import { pino } from 'pino';
 import { openDatabase, type Db } from '../../src/db/connection.js';
 import type { Database } from '../../src/db/schema.js';
-import { MedleyError, errorCatalog, type ErrorName } from '../../src/errors.js';
+import { MedleyError } from '../../src/errors.js';
 import { enqueueTaskNotification, OutboxDispatcher } from '../../src/notify/outbox.js';
 import type { PublishInput, PublishResult, Publisher } from '../../src/notify/types.js';
 
@@ -27,13 +27,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The catalog's MNS TopicNotExist error when it has one; else a MedleyError carrying that code. */
+/** The error the real publisher (MnsService) raises for a topic that does not exist. */
 function topicNotExist(topic: string): MedleyError {
-  const name = (Object.keys(errorCatalog) as ErrorName[]).find((n) => errorCatalog[n].code === 'TopicNotExist');
-  if (name) return new MedleyError(name, `The topic ${topic} does not exist.`);
-  const e = new MedleyError('InvalidArgument', `The topic ${topic} does not exist.`);
-  Object.defineProperty(e, 'entry', { value: { ...e.entry, status: 404, code: 'TopicNotExist' } });
-  return e;
+  return new MedleyError('MnsTopicNotExist', `The topic ${topic} does not exist.`);
 }
 
 /** Publishes into mns_messages (queue = topic) inside the caller's transaction, like a queue subscription would. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../src/db/connection.js';
 import { openTestDatabase } from '../support/backend.js';
-import { MedleyError, errorCatalog, type ErrorName } from '../../src/errors.js';
+import { MedleyError, type ErrorName } from '../../src/errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PROJECT, ProjectService } from '../../src/projects/service.js';
 
 let dir: string;
@@ -33,7 +33,7 @@ beforeEach(async () => {
 function isImm(name: ErrorName, message?: string) {
   return (e: unknown) => {
     assert.ok(e instanceof MedleyError, `expected a MedleyError, got ${String(e)}`);
-    assert.equal(e.entry, errorCatalog[name]);
+    assert.equal(e.key, name);
     if (message !== undefined) assert.equal(e.message, message);
     return true;
   };
@@ -119,7 +119,7 @@ test('the NextToken is opaque: not the bare project name', async () => {
 });
 
 test('a NextToken Medley did not issue is InvalidArgument', async () => {
-  await assert.rejects(projects.list({ maxResults: 10, nextToken: '!!not-a-token' }), isImm('ImmInvalidArgument'));
+  await assert.rejects(projects.list({ maxResults: 10, nextToken: '!!not-a-token' }), isImm('InvalidMediaArgument'));
 });
 
 test('list filters by Prefix, case-sensitively and with no wildcard characters', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendEnv } from './backend.js';
 import { fileURLToPath } from 'node:url';
+import { fallbackWorkRoot } from '../../src/media/engine/sandbox.js';
 
 export const TEST_KEY_ID = 'LTAI5tTestKeyId0001';
 export const TEST_SECRET = 'TestSecret0000000000000000000001';
@@ -93,6 +94,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     async dispose() {
       await stop();
       if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      // The task work root Medley keeps outside the data dir when FFmpeg runs as its own user (sandbox.ts).
+      await rm(fallbackWorkRoot(dataDir), { recursive: true, force: true });
     },
     output: () => out,
   };

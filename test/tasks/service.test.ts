@@ -99,7 +99,7 @@ test('submit stores a queued task with every field and emits queued', async () =
     assert.equal(r.requestId, 'REQ-42');
     assert.equal(queued, 1, 'one queued signal');
 
-    const t = await service.get('proj', r.taskId);
+    const t = await service.get('proj', r.taskId, root);
     assert.ok(t);
     assert.equal(t.taskId, r.taskId);
     assert.equal(t.eventId, r.eventId);
@@ -131,7 +131,7 @@ test('submit stores a queued task with every field and emits queued', async () =
 test('submit without tags or user data stores {} and ""; a notify topic is kept', async () => {
   const j: MediaJob = { ...job(), notify: { topic: 'my-topic' } };
   const r = await service.submit(input(j));
-  const t = await service.get('proj', r.taskId);
+  const t = await service.get('proj', r.taskId, root);
   assert.deepEqual(t?.tags, {});
   assert.equal(t?.userData, '');
   assert.equal(t?.notifyTopic, 'my-topic');
@@ -148,7 +148,7 @@ test('a job from parseProcessString is accepted as is', async () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64url');
   const j = parseProcessString('audio/convert,f_mp3,ab_96000|sys/saveas,o_' + b64('{dirname}/{barename}.{autoext}'), { bucket: 'src-bucket', key: 'dir/song.wav' }, { requireSaveAs: true });
   const r = await service.submit(input(j, { origin: 'oss' }));
-  const t = await service.get('proj', r.taskId);
+  const t = await service.get('proj', r.taskId, root);
   assert.deepEqual(t?.spec.job, j);
   assert.deepEqual(t?.spec.templateSource, { bucket: 'src-bucket', key: 'dir/song.wav' });
 });
@@ -177,7 +177,7 @@ test('a key granted read on the source only may not write to the output bucket',
 test('a key with read on the source and read-write on the output bucket may submit', async () => {
   const scoped: Principal = { kind: 'signed', accessKeyId: 'k', grants: { in: 'read', out: 'read-write' } };
   const r = await service.submit(input(job({ bucket: 'out' }), { principal: scoped }));
-  assert.equal((await service.get('proj', r.taskId))?.state, 'queued');
+  assert.equal((await service.get('proj', r.taskId, root))?.state, 'queued');
 });
 
 test('a key without read on the source is refused with AccessDenied', async () => {
@@ -206,7 +206,7 @@ test('origin oss: a missing source is NoSuchKey naming the key', async () => {
 test('origin imm: a missing source is accepted (the worker fails the task later)', async () => {
   const j = job({ source: { bucket: 'in', key: 'missing/nothing.wav' }, origin: 'imm' });
   const r = await service.submit(input(j, { origin: 'imm' }));
-  const t = await service.get('proj', r.taskId);
+  const t = await service.get('proj', r.taskId, root);
   assert.equal(t?.state, 'queued');
   assert.equal(t?.spec.origin, 'imm');
 });
@@ -224,23 +224,23 @@ test('an output template with an unknown variable is InvalidArgument at submit t
 
 test('an output template using tags and task time is accepted', async () => {
   const r = await service.submit(input(job({ template: '{tags.env}/{t_year}/{barename}.{autoext}', tags: { env: 'prod' } })));
-  assert.ok(await service.get('proj', r.taskId));
+  assert.ok(await service.get('proj', r.taskId, root));
 });
 
 test('get() of another project is undefined', async () => {
   const r = await service.submit(input(job()));
-  assert.ok(await service.get('proj', r.taskId));
-  assert.equal(await service.get('other-proj', r.taskId), undefined);
-  assert.equal(await service.get('proj', 'MediaConvert-00000000-0000-4000-8000-000000000000'), undefined);
+  assert.ok(await service.get('proj', r.taskId, root));
+  assert.equal(await service.get('other-proj', r.taskId, root), undefined);
+  assert.equal(await service.get('proj', 'MediaConvert-00000000-0000-4000-8000-000000000000', root), undefined);
 });
 
 test('get() after retention is undefined', async () => {
   const r = await service.submit(input(job(), { projectName: 'retained' }));
   clock = new Date(T0.getTime() + RETENTION - 1);
   try {
-    assert.ok(await service.get('retained', r.taskId));
+    assert.ok(await service.get('retained', r.taskId, root));
     clock = new Date(T0.getTime() + RETENTION);
-    assert.equal(await service.get('retained', r.taskId), undefined);
+    assert.equal(await service.get('retained', r.taskId, root), undefined);
   } finally {
     clock = T0;
   }
@@ -255,13 +255,42 @@ test('hasActiveTasks reflects queued tasks of the project', async () => {
 test('list returns the project tasks; a bad token is MedleyError InvalidArgument', async () => {
   const a = await service.submit(input(job(), { projectName: 'listed' }));
   const b = await service.submit(input(job(), { projectName: 'listed' }));
-  const page = await service.list({ projectName: 'listed', sort: 'TaskId', order: 'asc', maxResults: 100 });
+  const page = await service.list({ projectName: 'listed', sort: 'TaskId', order: 'asc', maxResults: 100 }, root);
   assert.deepEqual(page.tasks.map((t) => t.taskId), [a.taskId, b.taskId].sort());
-  await assert.rejects(service.list({ projectName: 'listed', sort: 'TaskId', order: 'asc', maxResults: 10, nextToken: 'garbage!' }), medleyError('InvalidArgument', (e) => assert.match(e.message, /garbage!/)));
+  await assert.rejects(service.list({ projectName: 'listed', sort: 'TaskId', order: 'asc', maxResults: 10, nextToken: 'garbage!' }, root), medleyError('InvalidArgument', (e) => assert.match(e.message, /garbage!/)));
 });
 
 test('an output bucket written as the {bucket} template (spec/imm.md §4.9 example) means the source bucket', async () => {
   // parseMediaConvertRequest keeps `oss://{bucket}/...` as destination bucket "{bucket}" for later expansion.
   const r = await service.submit(input(job({ bucket: '{bucket}', template: '{barename}.{autoext}', origin: 'imm' }), { origin: 'imm' }));
-  assert.equal((await service.get('proj', r.taskId))?.state, 'queued');
+  assert.equal((await service.get('proj', r.taskId, root))?.state, 'queued');
+});
+
+test('submit records the submitting key and the buckets the task touches; reads follow the reader\'s grants', async () => {
+  const app: Principal = { kind: 'signed', accessKeyId: 'app-key', grants: { in: 'read', out: 'read-write' } };
+  const r = await service.submit(input(job({ bucket: 'out' }), { principal: app, projectName: 'tenancy' }));
+  const row = await db.selectFrom('tasks').select('owner_key').where('id', '=', r.taskId).executeTakeFirstOrThrow();
+  assert.equal(row.owner_key, 'app-key');
+  assert.deepEqual(await queue.bucketsOf(r.taskId), ['in', 'out']);
+  const inOnly: Principal = { kind: 'signed', accessKeyId: 'reader', grants: { in: 'read' } };
+  const both: Principal = { kind: 'signed', accessKeyId: 'reader', grants: { in: 'read', out: 'read' } };
+  assert.equal(await service.get('tenancy', r.taskId, inOnly), undefined, 'no grant on the output bucket: not visible');
+  assert.ok(await service.get('tenancy', r.taskId, both));
+  assert.ok(await service.get('tenancy', r.taskId, app), 'its submitter sees it');
+  assert.deepEqual((await service.list({ projectName: 'tenancy', sort: 'TaskId', order: 'asc', maxResults: 10 }, inOnly)).tasks, []);
+});
+
+test('the per-key queued cap is MedleyError TaskQueueFull naming the setting; other keys still submit', async () => {
+  const capped = new TaskService(queue, storage, { retentionMs: RETENTION, signal, now: () => clock, maxQueuedPerKey: 2 });
+  const k: Principal = { kind: 'signed', accessKeyId: 'busy-key', grants: { in: 'read', out: 'read-write' } };
+  await capped.submit(input(job({ bucket: 'out' }), { principal: k }));
+  await capped.submit(input(job({ bucket: 'out' }), { principal: k }));
+  await assert.rejects(
+    capped.submit(input(job({ bucket: 'out' }), { principal: k })),
+    medleyError('TooManyRequests', (e) => {
+      assert.equal(e.entry.immCode, 'LimitExceededError');
+      assert.match(e.message, /busy-key.*MEDLEY_MAX_QUEUED_PER_KEY = 2/);
+    }),
+  );
+  await capped.submit(input(job({ bucket: 'out' }), { principal: { kind: 'signed', accessKeyId: 'calm-key', grants: { in: 'read', out: 'read-write' } } }));
 });

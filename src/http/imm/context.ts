@@ -14,6 +14,8 @@ export interface ImmContext {
   tasks: TaskService;
   log: Logger;
   now: () => Date;
+  /** Throws 503 ServiceUnavailable while free disk space is below the reserve (operations that start media work call it). */
+  assertWritable?: () => void;
 }
 
 /** The response fields beside RequestId. */

@@ -3,7 +3,7 @@
  * The catalog holds one entry per kind of failure; the per-parameter IMM codes (`Missing<Name>`,
  * `Invalid<Name>`) are derived here from the error's details.
  */
-import { MedleyError, errorCatalog, fail } from '../../errors.js';
+import { MedleyError, diskFullError, fail } from '../../errors.js';
 
 export interface ImmWireError {
   status: number;
@@ -24,18 +24,19 @@ export function topLevelName(argumentName: string): string {
 }
 
 export function toImmWire(e: unknown): ImmWireError {
+  // A full disk (ENOSPC, SQLITE_FULL) is the service being unavailable, not an internal error.
+  e = diskFullError(e) ?? e;
   if (!(e instanceof MedleyError)) return { status: 500, code: 'InternalError', message: INTERNAL_ERROR_MESSAGE, unexpected: true };
-  const entry = e.entry;
-  const status = entry.immStatus ?? entry.status;
+  const status = e.entry.immStatus ?? e.entry.status;
   const override = e.details[WIRE_CODE];
   if (typeof override === 'string' && override !== '') return { status, code: override, message: e.message, unexpected: false };
-  if (entry === errorCatalog.MissingMediaParameter) {
+  if (e.key === 'MissingMediaParameter') {
     // MissingMediaParameter (shared with the OSS door, where it is InvalidArgument): IMM says Missing<Name>.
     const arg = e.details.ArgumentName;
     const name = typeof arg === 'string' ? topLevelName(arg) : '';
     return { status, code: name ? `Missing${name}` : 'MissingParameter', message: e.message, unexpected: false };
   }
-  return { status, code: entry.immCode ?? entry.code, message: e.message, unexpected: false };
+  return { status, code: e.immCode, message: e.message, unexpected: false };
 }
 
 /** A required parameter is absent: `Missing<Name>` (spec §2.4, §6 #4). */
@@ -45,10 +46,10 @@ export function missingParameter(name: string): never {
 
 /** A scalar that does not even parse (not a boolean, not an integer): `Invalid<Name>` (spec §2.4). */
 export function invalidParameter(name: string, value: string): never {
-  fail('ImmInvalidArgument', `Specified parameter ${name} is not valid.`, { ArgumentName: name, ArgumentValue: value, [WIRE_CODE]: `Invalid${topLevelName(name)}` });
+  fail('InvalidMediaArgument', `Specified parameter ${name} is not valid.`, { ArgumentName: name, ArgumentValue: value, [WIRE_CODE]: `Invalid${topLevelName(name)}` });
 }
 
 /** A well-formed value that breaks a rule (range, pattern, shape): `InvalidArgument` naming the parameter. */
 export function invalidArgument(name: string, why: string, value?: string): never {
-  fail('ImmInvalidArgument', `The parameter ${name} ${why}.`, { ArgumentName: name, ArgumentValue: value });
+  fail('InvalidMediaArgument', `The parameter ${name} ${why}.`, { ArgumentName: name, ArgumentValue: value });
 }

@@ -5,21 +5,23 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { MedleyError, fail } from '../../errors.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../../util/json.js';
 import { invalidArgument, invalidParameter, missingParameter } from './errors.js';
+import { LIMITS } from '../../limits.js';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = LIMITS.immMaxBodyBytes;
 /**
  * An oversize body up to this size is still read (and dropped) so the error can be answered on a healthy
  * connection; anything larger is not worth the bandwidth and the connection is closed after the error.
  */
-export const MAX_DRAINED_BYTES = 8 * MAX_BODY_BYTES;
+export const MAX_DRAINED_BYTES = LIMITS.immMaxDrainedBytes;
 
 export type Pairs = [string, string][];
 /** Null prototype: parameter names come from the caller, and `__proto__` must be just a name. */
 export type ParamMap = Record<string, string>;
 
 function bodyTooLarge(limit: number): MedleyError {
-  return new MedleyError('ImmInvalidArgument', `The request body is larger than ${limit} bytes.`, { ArgumentName: 'body' });
+  return new MedleyError('InvalidMediaArgument', `The request body is larger than ${limit} bytes.`, { ArgumentName: 'body' });
 }
 
 /** The raw body (the ACS3 signature hashes it byte for byte); bigger than `limit` ⇒ 400. */
@@ -177,11 +179,15 @@ export function optionalJson(p: ParamMap, name: string): unknown {
   const text = optionalString(p, name);
   if (text !== undefined && flat.length > 0) invalidArgument(name, `is given both as JSON and flattened (${flat[0]})`);
   if (text !== undefined) {
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch {
-      return fail('ImmInvalidJson', `Array parsing error, ${name}`, { ArgumentName: name, ArgumentValue: text.slice(0, 200) });
+      return fail('InvalidJson', `Array parsing error, ${name}`, { ArgumentName: name, ArgumentValue: text.slice(0, 200) });
     }
+    // Parsed values are walked and stored (JSON.stringify) recursively: a depth no parameter needs is refused.
+    if (jsonTooDeep(value)) invalidArgument(name, `is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    return value;
   }
   return flat.length > 0 ? unflatten(p, name, flat) : undefined;
 }
@@ -194,6 +200,7 @@ export function unflatten(p: ParamMap, name: string, keys: string[] = Object.key
   for (const key of keys) {
     const path = key.slice(name.length + 1).split('.');
     if (path.some((s) => s === '')) invalidArgument(key, 'is not a well-formed flattened parameter name');
+    if (path.length > MAX_JSON_DEPTH) invalidArgument(name, `is nested more than ${MAX_JSON_DEPTH} levels deep`, key.slice(0, 100));
     let node = root;
     path.forEach((seg, i) => {
       const existing = node[seg];

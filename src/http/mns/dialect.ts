@@ -27,13 +27,16 @@ import { queueEndpoint, type MnsService, type ListOptions, type QueueAttributes,
 import { mnsErrorXml, toMnsWireError } from './errors.js';
 import { peekedMessageFields, queueFields, receivedMessageFields, subscriptionFields, topicFields } from './wire.js';
 import { mnsXml, parseMnsXml, parseMnsXmlAs, xmlBool, xmlInt, xmlList, xmlText, type XmlChildren } from './xml.js';
+import { LIMITS } from '../../limits.js';
+import type { DiskSpace } from '../../storage/disk-space.js';
+import { labelRequest } from '../../observability/metrics.js';
 
 export const MNS_API_VERSION = '2015-06-06';
 /**
  * Largest request body read. Message bodies are limited to 64 KiB (per message and per batch) after
  * parsing; this leaves room for XML escaping (a body of `&` is 5x longer escaped) and the envelope.
  */
-export const MAX_REQUEST_BODY_BYTES = 512 * 1024;
+export const MAX_REQUEST_BODY_BYTES = LIMITS.mnsMaxRequestBodyBytes;
 
 /** 24 upper-case hex characters, like MNS request ids. */
 export function newMnsRequestId(): string {
@@ -45,6 +48,8 @@ export interface MnsDialectDeps {
   lookup: CredentialLookup;
   mns: MnsService;
   log: Logger;
+  /** The free-disk reserve: sending and publishing messages is refused (503) below it. */
+  disk?: DiskSpace;
 }
 
 interface Ctx {
@@ -468,6 +473,9 @@ export function createMnsDialect(deps: MnsDialectDeps): MnsRequestHandler {
       if (auth.credential.grants !== undefined) fail('MnsAccessDenied', 'This access key is scoped to buckets; the message service needs the account key.');
       const handler = mnsRoute(method, segments);
       if (!handler) fail('MnsInvalidRequestURL', `Http request URL format invalid: no MNS operation for ${method} ${(q < 0 ? rawUrl : rawUrl.slice(0, q)).slice(0, 200)}.`);
+      // The handler's name (sendMessages, receiveOrPeek, ...) is a bounded operation label.
+      labelRequest(res, handler.name || 'unknown', 'mns');
+      if (handler === sendMessages || handler === publish) deps.disk?.assertWritable();
       let body: Buffer = Buffer.alloc(0);
       if (method === 'PUT' || method === 'POST' || method === 'DELETE') {
         body = await readBody(req, MAX_REQUEST_BODY_BYTES);

@@ -1,15 +1,9 @@
 /**
  * MedleyError → the MNS error response: status, `<Error xmlns=...><Code/><Message/><RequestId/><HostId/></Error>`.
- * Only the catalog's Mns* entries carry MNS codes; anything else (a bug, an I/O failure) is InternalError.
+ * Only the catalog's MNS entries (`isMnsError`) carry MNS codes; anything else (a bug, an I/O failure) is InternalError.
  */
-import { MedleyError, errorCatalog, type CatalogEntry } from '../../errors.js';
+import { MedleyError, diskFullError, isMnsError } from '../../errors.js';
 import { mnsXml } from './xml.js';
-
-const MNS_ENTRIES: ReadonlySet<CatalogEntry> = new Set(
-  Object.entries(errorCatalog)
-    .filter(([name]) => name.startsWith('Mns'))
-    .map(([, entry]) => entry as CatalogEntry),
-);
 
 export interface MnsWireError {
   status: number;
@@ -20,8 +14,15 @@ export interface MnsWireError {
 }
 
 export function toMnsWireError(e: unknown): MnsWireError {
-  if (e instanceof MedleyError && MNS_ENTRIES.has(e.entry)) return { status: e.entry.status, code: e.entry.code, message: e.message, unexpected: false };
-  return { status: 500, code: 'InternalError', message: errorCatalog.MnsInternalError.message, unexpected: true };
+  // A full disk (the reserve, ENOSPC, SQLITE_FULL) is 503 in MNS's own format.
+  const full = diskFullError(e);
+  if (full) {
+    const unavailable = new MedleyError('MnsServiceUnavailable', full.message);
+    return { status: unavailable.status, code: unavailable.code, message: unavailable.message, unexpected: false };
+  }
+  if (isMnsError(e)) return { status: e.status, code: e.code, message: e.message, unexpected: false };
+  const internal = new MedleyError('MnsInternalError');
+  return { status: internal.status, code: internal.code, message: internal.message, unexpected: true };
 }
 
 export function mnsErrorXml(err: MnsWireError, requestId: string, hostId: string): string {

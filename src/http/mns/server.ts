@@ -10,6 +10,9 @@ import type { Config } from '../../config.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
 import type { MnsService } from '../../notify/mns-service.js';
 import { createMnsDialect } from './dialect.js';
+import { LIMITS } from '../../limits.js';
+import type { DiskSpace } from '../../storage/disk-space.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 export interface MnsServerDeps {
   config: Config;
@@ -18,6 +21,10 @@ export interface MnsServerDeps {
   log: Logger;
   /** Tried first; returns true when it handled the request (health checks, the push certificate, ...). */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The free-disk reserve: sends and publishes are refused (503) below it. */
+  disk?: DiskSpace;
+  /** Every request on this port is counted (api="mns"). */
+  metrics?: Metrics;
 }
 
 export interface RunningMnsServer {
@@ -30,10 +37,11 @@ export interface RunningMnsServer {
 }
 
 export async function startMnsServer(deps: MnsServerDeps): Promise<RunningMnsServer> {
-  const handle = createMnsDialect({ config: deps.config, lookup: deps.lookup, mns: deps.mns, log: deps.log.child({ component: 'mns' }) });
+  const handle = createMnsDialect({ config: deps.config, lookup: deps.lookup, mns: deps.mns, log: deps.log.child({ component: 'mns' }), disk: deps.disk });
   const inFlight = new Set<AbortController>();
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderBytes }, (req, res) => {
+    deps.metrics?.track(req, res, 'mns');
     try {
       if (deps.extraRoutes?.(req, res)) return;
     } catch (err) {
@@ -60,9 +68,9 @@ export async function startMnsServer(deps: MnsServerDeps): Promise<RunningMnsSer
     });
   });
   // Requests are small: bound the whole request (headers and body); responses may wait up to 30 s (long poll).
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  server.requestTimeout = LIMITS.mnsRequestTimeoutMs;
+  server.headersTimeout = LIMITS.mnsHeadersTimeoutMs;
+  server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

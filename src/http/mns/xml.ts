@@ -5,7 +5,9 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { fail } from '../../errors.js';
+import { forbiddenXmlDeclaration } from '../xml-safety.js';
 import { MNS_XML_NAMESPACE } from '../../notify/mns-service.js';
+import { parseChecked } from '../oss/xml.js';
 
 /** Ordered children: `[name, value]`; a nested list is a child element with children; undefined is left out. */
 export type XmlChildren = [string, XmlContent][];
@@ -54,10 +56,11 @@ export function parseMnsXml(body: Buffer): ParsedXml {
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') fail('MnsMalformedXML', 'The request body is empty; an XML document is required.');
-  if (/<!DOCTYPE/i.test(text)) fail('MnsMalformedXML', 'The XML you provided was not well-formed: DTDs are not allowed.');
+  const forbidden = forbiddenXmlDeclaration(text);
+  if (forbidden !== undefined) fail('MnsMalformedXML', `The XML you provided was not well-formed: ${forbidden}.`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) fail('MnsMalformedXML', `The XML you provided was not well-formed: ${valid.err.msg} (line ${valid.err.line}).`);
-  const doc = parser.parse(text) as Record<string, unknown>;
+  const doc = parseChecked(parser, text, (why) => fail('MnsMalformedXML', `The XML you provided was not well-formed: ${why}.`));
   const roots = Object.keys(doc).filter((k) => k !== '#text');
   if (roots.length !== 1) fail('MnsMalformedXML', 'The XML you provided was not well-formed: expected exactly one root element.');
   const root = roots[0]!;

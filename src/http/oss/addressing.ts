@@ -3,6 +3,7 @@
  * and the configured service domain; CNAME mapping (step 3 of 1.3) needs configuration and stays with the caller.
  */
 import { fail } from '../../errors.js';
+import { BUCKET_NAME_EXISTING_SOURCE } from '../../storage/names.js';
 
 export interface Address {
   style: 'service' | 'virtual-hosted' | 'path';
@@ -14,14 +15,8 @@ export interface Address {
  * The ali-oss IP-endpoint quirk (spec 1.2, 8.21): the URL carries no bucket, but the SDK rewrites Host to
  * `<bucket>.oss-<region>[-internal].aliyuncs.com`. `_` is accepted like on every read path (spec 1.5).
  */
-const ALIYUN_HOST = /^([a-z0-9][a-z0-9_-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+(-internal)?\.aliyuncs\.com$/;
+const ALIYUN_HOST = new RegExp(`^(${BUCKET_NAME_EXISTING_SOURCE})\\.oss-[a-z0-9-]+(-internal)?\\.aliyuncs\\.com$`);
 
-/** ali-oss's create-time rule (spec 1.5). */
-const BUCKET_NAME_CREATE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-/** Existing buckets may carry `_` (older naming rules); refusing them on read would strand their data. */
-const BUCKET_NAME_READ = /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/;
-
-const MAX_KEY_BYTES = 1023;
 
 /**
  * Resolution order (spec 1.3): `<label>.<domain>` → virtual-hosted; aliyuncs-style Host → virtual-hosted;
@@ -85,24 +80,5 @@ function decodePathPart(raw: string, errorName: 'InvalidObjectName' | 'InvalidBu
   } catch {
     const what = errorName === 'InvalidObjectName' ? 'object name' : 'bucket name';
     return fail(errorName, `The ${what} in the request path has malformed percent-encoding: "${raw}".`);
-  }
-}
-
-/** 3–63 of `[a-z0-9-]`, alphanumeric at both ends; `_` tolerated for existing buckets (spec 1.5). */
-export function validateBucketName(name: string, forCreate: boolean): void {
-  const rule = forCreate ? BUCKET_NAME_CREATE : BUCKET_NAME_READ;
-  if (!rule.test(name)) fail('InvalidBucketName', undefined, { BucketName: name });
-}
-
-/** 1–1023 UTF-8 bytes, no leading '/' or '\', no NUL (spec 1.5). */
-export function validateObjectKey(key: string): void {
-  if (key === '') fail('InvalidObjectName', 'The object name must not be empty.');
-  // NUL cannot be stored in most file systems nor written into the XML error body, so the key is not echoed.
-  if (key.includes('\0')) fail('InvalidObjectName', 'The object name must not contain a NUL character.');
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    fail('InvalidObjectName', 'The Length of Object name must be less than 1024');
-  }
-  if (key.startsWith('/') || key.startsWith('\\')) {
-    fail('InvalidObjectName', 'The object name must not start with "/" or "\\".', { Key: key });
   }
 }

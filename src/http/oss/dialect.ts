@@ -4,17 +4,18 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { MedleyError, fail } from '../../errors.js';
+import { MedleyError, diskFullError, fail } from '../../errors.js';
 import { verifyOssRequest } from '../../auth/oss-signature.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
-import { effectiveAcl, isAccountOwner, isAllowed, type Principal } from '../../auth/policy.js';
+import { AccessGate } from '../../auth/access.js';
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/index.js';
-import type { BucketRecord, ObjectRecord } from '../../storage/records.js';
-import { resolveAddress, validateBucketName, validateObjectKey } from './addressing.js';
+import { resolveAddress } from './addressing.js';
+import { checkBucketName, checkObjectKey } from '../../storage/names.js';
 import { header, parseQuery, type OssContext } from './context.js';
 import { operationAccess, selectOperation, type Operation } from './operations.js';
 import { sendOssError } from './responses.js';
+import { settleUnreadBody } from '../drain.js';
 import * as bucketOps from './handlers/bucket.js';
 import * as objectOps from './handlers/object.js';
 import * as multipartOps from './handlers/multipart.js';
@@ -22,6 +23,8 @@ import * as processOps from './handlers/process.js';
 import type { TaskService } from '../../tasks/service.js';
 import type { ProjectService } from '../../projects/service.js';
 import type { MediaEngine } from '../../media/engine/index.js';
+import type { DiskSpace } from '../../storage/disk-space.js';
+import { labelRequest } from '../../observability/metrics.js';
 
 export interface OssDialectDeps {
   config: Config;
@@ -36,41 +39,34 @@ export interface OssDialectDeps {
   engine: MediaEngine;
   /** Scratch directory for processing (e.g. <dataDir>/work); requests use and remove subdirectories. */
   workDir: string;
+  /** The free-disk reserve: operations that add data are refused (503) below it. */
+  disk?: DiskSpace;
 }
 
-function deny(principal: Principal): never {
-  return fail('AccessDenied', principal.kind === 'anonymous' ? 'You have no right to access this resource because of bucket acl: anonymous access is not allowed here.' : undefined);
-}
+/** Operations that add data, refused while free disk space is below the reserve (deletes and aborts free space). */
+const WRITE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['PutObject', 'CopyObject', 'UploadPartCopy', 'AppendObject', 'InitiateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
 
 export function createOssDialect(deps: OssDialectDeps) {
   const now = deps.now ?? (() => new Date());
-  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir };
-
-  async function loadBucket(name: string): Promise<BucketRecord> {
-    return deps.storage.buckets.get(name);
-  }
-
-  /** Checks anonymous callers against the ACLs; `object` given for object reads. */
-  function authorize(ctx: OssContext, op: Operation, bucket: BucketRecord | undefined, object?: ObjectRecord): void {
-    const acl = bucket ? effectiveAcl(bucket.acl, object?.acl) : undefined;
-    if (!isAllowed(ctx.principal, operationAccess[op], acl, bucket?.name)) deny(ctx.principal);
-  }
+  const gate = new AccessGate(deps.storage);
+  const assertWritable = () => deps.disk?.assertWritable();
+  const processDeps: processOps.ProcessDeps = { tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, access: gate, assertWritable };
 
   async function run(ctx: OssContext, op: Operation): Promise<void> {
     const b = ctx.bucket;
     const k = ctx.key;
     if (op === 'ListBuckets') {
-      authorize(ctx, op, undefined);
+      gate.requireAccount(ctx.principal, operationAccess[op]);
       return bucketOps.listBuckets(ctx);
     }
     if (b === undefined) return fail('InvalidRequest', 'This operation needs a bucket.');
     if (op === 'PutBucket') {
-      authorize(ctx, op, undefined);
+      gate.requireAccount(ctx.principal, operationAccess[op]);
+      assertWritable();
       return bucketOps.putBucket(ctx, b);
     }
-    const bucket = await loadBucket(b);
     if (k === undefined) {
-      authorize(ctx, op, bucket);
+      const { bucket } = await gate.require(ctx.principal, operationAccess[op], b);
       switch (op) {
         case 'DeleteBucket':
           return bucketOps.deleteBucket(ctx, b);
@@ -95,10 +91,9 @@ export function createOssDialect(deps: OssDialectDeps) {
       }
     }
 
-    // Object level. Reads authorise against the object's own ACL, so load it first.
+    // Object level: the gate judges by the object's own ACL (it overrides the bucket's), reads and writes alike.
     if (op === 'GetObject' || op === 'HeadObject' || op === 'GetObjectMeta' || op === 'GetObjectAcl') {
-      const found = await deps.storage.objects.find(b, k);
-      authorize(ctx, op, bucket, found);
+      const found = (await gate.require(ctx.principal, operationAccess[op], b, k)).object;
       if (!found) fail('NoSuchKey', undefined, { Key: k });
       if (op === 'GetObjectAcl') return objectOps.getObjectAcl(ctx, found);
       if (op === 'GetObjectMeta') return objectOps.getObjectMeta(ctx, found);
@@ -107,24 +102,19 @@ export function createOssDialect(deps: OssDialectDeps) {
     // Media processing: never anonymous, whatever the ACLs say (spec §7.2); otherwise read on the object,
     // as for GetObject. The handlers check the rest (saveas target, clips) themselves.
     if (op === 'ProcessObject' || op === 'AsyncProcessObject') {
-      if (ctx.principal.kind === 'anonymous') fail('AccessDenied', 'Media processing (x-oss-process, x-oss-async-process) is not available to anonymous requests.');
-      const found = await deps.storage.objects.find(b, k);
-      authorize(ctx, op, bucket, found);
+      const found = (await gate.require(ctx.principal, operationAccess[op], b, k, { signedOnly: 'Media processing (x-oss-process, x-oss-async-process) is not available to anonymous requests.' })).object;
       if (!found) fail('NoSuchKey', undefined, { Key: k });
       return op === 'ProcessObject' ? processOps.processObject(ctx, processDeps, found) : processOps.asyncProcessObject(ctx, processDeps, found);
     }
-    // An existing object's own ACL governs anonymous writes to it too (it overrides the bucket's).
-    const existing = !isAccountOwner(ctx.principal) ? await deps.storage.objects.find(b, k) : undefined;
-    authorize(ctx, op, bucket, existing);
+    await gate.require(ctx.principal, operationAccess[op], b, k);
+    if (WRITE_OPERATIONS.has(op)) assertWritable();
     switch (op) {
       case 'PutObject':
         return objectOps.putObject(ctx, b, k);
       case 'CopyObject':
       case 'UploadPartCopy': {
         const src = objectOps.parseCopySource(header(ctx, 'x-oss-copy-source')!);
-        const srcBucket = await loadBucket(src.bucket);
-        const source = await deps.storage.objects.find(src.bucket, src.key);
-        if (!isAllowed(ctx.principal, 'read', effectiveAcl(srcBucket.acl, source?.acl), src.bucket)) deny(ctx.principal);
+        const source = (await gate.require(ctx.principal, 'read', src.bucket, src.key)).object;
         if (!source) fail('NoSuchKey', 'The specified copy source key does not exist.', { Key: src.key });
         if (op === 'CopyObject') return objectOps.copyObject(ctx, b, k, src);
         return multipartOps.uploadPartCopy(ctx, b, k, source);
@@ -160,9 +150,9 @@ export function createOssDialect(deps: OssDialectDeps) {
     let op: Operation | undefined;
     try {
       const address = resolveAddress({ host, rawPath, domain: deps.config.domain });
-      if (address.bucket !== undefined) validateBucketName(address.bucket, false);
-      if (address.key !== undefined) validateObjectKey(address.key);
-      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup });
+      if (address.bucket !== undefined) checkBucketName(address.bucket);
+      if (address.key !== undefined) checkObjectKey(address.key);
+      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup, region: deps.config.region });
       const ctx: OssContext = {
         req,
         res,
@@ -178,14 +168,16 @@ export function createOssDialect(deps: OssDialectDeps) {
       };
       const level = address.key !== undefined ? 'object' : address.bucket !== undefined ? 'bucket' : 'service';
       op = selectOperation(method, level, ctx.query, { copySource: header(ctx, 'x-oss-copy-source') });
+      labelRequest(res, op);
       await run(ctx, op);
     } catch (e) {
-      const err = e instanceof MedleyError ? e : new MedleyError('InternalError');
-      if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
+      const full = diskFullError(e);
+      const err = full ?? (e instanceof MedleyError ? e : new MedleyError('InternalError'));
+      if (full && !(e instanceof MedleyError)) log.warn({ err: e, op }, 'the disk is full: the write was refused');
+      else if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
       else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
-      // A body we did not read (a refused upload) would otherwise be read to its end: close instead.
-      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      if (hasBody && !req.readableEnded) res.setHeader('Connection', 'close');
+      // A body we did not read (a refused upload): drain it, bounded, so the client reads this error (drain.ts).
+      settleUnreadBody(req, res);
       sendOssError(res, err, { method, requestId, host });
     }
   };

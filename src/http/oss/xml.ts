@@ -5,6 +5,7 @@
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { fail } from '../../errors.js';
+import { forbiddenXmlDeclaration } from '../xml-safety.js';
 
 const builder = new XMLBuilder({ ignoreAttributes: true, format: false, suppressEmptyNode: false, processEntities: true });
 
@@ -36,6 +37,8 @@ function prune(v: XmlValue): XmlValue {
 export function parseXml(body: Buffer, root: string, arrays: readonly string[] = []): Record<string, unknown> {
   const text = body.toString('utf8');
   if (text.trim() === '') fail('MalformedXML', `The request body is empty; expected a <${root}> document.`);
+  const forbidden = forbiddenXmlDeclaration(text);
+  if (forbidden !== undefined) fail('MalformedXML', `The XML you provided was not well-formed: ${forbidden}.`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) fail('MalformedXML', `The XML you provided was not well-formed: ${valid.err.msg} (line ${valid.err.line}).`);
   const parser = new XMLParser({
@@ -48,10 +51,24 @@ export function parseXml(body: Buffer, root: string, arrays: readonly string[] =
     ignoreDeclaration: true,
     isArray: (name) => arrays.includes(name),
   });
-  const doc = parser.parse(text) as Record<string, unknown>;
+  const doc = parseChecked(parser, text, (why) => fail('MalformedXML', `The XML you provided was not well-formed: ${why}.`));
   const top = doc[root];
   if (top === undefined) fail('MalformedXML', `The XML root element must be <${root}>.`);
   return (typeof top === 'object' && top !== null ? top : {}) as Record<string, unknown>;
+}
+
+/**
+ * `parser.parse`, with the parser's own refusals of well-formed but hostile documents (more than 100 nested
+ * elements, element names such as `__proto__`) turned into `reject(reason)`: they are the client's fault,
+ * not a 500. Shared with the MNS dialect's parser.
+ */
+export function parseChecked(parser: XMLParser, text: string, reject: (why: string) => never): Record<string, unknown> {
+  try {
+    return parser.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(/^\[SECURITY\]\s*/, '') : String(e);
+    return reject(/Maximum nested tags/i.test(why) ? 'elements are nested too deeply' : why);
+  }
 }
 
 /** XML timestamps in the `.000Z` form oss2's regex requires. */

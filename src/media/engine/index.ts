@@ -3,11 +3,13 @@
  * inputs and run planned argv on an engine that has what the plan needs.
  */
 import type { MediaInfo } from '../media-info.js';
+import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from '../limits.js';
 import { chooseEngine, locateEngines, type DroppedEngine, type EngineCandidate, type EngineNeeds, type EngineSource } from './locate.js';
 import { probe, probeDetailed, type ProbeOptions } from './probe.js';
 import { runFfmpeg, type RunFfmpegOptions } from './run.js';
+import { engineBinaryFor, shareWithEngine, UNCONFINED, type EngineSandbox } from './sandbox.js';
 
-export { ENGINE_SAFE_INPUT_ARGS, assertSafeArgv, runFfmpeg } from './run.js';
+export { FORMAT_WHITELIST, assertSafeArgv, inputArgs, runFfmpeg } from './run.js';
 export { chooseEngine, locateEngines } from './locate.js';
 export { parseProbeJson, probe } from './probe.js';
 export type { DroppedEngine, EngineCandidate, EngineNeeds, EngineSource, RunFfmpegOptions };
@@ -18,6 +20,12 @@ export interface MediaEngineOptions {
   ffprobe?: string;
   /** For PATH lookup. */
   env: NodeJS.ProcessEnv;
+  /** Source and output bounds (config MEDLEY_MAX_*); unset ones take DEFAULT_MEDIA_LIMITS. */
+  limits?: Partial<MediaLimits>;
+  /** User, limits and environment of every engine child (default: none but the minimal environment). */
+  sandbox?: EngineSandbox;
+  /** Told when an engine binary cannot be confined as well as intended. */
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 export interface EngineDescription {
@@ -31,13 +39,27 @@ export class MediaEngine {
     readonly candidates: readonly EngineCandidate[],
     /** Engines that were found but could not be used, with the reason. */
     readonly dropped: readonly DroppedEngine[],
+    /** What jobs run on this engine may read and produce (src/media/limits.ts). */
+    readonly limits: Readonly<MediaLimits> = DEFAULT_MEDIA_LIMITS,
+    /** How engine children are confined (sandbox.ts). */
+    readonly sandbox: EngineSandbox = UNCONFINED,
   ) {}
 
   /** Locates and probes engines. Does not throw when none is usable: probe/run then fail with MediaEngineUnsupported. */
   static async start(opts: MediaEngineOptions): Promise<MediaEngine> {
     const dropped: DroppedEngine[] = [];
-    const candidates = await locateEngines({ ...opts, onDropped: (d) => dropped.push(d) });
-    return new MediaEngine(candidates, dropped);
+    const located = await locateEngines({ ...opts, onDropped: (d) => dropped.push(d) });
+    const sandbox = opts.sandbox ?? UNCONFINED;
+    // Under another user the binaries must be executable by it (copies when they are not, e.g. under /root).
+    const candidates: EngineCandidate[] = [];
+    for (const c of located) {
+      try {
+        candidates.push({ ...c, ffmpeg: await engineBinaryFor(c.ffmpeg, sandbox, opts.log), ffprobe: await engineBinaryFor(c.ffprobe, sandbox, opts.log) });
+      } catch (e) {
+        dropped.push({ ffmpeg: c.ffmpeg, ffprobe: c.ffprobe, source: c.source, reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return new MediaEngine(candidates, dropped, { ...DEFAULT_MEDIA_LIMITS, ...definedOnly(opts.limits ?? {}) }, sandbox);
   }
 
   get available(): boolean {
@@ -53,20 +75,32 @@ export class MediaEngine {
   async probe(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<MediaInfo> {
     // With no usable engine, chooseEngine throws MediaEngineUnsupported listing what was looked at.
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
-    return probe(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
+    await shareWithEngine(file, this.sandbox);
+    return probe(engine.ffprobe, file, { ...opts, sandbox: this.sandbox, displayName: displayName ?? file });
   }
 
   /** As `probe`, plus ffprobe's raw `-show_format -show_streams` JSON (OSS video/info, audio/info). */
   async probeDetailed(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<{ info: MediaInfo; json: unknown }> {
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
-    return probeDetailed(engine.ffprobe, file, { ...opts, displayName: displayName ?? file });
+    await shareWithEngine(file, this.sandbox);
+    return probeDetailed(engine.ffprobe, file, { ...opts, sandbox: this.sandbox, displayName: displayName ?? file });
   }
 
+  /** Told the wall-clock seconds of every FFmpeg run and whether it succeeded (metrics: medley_ffmpeg_run_seconds). */
+  onRun?: (seconds: number, ok: boolean) => void;
+
   /** Runs planned argv on the first engine that has `needs`. */
-  async run(needs: EngineNeeds, opts: Omit<RunFfmpegOptions, 'ffmpeg'>): Promise<{ stderrTail: string; engine: EngineCandidate }> {
+  async run(needs: EngineNeeds, opts: Omit<RunFfmpegOptions, 'ffmpeg'>): Promise<{ stderrTail: string; outTimeSec?: number; engine: EngineCandidate }> {
     const engine = this.choose(needs);
-    const r = await runFfmpeg({ ...opts, ffmpeg: engine.ffmpeg });
-    return { ...r, engine };
+    const t0 = performance.now();
+    let ok = false;
+    try {
+      const r = await runFfmpeg({ ...opts, sandbox: this.sandbox, ffmpeg: engine.ffmpeg });
+      ok = true;
+      return { ...r, engine };
+    } finally {
+      this.onRun?.((performance.now() - t0) / 1000, ok);
+    }
   }
 
   /** For /-/health, `medley doctor` and logs. */
@@ -85,3 +119,7 @@ export class MediaEngine {
   }
 }
 
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fail } from '../../errors.js';
 import type { EngineCapabilities } from '../media-info.js';
+import { ENGINE_ENV } from './sandbox.js';
 
 export type EngineSource = 'config' | 'path' | 'bundled';
 
@@ -86,7 +87,8 @@ function run(bin: string, args: string[], timeoutMs: number): Promise<Exec> {
     execFile(
       bin,
       args,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 * 1024 * 1024, windowsHide: true, encoding: 'utf8' },
+      // The minimal environment engines always run with (sandbox.ts): a binary that needs more is dropped here, at start.
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 * 1024 * 1024, windowsHide: true, encoding: 'utf8', env: { ...ENGINE_ENV } },
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout });
         const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };

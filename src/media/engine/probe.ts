@@ -10,18 +10,29 @@
  *    priming its own edit list removes (2.024 s for 2 s of audio and video). The tracks' durations honour the
  *    edit lists: the duration is where the last audio/video track ends.
  */
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { fail, isMedleyError } from '../../errors.js';
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../media-info.js';
 import { isObj, num, type Json } from '../ffprobe-json.js';
+import { checkVideoSize, implausibility } from '../limits.js';
+import { FORMAT_WHITELIST, inputArgs } from '../plan/input-args.js';
+import { refusal, sniffFile } from './sniff.js';
+import { spawnEngine, type EngineSandbox } from './sandbox.js';
 
 export interface ProbeOptions {
   /** Wall-clock limit; ffprobe is killed when it expires (default 30 s). */
   timeoutMs?: number;
   /** How the file is named in error messages (`oss://bucket/key`); defaults to the path. */
   displayName?: string;
+  /**
+   * The file is Medley's own output, being verified: it may be the HLS playlist or DASH manifest Medley just
+   * wrote (`segments`), which is then opened with that demuxer, and the plausibility checks do not apply.
+   * Sources are never probed this way.
+   */
+  ownOutput?: { segments?: 'hls' | 'dash' };
+  /** User and limits ffprobe runs under (sandbox.ts); its cwd is the file's directory. */
+  sandbox?: EngineSandbox;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -209,7 +220,9 @@ export function parseProbeJson(json: unknown, displayName = 'the source'): Media
     else if (!video && s.codec_type === 'video' && !isAttachedPic(s)) video = videoInfo(s);
   }
   if (!audio && !video) {
-    fail('MediaUnreadable', `${displayName} could not be read as media: it has no audio or video stream`);
+    // A video stream whose header's frame size FFmpeg itself refuses (60000x60000) probes as width 0.
+    const sizeless = streams.some((s) => s.codec_type === 'video' && !isAttachedPic(s) && !(posNum(s.width) && posNum(s.height)));
+    fail('MediaUnreadable', `${displayName} could not be read as media: ${sizeless ? 'its video stream has no valid frame size' : 'it has no audio or video stream'}`);
   }
 
   const formatName = str(format.format_name) ?? '';
@@ -223,6 +236,11 @@ export function parseProbeJson(json: unknown, displayName = 'the source'): Media
   if (audio) info.audio = audio;
   if (video) info.video = video;
   return info;
+}
+
+function unreadableFile(displayName: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  return fail('MediaUnreadable', `${displayName} could not be read as media: ${code ? `the file cannot be opened (${code})` : 'the file cannot be read'}`);
 }
 
 function escapeRegExp(s: string): string {
@@ -262,8 +280,20 @@ export async function probeDetailed(ffprobePath: string, file: string, opts: Pro
   }
   if (size === 0) fail('MediaUnreadable', `${displayName} could not be read as media: the file is empty`);
 
-  // Bounded, local files only (the whitelist also holds for what a playlist or manifest references).
-  const common = ['-v', 'error', '-probesize', '20000000', '-analyzeduration', '20000000', '-protocol_whitelist', 'file', '-print_format', 'json'];
+  // The demuxer comes from the file's first bytes (sniff.ts): playlists, text, unknown bytes and movies with
+  // external data references are refused here, before ffprobe runs.
+  const sniffed = await sniffFile(localPath).catch((e: unknown) => unreadableFile(displayName, e));
+  let openArgs: string[];
+  const segments = opts.ownOutput?.segments;
+  if (segments && sniffed.kind === 'playlist') {
+    // Medley's own playlist/manifest, naming the segment files it wrote next to it.
+    openArgs = ['-f', segments, '-format_whitelist', `${FORMAT_WHITELIST},${segments}`, '-protocol_whitelist', 'file', '-probesize', '20000000', '-analyzeduration', '20000000'];
+  } else {
+    const refused = refusal(sniffed, displayName);
+    if (refused !== undefined || sniffed.kind !== 'media') fail('MediaUnreadable', refused ?? `${displayName} could not be read as media`);
+    openArgs = inputArgs(sniffed.demuxer);
+  }
+  const common = ['-v', 'error', ...openArgs, '-print_format', 'json'];
   // localPath is absolute: it cannot start with '-', and FFmpeg reads a name as `protocol:` only when the
   // colon comes before the first '/', which the file: prefix is needed for then (C:\... on Windows). It is
   // not used otherwise: the DASH demuxer of ffprobe 4.0.2 resolves segment names against a file: URL wrongly
@@ -274,7 +304,7 @@ export async function probeDetailed(ffprobePath: string, file: string, opts: Pro
   const unreadable = (why: string): never => fail('MediaUnreadable', `${displayName} could not be read as media: ${why}`);
 
   const pass = async (args: string[]): Promise<unknown> => {
-    const r = await runFfprobe(ffprobePath, [...common, ...args, input], Math.max(1, deadline - Date.now()));
+    const r = await runFfprobe(ffprobePath, [...common, ...args, input], Math.max(1, deadline - Date.now()), opts.sandbox, dirname(localPath));
     if (r.spawnError) fail('MediaProcessingFailed', `could not start ffprobe (${ffprobePath}): ${r.spawnError.message}`);
     if (r.timedOut) unreadable(`ffprobe did not finish within ${timeoutMs / 1000} s`);
     if (r.code !== 0) unreadable(firstErrorLine(r.stderr, localPath, displayName) || `ffprobe exited with code ${r.code}`);
@@ -296,6 +326,14 @@ export async function probeDetailed(ffprobePath: string, file: string, opts: Pro
     const packets = s && posNum(s.nb_read_packets);
     if (packets !== undefined) info.durationSec = Math.round(packets * counted.secondsPerPacket * 1e6) / 1e6;
   }
+  if (sniffed.kind === 'media') info.demuxer = sniffed.demuxer;
+  if (!opts.ownOutput) {
+    // A source that claims more than its bytes can hold (sparse timestamps, a lying header) or frames no
+    // source has is refused before any work is planned on it.
+    const implausible = implausibility(info, size);
+    if (implausible) unreadable(implausible);
+    checkVideoSize(info, displayName);
+  }
   return { info, json };
 }
 
@@ -307,9 +345,9 @@ interface FfprobeResult {
   spawnError?: Error;
 }
 
-function runFfprobe(ffprobePath: string, args: string[], timeoutMs: number): Promise<FfprobeResult> {
+function runFfprobe(ffprobePath: string, args: string[], timeoutMs: number, sandbox?: EngineSandbox, cwd?: string): Promise<FfprobeResult> {
   return new Promise((resolve) => {
-    const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnEngine(ffprobePath, args, { sandbox, cwd, timeoutMs });
     let out = '';
     let err = '';
     let timedOut = false;

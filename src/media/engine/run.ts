@@ -2,10 +2,11 @@
  * Running FFmpeg as a child process: argv safety check, `-progress` parsing, stderr tail, wall-clock
  * timeout and cancellation (SIGTERM, then SIGKILL).
  */
-import { spawn } from 'node:child_process';
 import { fail } from '../../errors.js';
+import { FORMAT_WHITELIST, isSingleFileDemuxer } from './safe-args.js';
+import { limitExceeded, spawnEngine, type EngineSandbox } from './sandbox.js';
 
-export { ENGINE_SAFE_INPUT_ARGS } from './safe-args.js';
+export { FORMAT_WHITELIST, inputArgs } from './safe-args.js';
 
 /** Options always put in front of the planner's argv. */
 export const ENGINE_PREFIX_ARGS: readonly string[] = Object.freeze([
@@ -24,10 +25,26 @@ const UNSAFE_PROTOCOL =
 
 /**
  * Throws MediaProcessingFailed ("refusing to run ...") when an argv element names a non-file protocol
- * (except `pipe:1` right after `-progress`) or is the concat demuxer's `-safe` option.
+ * (except `pipe:1` right after `-progress`) or is the concat demuxer's `-safe` option, or when an input
+ * (`-i`) is not opened with a forced single-file demuxer (`-f <demuxer>`) and the single-file
+ * `-format_whitelist` among its own options (plan/input-args.ts says why).
  */
 export function assertSafeArgv(argv: readonly string[]): void {
+  let groupStart = 0;
   argv.forEach((arg, i) => {
+    if (arg === '-i') {
+      const opts = argv.slice(groupStart, i);
+      const f = opts.lastIndexOf('-f');
+      const wl = opts.lastIndexOf('-format_whitelist');
+      const demuxer = f >= 0 ? opts[f + 1] : undefined;
+      if (demuxer === undefined || !isSingleFileDemuxer(demuxer)) {
+        fail('MediaProcessingFailed', `refusing to run ffmpeg: input ${JSON.stringify((argv[i + 1] ?? '').slice(0, 60))} is not opened with a single-file demuxer (-f ${demuxer ?? 'missing'})`);
+      }
+      if (wl < 0 || opts[wl + 1] !== FORMAT_WHITELIST) {
+        fail('MediaProcessingFailed', `refusing to run ffmpeg: input ${JSON.stringify((argv[i + 1] ?? '').slice(0, 60))} has no single-file -format_whitelist`);
+      }
+      groupStart = i + 2;
+    }
     if (arg === '-safe') {
       fail('MediaProcessingFailed', `refusing to run ffmpeg: argument ${i} is the -safe option`);
     }
@@ -50,6 +67,13 @@ export interface RunFfmpegOptions {
   cwd?: string;
   /** Told the child's pid once it started (task workers record it to reap orphans after a crash). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Local paths FFmpeg may print and the names users know them by (`/…/work/t.1/in-0` -> `oss://b/k`):
+   * messages never carry a server path.
+   */
+  pathNames?: ReadonlyArray<readonly [path: string, name: string]>;
+  /** User and limits ffmpeg runs under (sandbox.ts); `cwd` is the output directory it writes into. */
+  sandbox?: EngineSandbox;
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024;
@@ -58,14 +82,26 @@ const KILL_GRACE_MS = 3000;
 /** Generic lines ffmpeg prints after the real error. */
 const GENERIC_STDERR = /^(Conversion failed!|Exiting normally.*|Error splitting the argument list.*|Error opening (input|output) files?.*)$/i;
 
-/** The last stderr line that says something specific, with `[mp3 @ 0x5555...]` shortened to `mp3:`. */
-export function lastMeaningfulLine(stderr: string): string {
+/**
+ * The last stderr line that says something specific, with `[mp3 @ 0x5555...]` shortened to `mp3:` and every
+ * path of `pathNames` (longest first, with or without `file:`) replaced by its name.
+ */
+export function lastMeaningfulLine(stderr: string, pathNames: ReadonlyArray<readonly [string, string]> = []): string {
   const lines = stderr
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '');
   const pick = [...lines].reverse().find((l) => !GENERIC_STDERR.test(l)) ?? lines[lines.length - 1] ?? '';
-  return pick.replace(/^\[([\w-]+) @ 0x[0-9a-f]+\]\s*/i, '$1: ');
+  return redactPaths(pick.replace(/^\[([\w-]+) @ 0x[0-9a-f]+\]\s*/i, '$1: '), pathNames);
+}
+
+/** Replaces each local path (longest first, optionally `file:`-prefixed) by the name users know it by. */
+export function redactPaths(text: string, pathNames: ReadonlyArray<readonly [string, string]>): string {
+  let out = text;
+  for (const [path, name] of [...pathNames].filter(([p]) => p !== '').sort((a, b) => b[0].length - a[0].length)) {
+    out = out.split(`file:${path}`).join(name).split(path).join(name);
+  }
+  return out;
 }
 
 /** Parses an `out_time=HH:MM:SS.micro` value into microseconds (undefined for N/A or negative). */
@@ -83,6 +119,8 @@ export class ProgressParser {
   private partial = '';
   private timeUs: number | undefined;
   private last = 0;
+  /** The last out_time reported, seconds (how far the output got: a decode check reads it). */
+  lastOutTimeSec: number | undefined;
   constructor(
     private readonly expectedDurationSec: number,
     private readonly onProgress?: (fraction: number) => void,
@@ -112,6 +150,7 @@ export class ProgressParser {
     } else if (key === 'out_time') {
       if (this.timeUs === undefined) this.timeUs = parseOutTime(value);
     } else if (key === 'progress') {
+      if (this.timeUs !== undefined) this.lastOutTimeSec = this.timeUs / 1e6;
       if (this.timeUs !== undefined && this.expectedDurationSec > 0) {
         this.emit(this.timeUs / 1e6 / this.expectedDurationSec);
       }
@@ -137,13 +176,13 @@ function formatDuration(ms: number): string {
  * MediaProcessingFailed (non-zero exit, timeout, spawn failure, unsafe argv) or MediaCancelled (signal).
  * On rejection the child process has already exited.
  */
-export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: string }> {
+export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: string; outTimeSec?: number }> {
   const argv = [...ENGINE_PREFIX_ARGS, ...opts.args];
   assertSafeArgv(argv);
   if (opts.signal?.aborted) fail('MediaCancelled', 'The media task was cancelled before ffmpeg started.');
 
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.ffmpeg, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnEngine(opts.ffmpeg, argv, { sandbox: opts.sandbox, cwd: opts.cwd, writableDir: opts.cwd, timeoutMs: opts.timeoutMs });
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const progress = new ProgressParser(opts.expectedDurationSec, opts.onProgress);
     let stderr = '';
@@ -197,7 +236,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
       } else if (spawnError) {
         settle(() => fail('MediaProcessingFailed', `could not start ffmpeg (${opts.ffmpeg}): ${spawnError?.message ?? ''}`));
       } else if (code !== 0) {
-        const why = lastMeaningfulLine(stderrTail) || (signal ? `killed by ${signal}` : 'no error output');
+        const why = limitExceeded(signal) ?? (lastMeaningfulLine(stderrTail, opts.pathNames) || (signal ? `killed by ${signal}` : 'no error output'));
         settle(() => fail('MediaProcessingFailed', `ffmpeg failed (exit ${code ?? signal}): ${why}`));
       } else {
         try {
@@ -205,7 +244,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
         } catch {
           // ignore callback errors
         }
-        resolve({ stderrTail });
+        resolve({ stderrTail, ...(progress.lastOutTimeSec !== undefined ? { outTimeSec: progress.lastOutTimeSec } : {}) });
       }
     });
   });

@@ -2,12 +2,13 @@
  * The planner: MediaJob + MediaInfo of every input -> FFmpeg argv (pure; no I/O, no spawning).
  *
  * Shape of every plan:
- *   [ENGINE_SAFE_INPUT_ARGS -i <input>]...            one per clip, in clip order (input i = clip i)
+ *   [inputArgs(demuxer) -i <input>]...               one per clip, in clip order (input i = clip i): the
+ *                                                     sniffed single-file demuxer forced (input-args.ts)
  *   -filter_complex <per-clip chains ; concat>        trim, reset, resample/scale, exact length (filters.ts)
  *   -map [vout] -map [aout]
  *   <video encoder> -r <fps> -vsync cfr               (video-encoders.ts)
  *   <audio encoder> -ar <rate> -ac <channels>         (audio-encoders.ts)
- *   -map_chapters -1 -max_muxing_queue_size 1024 <container options> -f <muxer> [segment options] <output>
+ *   -map_chapters -1 -max_muxing_queue_size 1024 <container options> -f <muxer> [segment options] [-fs <max bytes>] <output>
  *
  * Clip lengths: audio-only output: clip i = round(d_i * rate) samples; with video: clip i = round(d_i * fps)
  * frames, and its audio exactly that long in samples. The output lasts the sum of the clip lengths.
@@ -21,7 +22,7 @@
  */
 import { join } from 'node:path';
 import { fail } from '../../errors.js';
-import { ENGINE_SAFE_INPUT_ARGS } from '../engine/safe-args.js';
+import { inputArgs, inputDemuxer } from './input-args.js';
 import { approximateDuration, checkCodecs, containerArgs, containerSpec, durationTolerance, muxerFor, VIDEO_PROBE_NAMES } from './containers.js';
 import { audioClipChain, blackChain, concatFilter, filterNames, silenceChain, videoClipChain, type AudioFormat, type VideoFormat } from './filters.js';
 import { clipGeometry, displaySize, framePixels, hasSquarePixels, sizeStr } from './geometry.js';
@@ -151,7 +152,7 @@ export function planJob(input: PlanInput): Plan {
   const args: string[] = [];
   inputs.forEach((inp, i) => {
     const pre = (windows[i] as (typeof windows)[number]).preSeekSec;
-    args.push(...ENGINE_SAFE_INPUT_ARGS, ...(pre > 0 ? ['-ss', fmtSec(pre)] : []), '-i', fileArg(inp.path));
+    args.push(...inputArgs(inputDemuxer(inp.info)), ...(pre > 0 ? ['-ss', fmtSec(pre)] : []), '-i', fileArg(inp.path));
   });
   args.push('-filter_complex', graph);
   if (video) args.push('-map', '[vout]');
@@ -196,6 +197,7 @@ export function planJob(input: PlanInput): Plan {
     extension = cspec.extension;
     muxers = [muxer];
   }
+  if (input.maxOutputBytes !== undefined) args.push('-fs', String(Math.floor(input.maxOutputBytes)));
   args.push(fileArg(join(outputDir, mainOutput)));
 
   const expect: ExpectedOutput = {

@@ -13,6 +13,8 @@ export interface PlanInput {
   outputDir: string;
   /** Base name of the output, without extension. */
   outputName: string;
+  /** FFmpeg stops writing the output at this many bytes (`-fs`; MEDLEY_MAX_OUTPUT_BYTES). */
+  maxOutputBytes?: number;
 }
 
 export interface ExpectedOutput {

@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { fail } from '../../errors.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../../util/json.js';
 import {
   AUDIO_CODECS,
   AUDIO_CONTAINERS,
@@ -468,15 +469,19 @@ function complexParam(params: Record<string, string>, name: string, kind: 'array
     } catch {
       fail('InvalidJson', `${kind === 'array' ? 'Array' : 'Object'} parsing error, ${name}`, { ArgumentName: name, ArgumentValue: json.slice(0, 200) });
     }
+    if (jsonTooDeep(value)) tooDeep(name, book);
     return stripNulls(value);
   }
   if (flat.length === 0) return undefined;
 
   type Tree = { [k: string]: Tree | string };
-  const root: Tree = {};
+  // Null-prototype nodes: path segments come from the caller, and `Sources.__proto__.URI` must be just a name
+  // (on a plain object it would walk into Object.prototype and set URI on every object of the process).
+  const root: Tree = Object.create(null) as Tree;
   for (const key of flat.sort()) {
     const path = key.slice(prefix.length).split('.');
     if (path.some((s) => s === '')) book.rejectRequest(`malformed flattened parameter "${key}"`, { ArgumentName: key });
+    if (path.length > MAX_JSON_DEPTH) tooDeep(name, book);
     let node = root;
     path.forEach((seg, i) => {
       const last = i === path.length - 1;
@@ -486,7 +491,7 @@ function complexParam(params: Record<string, string>, name: string, kind: 'array
         node[seg] = params[key] as string;
       } else {
         if (typeof existing === 'string') book.rejectRequest(`flattened parameter "${key}" conflicts with "${prefix}${path.slice(0, i + 1).join('.')}"`, { ArgumentName: key });
-        node = existing ?? (node[seg] = {});
+        node = existing ?? (node[seg] = Object.create(null) as Tree);
       }
     });
   }
@@ -508,6 +513,11 @@ function complexParam(params: Record<string, string>, name: string, kind: 'array
     return Object.fromEntries(keys.map((k) => [k, build(node[k] as Tree | string, `${at}.${k}`, false)]));
   };
   return build(root, name, kind === 'map');
+}
+
+/** The value is walked recursively below (and stored as JSON): a depth no request needs is refused first. */
+function tooDeep(name: string, book: ArgumentBook): never {
+  book.rejectRequest(`${name} is nested more than ${MAX_JSON_DEPTH} levels deep`, { ArgumentName: name });
 }
 
 /** JSON `null` means "not given". */

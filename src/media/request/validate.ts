@@ -9,6 +9,7 @@
  * token set which job field (`ar_44101`, `Targets[0].Audio.TranscodeAudio.SampleRate=44101`).
  */
 import { fail } from '../../errors.js';
+import { MAX_KEY_BYTES, isValidBucketName, objectKeyProblem as keyProblem } from '../../storage/names.js';
 import {
   AUDIO_CODECS,
   MAX_CLIPS,
@@ -168,7 +169,6 @@ export const LIMITS = {
   bufferSize: [10_000, 200_000_000],
   segmentMs: [0, 3_600_000],
   userDataBytes: 2048,
-  keyBytes: 1023,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -187,18 +187,20 @@ export function parseResolution(text: string): Resolution | undefined {
   return r;
 }
 
-/** Bucket names (spec 1.5), `_` tolerated as on read paths. */
-export function isValidBucketName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/.test(name);
-}
-
-/** Object keys (spec 1.5): 1-1023 UTF-8 bytes, not starting with `/` or `\`. Undefined when valid. */
+/** Why a key is not an object key (the rule is storage/names.ts), phrased for the request's error message. */
 export function objectKeyProblem(key: string): string | undefined {
-  if (key.length === 0) return 'is an empty object name';
-  if (key.startsWith('/') || key.startsWith('\\')) return 'names an object starting with "/" or "\\"';
-  if (Buffer.byteLength(key, 'utf8') > LIMITS.keyBytes) return `names an object longer than ${LIMITS.keyBytes} bytes`;
-  if (key.includes('\0')) return 'names an object containing NUL';
-  return undefined;
+  switch (keyProblem(key)) {
+    case undefined:
+      return undefined;
+    case 'empty':
+      return 'is an empty object name';
+    case 'leading-slash':
+      return 'names an object starting with "/" or "\\"';
+    case 'too-long':
+      return `names an object longer than ${MAX_KEY_BYTES} bytes`;
+    case 'nul':
+      return 'names an object containing NUL';
+  }
 }
 
 /** SMQ/MNS topic names [REC]: a letter, then letters, digits and '-', at most 256 characters. */

@@ -18,10 +18,10 @@ const caught = (fn: () => unknown) => {
   return assert.fail('expected a throw');
 };
 
-test('gateway entries keep their own code and status', () => {
+test('gateway entries keep their own code and status; shared entries take their IMM code and status', () => {
   assert.deepEqual(wire('ImmInvalidActionNotFound'), { status: 404, code: 'InvalidAction.NotFound', message: 'Specified api is not found, please check your url and method.' });
   assert.deepEqual(wire('ImmSignatureNonceUsed'), { status: 400, code: 'SignatureNonceUsed', message: 'Specified signature nonce was used already.' });
-  assert.deepEqual(wire('ImmInvalidAccessKeyId'), { status: 404, code: 'InvalidAccessKeyId.NotFound', message: 'Specified access key is not found.' });
+  assert.deepEqual(wire('InvalidAccessKeyId', 'Specified access key is not found.'), { status: 404, code: 'InvalidAccessKeyId.NotFound', message: 'Specified access key is not found.' });
 });
 
 test('entries with immCode/immStatus use them instead of the OSS code and status', () => {
@@ -59,7 +59,7 @@ test('parseMediaConvertRequest with unparsable Sources maps to InvalidJSON', () 
 test('a non-MedleyError is a 500 InternalError with the gateway message, flagged unexpected', () => {
   assert.deepEqual(toImmWire(new TypeError('boom')), { status: 500, code: 'InternalError', message: INTERNAL_ERROR_MESSAGE, unexpected: true });
   assert.equal(INTERNAL_ERROR_MESSAGE, 'The request processing has failed due to some unknown error.');
-  assert.equal(toImmWire(new MedleyError('ImmForbidden')).unexpected, false);
+  assert.equal(toImmWire(new MedleyError('AccessDenied')).unexpected, false);
 });
 
 test('helpers: missingParameter, invalidParameter, invalidArgument', () => {

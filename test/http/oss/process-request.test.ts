@@ -8,7 +8,6 @@ import {
   decodeProcessBody,
   newJsonRequestId,
   parseSyncProcess,
-  probeExtension,
   MAX_PROCESS_BODY,
 } from '../../../src/http/oss/handlers/process.js';
 import { parseProcessString } from '../../../src/media/request/process-string.js';
@@ -238,15 +237,4 @@ describe('small helpers', () => {
     assert.match(a, /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/);
     assert.notEqual(a, newJsonRequestId());
   });
-
-  const ext: Array<[string, string]> = [
-    ['a.mp3', '.mp3'],
-    ['dir/Video.MP4', '.mp4'],
-    ['dir.d/noext', ''],
-    ['weird.m p4', ''],
-    ['x.$(rm)', ''],
-    ['.hidden', '.hidden'],
-    ['a.verylongextension', ''],
-  ];
-  for (const [key, want] of ext) test(`probeExtension(${JSON.stringify(key)})`, () => assert.equal(probeExtension(key), want));
 });

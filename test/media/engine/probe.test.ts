@@ -240,8 +240,14 @@ describe('probe (real files, bundled ffprobe)', () => {
     assert.equal(info.formatName, 'wav');
   });
 
-  it('reads a DASH manifest and its segments (local files only)', async () => {
-    const info = await probe(FFPROBE, f('m.mpd'));
+  it('refuses a DASH manifest as a source', async () => {
+    await assert.rejects(probe(FFPROBE, f('m.mpd'), { displayName: 'oss://bkt/m.mpd' }), (e) =>
+      assertUnreadable(e, 'oss://bkt/m.mpd', 'a DASH manifest (MPD); playlists, manifests and scripts that name other files are not accepted as sources'),
+    );
+  });
+
+  it('reads a DASH manifest and its segments when it is Medley\'s own output (local files only)', async () => {
+    const info = await probe(FFPROBE, f('m.mpd'), { ownOutput: { segments: 'dash' } });
     assert.equal(info.formatName, 'dash');
     assert.equal(info.video?.codec, 'h264');
     assert.equal(info.audio?.codec, 'aac');
@@ -268,7 +274,7 @@ describe('probe (real files, bundled ffprobe)', () => {
 
   it('rejects a text file named .mp3', async () => {
     await assert.rejects(probe(FFPROBE, f('text.mp3'), { displayName: 'oss://bkt/text.mp3' }), (e) =>
-      assertUnreadable(e, 'oss://bkt/text.mp3', 'could not be read as media: '),
+      assertUnreadable(e, 'oss://bkt/text.mp3', 'could not be read as media: it is a text file'),
     );
   });
 

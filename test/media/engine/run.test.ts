@@ -7,15 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMedleyError } from '../../../src/errors.js';
 import { probe } from '../../../src/media/engine/probe.js';
-import { ENGINE_SAFE_INPUT_ARGS, ProgressParser, assertSafeArgv, lastMeaningfulLine, runFfmpeg } from '../../../src/media/engine/run.js';
+import { FORMAT_WHITELIST, ProgressParser, assertSafeArgv, inputArgs, lastMeaningfulLine, runFfmpeg } from '../../../src/media/engine/run.js';
+import { ffmpeg } from '../../support/media.js';
 
 const require = createRequire(import.meta.url);
 const FFMPEG = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const FFPROBE = (require('ffprobe-static') as { path: string }).path;
 
 let dir = '';
+/** Inputs are always opened with a forced single-file demuxer (assertSafeArgv refuses anything else). */
+const wav = (file: string): string[] => [...inputArgs('wav'), '-i', file];
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'medley-run-'));
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1.5', join(dir, 'tone15.wav')]);
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=0.5', join(dir, 'src.wav')]);
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=20:sample_rate=8000', join(dir, 'long.wav')]);
 });
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -48,7 +54,7 @@ describe('runFfmpeg', () => {
     // -re paces the 1.5 s input in real time so ffmpeg emits several progress blocks (one per ~0.5 s).
     const r = await runFfmpeg({
       ffmpeg: FFMPEG,
-      args: ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1.5', '-c:a', 'libmp3lame', '-b:a', '64k', out],
+      args: ['-re', ...wav(join(dir, 'tone15.wav')), '-c:a', 'libmp3lame', '-b:a', '64k', out],
       expectedDurationSec: 1.5,
       timeoutMs: 20_000,
       onProgress: (x) => fractions.push(x),
@@ -65,9 +71,8 @@ describe('runFfmpeg', () => {
 
   it('accepts the planner\'s per-input safety options', async () => {
     const src = join(dir, 'src.wav');
-    await runFfmpeg({ ffmpeg: FFMPEG, args: ['-f', 'lavfi', '-i', 'sine=duration=0.5', src], expectedDurationSec: 0.5, timeoutMs: 20_000 });
     const out = join(dir, 'safe.m4a');
-    await runFfmpeg({ ffmpeg: FFMPEG, args: [...ENGINE_SAFE_INPUT_ARGS, '-i', src, '-c:a', 'aac', out], expectedDurationSec: 0.5, timeoutMs: 20_000, cwd: dir });
+    await runFfmpeg({ ffmpeg: FFMPEG, args: [...wav(src), '-c:a', 'aac', out], expectedDurationSec: 0.5, timeoutMs: 20_000, cwd: dir });
     assert.ok((await stat(out)).size > 0);
   });
 
@@ -75,7 +80,7 @@ describe('runFfmpeg', () => {
     const out = join(dir, 'timeout-marker-7f3a.mp3');
     const t0 = Date.now();
     await assert.rejects(
-      runFfmpeg({ ffmpeg: FFMPEG, args: ['-re', '-f', 'lavfi', '-i', 'sine=d=600', out], expectedDurationSec: 600, timeoutMs: 300 }),
+      runFfmpeg({ ffmpeg: FFMPEG, args: ['-re', '-stream_loop', '-1', ...wav(join(dir, 'long.wav')), out], expectedDurationSec: 600, timeoutMs: 300 }),
       (e) => isCode(e, 'InternalError', /timed out after 300 ms/),
     );
     const elapsed = Date.now() - t0;
@@ -90,7 +95,7 @@ describe('runFfmpeg', () => {
     setTimeout(() => ac.abort(), 300);
     const t0 = Date.now();
     await assert.rejects(
-      runFfmpeg({ ffmpeg: FFMPEG, args: ['-re', '-f', 'lavfi', '-i', 'sine=d=600', out], expectedDurationSec: 600, timeoutMs: 60_000, signal: ac.signal }),
+      runFfmpeg({ ffmpeg: FFMPEG, args: ['-re', '-stream_loop', '-1', ...wav(join(dir, 'long.wav')), out], expectedDurationSec: 600, timeoutMs: 60_000, signal: ac.signal }),
       (e) => isCode(e, 'Cancelled'),
     );
     assert.ok(Date.now() - t0 < 4000);
@@ -102,7 +107,7 @@ describe('runFfmpeg', () => {
     const ac = new AbortController();
     ac.abort();
     await assert.rejects(
-      runFfmpeg({ ffmpeg: FFMPEG, args: ['-f', 'lavfi', '-i', 'sine=d=1', join(dir, 'never.mp3')], expectedDurationSec: 1, timeoutMs: 5000, signal: ac.signal }),
+      runFfmpeg({ ffmpeg: FFMPEG, args: [...wav(join(dir, 'src.wav')), join(dir, 'never.mp3')], expectedDurationSec: 1, timeoutMs: 5000, signal: ac.signal }),
       (e) => isCode(e, 'Cancelled'),
     );
     assert.equal(existsSync(join(dir, 'never.mp3')), false);
@@ -110,11 +115,11 @@ describe('runFfmpeg', () => {
 
   it('a failing command rejects with ffmpeg\'s error', async () => {
     await assert.rejects(
-      runFfmpeg({ ffmpeg: FFMPEG, args: ['-i', join(dir, 'missing.wav'), join(dir, 'x.mp3')], expectedDurationSec: 1, timeoutMs: 10_000 }),
+      runFfmpeg({ ffmpeg: FFMPEG, args: [...wav(join(dir, 'missing.wav')), join(dir, 'x.mp3')], expectedDurationSec: 1, timeoutMs: 10_000 }),
       (e) => isCode(e, 'InternalError', /No such file or directory/),
     );
     await assert.rejects(
-      runFfmpeg({ ffmpeg: FFMPEG, args: ['-f', 'lavfi', '-i', 'sine=d=1', '-c:a', 'libfdk_aac', join(dir, 'x.m4a')], expectedDurationSec: 1, timeoutMs: 10_000 }),
+      runFfmpeg({ ffmpeg: FFMPEG, args: [...wav(join(dir, 'src.wav')), '-c:a', 'libfdk_aac', join(dir, 'x.m4a')], expectedDurationSec: 1, timeoutMs: 10_000 }),
       (e) => isCode(e, 'InternalError', /Unknown encoder 'libfdk_aac'/),
     );
   });
@@ -149,16 +154,26 @@ describe('assertSafeArgv', () => {
     ['fd:', ['-i', 'fd:3', 'o.mp3']],
     ['hls:', ['-i', 'hls:x.m3u8', 'o.mp3']],
     ['crypto:', ['-i', 'crypto:x', 'o.mp3']],
+    ['an input without -f', ['-i', '/tmp/t/in.mp4', 'o.mp3']],
+    ['an input without -format_whitelist', ['-f', 'mov', '-i', '/tmp/t/in.mp4', 'o.mp3']],
+    ['a whitelist other than the single-file one', ['-f', 'mov', '-format_whitelist', 'mov,hls', '-i', '/tmp/t/in.mp4', 'o.mp3']],
+    ['-f hls', ['-f', 'hls', '-format_whitelist', FORMAT_WHITELIST, '-i', '/tmp/t/x.m3u8', 'o.mp3']],
+    ['-f concat', ['-f', 'concat', '-format_whitelist', FORMAT_WHITELIST, '-i', '/tmp/t/list.txt', 'o.mp3']],
+    ['-f image2', ['-f', 'image2', '-format_whitelist', FORMAT_WHITELIST, '-i', '/tmp/t/%d.png', 'o.mp4']],
+    ['lavfi input (movie= reads files)', ['-f', 'lavfi', '-format_whitelist', FORMAT_WHITELIST, '-i', 'movie=/etc/passwd', 'o.mp4']],
+    ['a second input without -f', [...inputArgs('wav'), '-i', 'a.wav', '-i', 'b.m3u8', 'o.mp3']],
+    ['the first input\'s -f does not cover the second', ['-f', 'wav', '-format_whitelist', FORMAT_WHITELIST, '-i', 'a.wav', '-format_whitelist', FORMAT_WHITELIST, '-i', 'b.m3u8', 'o.mp3']],
   ];
   for (const [name, argv] of rejected) {
     it(`rejects ${name}`, () => assert.throws(() => assertSafeArgv(argv), (e) => isCode(e, 'InternalError', /refusing to run/)));
   }
   const accepted: Array<[string, string[]]> = [
-    ['normal argv with -progress pipe:1', ['-hide_banner', '-progress', 'pipe:1', '-i', '/tmp/t/in.mp4', '-vf', 'scale=320:-2', '-c:a', 'aac', '/tmp/t/out.mp4']],
-    ['file: paths', ['-i', 'file:/tmp/t/in.mp4', 'file:/tmp/t/o.mp3']],
-    ['lavfi source', ['-f', 'lavfi', '-i', 'sine=d=1', 'o.wav']],
-    ['filter text with protocol-like words inside', ['-i', 'a.wav', '-af', 'volume=0.5,aresample=async=1', 'o.mp3']],
-    ['safe input args', [...ENGINE_SAFE_INPUT_ARGS, '-i', 'a.wav', 'o.mp3']],
+    ['normal argv with -progress pipe:1', ['-hide_banner', '-progress', 'pipe:1', ...inputArgs('mov'), '-i', '/tmp/t/in.mp4', '-vf', 'scale=320:-2', '-c:a', 'aac', '/tmp/t/out.mp4']],
+    ['file: paths', [...inputArgs('mov'), '-i', 'file:/tmp/t/in.mp4', 'file:/tmp/t/o.mp3']],
+    ['filter text with protocol-like words inside', [...inputArgs('wav'), '-i', 'a.wav', '-af', 'volume=0.5,aresample=async=1', 'o.mp3']],
+    ['safe input args', [...inputArgs('wav'), '-i', 'a.wav', 'o.mp3']],
+    ['two inputs, each with its own demuxer', [...inputArgs('wav'), '-i', 'a.wav', ...inputArgs('matroska'), '-ss', '40', '-i', 'b.mkv', '-f', 'mp4', 'o.mp4']],
+    ['no input at all', ['-version']],
   ];
   for (const [name, argv] of accepted) {
     it(`accepts ${name}`, () => assert.doesNotThrow(() => assertSafeArgv(argv)));
@@ -200,5 +215,10 @@ describe('lastMeaningfulLine', () => {
     assert.equal(lastMeaningfulLine("Unrecognized option 'foo'.\nError splitting the argument list: Option not found\n"), "Unrecognized option 'foo'.");
     assert.equal(lastMeaningfulLine('Conversion failed!\n'), 'Conversion failed!');
     assert.equal(lastMeaningfulLine(''), '');
+  });
+  it('names local paths as the user knows them, longest path first', () => {
+    const names: Array<[string, string]> = [['/data/work/t.1/in-0', 'oss://b/leak.mp3'], ['/data/work/t.1/out', 'the output'], ['/data/work/t.1', 'the work directory']];
+    assert.equal(lastMeaningfulLine('[mp3 @ 0x55d0c8a0] file:/data/work/t.1/in-0: Invalid data\n', names), 'mp3: oss://b/leak.mp3: Invalid data');
+    assert.equal(lastMeaningfulLine('/data/work/t.1/out/output.mp3: No space left on device\nConversion failed!\n', names), 'the output/output.mp3: No space left on device');
   });
 });

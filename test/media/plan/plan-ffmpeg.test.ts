@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AudioTarget, Clip, Container, MediaJob, SegmentTarget, VideoTarget } from '../../../src/media/job.js';
 import { probe } from '../../../src/media/engine/probe.js';
+import { outputProbeOptions } from '../../../src/media/process.js';
 import type { MediaInfo } from '../../../src/media/media-info.js';
 import { planJob, type Plan } from '../../../src/media/plan/index.js';
 import { verifyOutput } from '../../../src/media/verify.js';
@@ -116,7 +117,7 @@ function minWindowRms(pcm: Int16Array, sr: number, from: number, to: number): { 
  * then the same fields once more from ffprobe's own JSON, plus the exact r_frame_rate.
  */
 async function checkExpect(p: Plan, file: string, cwd?: string): Promise<MediaInfo> {
-  const info = await probe(FFPROBE, cwd ? join(cwd, file) : file);
+  const info = await probe(FFPROBE, cwd ? join(cwd, file) : file, outputProbeOptions(p));
   assert.deepEqual(verifyOutput(info, p.expect), [], `${file}: ${JSON.stringify(info)}`);
   const j = ffprobe(file, [], cwd);
   const tokens = j.format.format_name.split(',');

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { isMedleyError } from '../../../src/errors.js';
 import type { AudioTarget, Clip, Container, MediaJob, SegmentTarget, VideoTarget } from '../../../src/media/job.js';
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../../../src/media/media-info.js';
-import { ENGINE_SAFE_INPUT_ARGS, assertSafeArgv } from '../../../src/media/engine/run.js';
+import { assertSafeArgv } from '../../../src/media/engine/run.js';
+import { SINGLE_FILE_DEMUXERS, inputArgs } from '../../../src/media/plan/input-args.js';
 import { planJob, type Plan } from '../../../src/media/plan/index.js';
 
 // ---------- builders ----------
@@ -101,7 +102,12 @@ function common(p: Plan, nInputs: number): void {
   assert.equal(iIdx.length, nInputs);
   iIdx.forEach((i, k) => {
     const seek = p.args[i - 2] === '-ss' ? 2 : 0;
-    assert.deepEqual(p.args.slice(i - seek - ENGINE_SAFE_INPUT_ARGS.length, i - seek), [...ENGINE_SAFE_INPUT_ARGS], `safe args before input ${k}`);
+    // Exactly one demuxer's per-input options (forced -f, whitelists, bounds) right before -ss/-i.
+    const opened = SINGLE_FILE_DEMUXERS.filter((d) => {
+      const want = inputArgs(d);
+      return JSON.stringify(p.args.slice(i - seek - want.length, i - seek)) === JSON.stringify(want);
+    });
+    assert.equal(opened.length, 1, `safe args before input ${k}: ${p.args.slice(Math.max(0, i - seek - 16), i).join(' ')}`);
     assert.equal(p.args[i + 1], `/work/in/${k}.src`);
   });
   for (const a of p.args) {

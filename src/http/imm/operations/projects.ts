@@ -10,10 +10,10 @@ import type { ImmContext, ImmOperation } from '../context.js';
 import { invalidArgument } from '../errors.js';
 import { optionalBool, optionalInt, optionalJson, optionalString, requiredString, type ParamMap } from '../params.js';
 import { attachmentToWire, projectToWire } from '../wire.js';
+import { isValidBucketName } from '../../../storage/names.js';
 
 const PROJECT_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 /** OSS bucket naming: 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit. */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 /** Ranges of spec §4.1; the unbounded ones are int64 on the wire. */
 const LIMIT_RANGES: Record<keyof ProjectLimits, { min: number; max?: number }> = {
@@ -28,7 +28,7 @@ const LIMIT_RANGES: Record<keyof ProjectLimits, { min: number; max?: number }> =
 const TagsSchema = z.array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256).default('') }));
 
 function requireOwner(ctx: ImmContext): void {
-  if (!isAccountOwner(ctx.principal)) fail('ImmForbidden', 'User not authorized to operate on the specified resource: managing IMM projects needs the account\'s root AccessKey.');
+  if (!isAccountOwner(ctx.principal)) fail('AccessDenied', 'User not authorized to operate on the specified resource: managing IMM projects needs the account\'s root AccessKey.');
 }
 
 function ownerOnly(op: ImmOperation): ImmOperation {
@@ -80,7 +80,8 @@ export function parseProjectInput(p: ParamMap): ProjectInput {
 
 function bucketParam(p: ParamMap): string {
   const bucket = requiredString(p, 'OSSBucket');
-  if (!BUCKET_NAME.test(bucket)) invalidArgument('OSSBucket', 'is not a valid bucket name (3-63 lowercase letters, digits and "-", starting and ending with a letter or digit)', bucket);
+  // The bucket exists already, so the rule for existing buckets (`_` tolerated), as the media requests use.
+  if (!isValidBucketName(bucket)) invalidArgument('OSSBucket', 'is not a valid bucket name (3-63 lowercase letters, digits, "-" or "_", starting and ending with a letter or digit)', bucket);
   return bucket;
 }
 

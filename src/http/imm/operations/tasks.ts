@@ -1,6 +1,7 @@
 /**
  * CreateMediaConvertTask, GetTask and ListTasks (spec/imm.md §4.9-4.11). Access to media is judged by the
- * task service (read on every source, write on the output bucket), so any signed key may call these.
+ * task service (read on every source, write on the output bucket), so any signed key may call these; a
+ * scoped key reads back only the tasks whose buckets its grants cover (others are ResourceNotFound).
  */
 import { fail } from '../../../errors.js';
 import { parseMediaConvertRequest } from '../../../media/request/imm-request.js';
@@ -45,6 +46,8 @@ export function requestDefinition(params: ParamMap, complex: readonly string[], 
 
 const createMediaConvertTask: ImmOperation = async (ctx) => {
   const { job, projectName } = parseMediaConvertRequest(ctx.params);
+  // A valid request on a disk below the reserve: 503, after the 4xx checks of the request itself.
+  ctx.assertWritable?.();
   if (!(await ctx.projects.find(projectName))) fail('ImmResourceNotFound', PROJECT_NOT_FOUND, { ProjectName: projectName });
   const first = job.clips[0];
   // parseMediaConvertRequest guarantees one source at least; this only satisfies the type checker.
@@ -66,7 +69,7 @@ const getTask: ImmOperation = async (ctx) => {
   const taskId = requiredString(ctx.params, 'TaskId');
   const taskType = requiredString(ctx.params, 'TaskType');
   const withDefinition = optionalBool(ctx.params, 'RequestDefinition') ?? false;
-  const task = await ctx.tasks.get(projectName, taskId);
+  const task = await ctx.tasks.get(projectName, taskId, ctx.principal);
   if (!task || task.projectName !== projectName || task.taskType !== taskType) fail('ImmResourceNotFound', TASK_NOT_FOUND, { TaskId: taskId });
   return getTaskToWire(task, withDefinition);
 };
@@ -134,7 +137,7 @@ const listTasks: ImmOperation = async (ctx) => {
   const q = parseListTasksQuery(ctx.params);
   const withDefinition = optionalBool(ctx.params, 'RequestDefinition') ?? false;
   if (!(await ctx.projects.find(q.projectName))) fail('ImmResourceNotFound', PROJECT_NOT_FOUND, { ProjectName: q.projectName });
-  return listTasksToWire(q.projectName, await ctx.tasks.list(q), withDefinition);
+  return listTasksToWire(q.projectName, await ctx.tasks.list(q, ctx.principal), withDefinition);
 };
 
 export const taskOperations: Readonly<Record<string, ImmOperation>> = {

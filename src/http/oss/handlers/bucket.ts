@@ -4,7 +4,7 @@ import { intParam, readSmallBody, type OssContext } from '../context.js';
 import { sendEmpty, sendXml, quoteEtag } from '../responses.js';
 import { parseXml, urlEncodeValue, xmlDate, type XmlObject } from '../xml.js';
 import { parseBucketAcl, parseStorageClass } from '../object-attributes.js';
-import { validateBucketName } from '../addressing.js';
+import { checkBucketName } from '../../../storage/names.js';
 import type { BucketRecord } from '../../../storage/records.js';
 import type { ListEntry } from '../../../storage/listing.js';
 
@@ -45,7 +45,7 @@ export async function listBuckets(ctx: OssContext): Promise<void> {
 }
 
 export async function putBucket(ctx: OssContext, bucket: string): Promise<void> {
-  validateBucketName(bucket, true);
+  checkBucketName(bucket, 'create');
   const acl = parseBucketAcl(ctx.req.headers['x-oss-acl'] as string | undefined) ?? 'private';
   let storageClass = 'Standard';
   const body = await readSmallBody(ctx, ctx.config.maxXmlBodyBytes);

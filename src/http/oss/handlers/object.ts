@@ -6,11 +6,12 @@ import { objectHeaders, quoteEtag, sendEmpty, sendXml } from '../responses.js';
 import { parseXml, urlEncodeValue, xmlDate } from '../xml.js';
 import { isTrue, objectAttributes, parseObjectAcl } from '../object-attributes.js';
 import { checkConditions, parseRange } from '../conditions.js';
-import { validateBucketName, validateObjectKey } from '../addressing.js';
+import { checkBucketName, checkObjectKey } from '../../../storage/names.js';
 import { parseContentMd5 } from '../../../storage/ingest.js';
 import type { ObjectRecord } from '../../../storage/records.js';
 import { ObjectChanged } from '../../../storage/objects.js';
 import { OWNER } from './bucket.js';
+import { LIMITS } from '../../../limits.js';
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'Content-Type',
@@ -102,12 +103,12 @@ export async function deleteObject(ctx: OssContext, bucket: string, key: string)
   sendEmpty(ctx.res, 204);
 }
 
-const MAX_DELETE_KEYS = 1000;
+const MAX_DELETE_KEYS = LIMITS.maxDeleteKeys;
 
 /** DeleteMultipleObjects: `<Delete><Quiet/><Object><Key/></Object>...</Delete>`. */
 export async function deleteMultiple(ctx: OssContext, bucket: string): Promise<void> {
   const encodingType = ctx.query.get('encoding-type');
-  const body = await readSmallBody(ctx, 2 * 1024 * 1024);
+  const body = await readSmallBody(ctx, LIMITS.maxDeleteBodyBytes);
   const contentMd5 = parseContentMd5(header(ctx, 'content-md5'));
   if (contentMd5 !== undefined) {
     const { createHash } = await import('node:crypto');
@@ -120,7 +121,7 @@ export async function deleteMultiple(ctx: OssContext, bucket: string): Promise<v
   const keys = objects.map((o, i) => {
     if (typeof o !== 'object' || typeof o.Key !== 'string') fail('MalformedXML', `<Object> number ${i + 1} has no <Key>.`);
     const key = encodingType === 'url' ? decodeURIComponentSafe(o.Key) : o.Key;
-    validateObjectKey(key);
+    checkObjectKey(key);
     return key;
   });
   await ctx.storage.objects.deleteMany(bucket, keys);
@@ -142,15 +143,21 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** Parses `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]`. */
+/**
+ * Parses `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]` (CopyObject and UploadPartCopy).
+ * The key is URL-decoded with `+` as a space: the Go SDK v3 builds the header with `url.QueryEscape`
+ * (`dir%2Fhello+world%2B%C3%BC.txt`), and every SDK sends a real plus as `%2B` (ali-oss encodeURIComponent, oss2,
+ * Java, Go v2), so a bare `+` never means plus. The split on `?` happens before decoding, so an encoded `%3F`
+ * stays inside the key.
+ */
 export function parseCopySource(value: string): { bucket: string; key: string } {
   const noVersion = value.split('?')[0]!;
   const m = /^\/?([^/]+)\/(.+)$/.exec(noVersion);
   if (!m) fail('InvalidArgument', `x-oss-copy-source must look like /<bucket>/<key>; got "${value}".`, { ArgumentName: 'x-oss-copy-source', ArgumentValue: value });
   const bucket = m[1]!;
-  const key = decodeURIComponentSafe(m[2]!);
-  validateBucketName(bucket, false);
-  validateObjectKey(key);
+  const key = decodeURIComponentSafe(m[2]!.replace(/\+/g, ' '));
+  checkBucketName(bucket);
+  checkObjectKey(key);
   return { bucket, key };
 }
 

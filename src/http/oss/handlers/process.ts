@@ -10,13 +10,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { createPrivateDir } from '../../../media/engine/sandbox.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ServerResponse } from 'node:http';
 import { fail } from '../../../errors.js';
-import { effectiveAcl, isAccountOwner, isAllowed } from '../../../auth/policy.js';
+import type { AccessGate } from '../../../auth/access.js';
 import { isAudioContainer, type MediaJob, type ObjectRef, type RateOption } from '../../../media/job.js';
 import { extractProcessBody, parseProcessString, type ProcessField } from '../../../media/request/process-string.js';
 import { decodeBase64Name } from '../../../media/request/base64-name.js';
@@ -25,9 +26,10 @@ import type { MediaEngine } from '../../../media/engine/index.js';
 import type { ProjectService } from '../../../projects/service.js';
 import type { TaskService } from '../../../tasks/service.js';
 import type { ObjectRecord } from '../../../storage/records.js';
-import { validateBucketName, validateObjectKey } from '../addressing.js';
+import { checkBucketName, checkObjectKey } from '../../../storage/names.js';
 import { readSmallBody, type OssContext } from '../context.js';
 import { quoteEtag } from '../responses.js';
+import { LIMITS } from '../../../limits.js';
 
 export interface ProcessDeps {
   tasks: TaskService;
@@ -35,10 +37,14 @@ export interface ProcessDeps {
   engine: MediaEngine;
   /** Scratch space; each request works in its own mkdtemp directory below it and removes it. */
   workDir: string;
+  /** The access gate (auth/access.ts) the dialect authorised the request with. */
+  access: AccessGate;
+  /** Throws 503 while free disk space is below the reserve (new tasks and saved outputs add data). */
+  assertWritable?: () => void;
 }
 
 /** Process bodies are a single short string; anything longer is refused (400 EntityTooLarge). */
-export const MAX_PROCESS_BODY = 64 * 1024;
+export const MAX_PROCESS_BODY = LIMITS.maxProcessBodyBytes;
 
 const JSON_TYPE = 'application/json;charset=utf-8';
 
@@ -172,11 +178,11 @@ function parseSaveAs(rest: string): { bucket?: string; key: string } {
   const o = values.get('o');
   if (!o) fail('MissingMediaParameter', 'parameter "o" of sys/saveas (the target object) is required', { ArgumentName: 'o' });
   const key = decodeBase64Name(o.value, { parameter: 'o of sys/saveas', token: o.token, context, argumentName: 'o' });
-  validateObjectKey(key);
+  checkObjectKey(key);
   const b = values.get('b');
   if (!b) return { key };
   const bucket = decodeBase64Name(b.value, { parameter: 'b of sys/saveas', token: b.token, context, argumentName: 'b' });
-  validateBucketName(bucket, false);
+  checkBucketName(bucket);
   return { bucket, key };
 }
 
@@ -284,6 +290,7 @@ export async function asyncProcessObject(ctx: OssContext, deps: ProcessDeps, sou
   const process = await readProcessString(ctx, 'x-oss-async-process');
   checkAsyncAction(process);
   const job = parseProcessString(process, { bucket: source.bucket, key: source.key }, { requireSaveAs: true });
+  deps.assertWritable?.();
   const projectName = await deps.projects.projectForBucket(source.bucket);
   // TaskService checks read on every source, write on the output bucket, and that every source exists.
   const submitted = await deps.tasks.submit({
@@ -308,11 +315,8 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
   let target: { bucket: string; key: string } | undefined;
   if (request.saveAs) {
     target = { bucket: request.saveAs.bucket ?? source.bucket, key: request.saveAs.key };
-    const bucket = await ctx.storage.buckets.get(target.bucket);
-    const existing = isAccountOwner(ctx.principal) ? undefined : await ctx.storage.objects.find(target.bucket, target.key);
-    if (!isAllowed(ctx.principal, 'write', effectiveAcl(bucket.acl, existing?.acl), target.bucket)) {
-      fail('AccessDenied', `You have no right to write the sys/saveas target oss://${target.bucket}/${target.key}.`);
-    }
+    await deps.access.require(ctx.principal, 'write', target.bucket, target.key, { denied: `You have no right to write the sys/saveas target oss://${target.bucket}/${target.key}.` });
+    deps.assertWritable?.();
   }
 
   const { record, meta } = await detectMediaMeta(ctx, deps, source);
@@ -337,20 +341,17 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
   sendJson(ctx.res, 200, { bucket: request.saveAs?.bucket ?? '', fileSize: saved.size, object: target.key, status: 'OK' });
 }
 
-/** `.mp3` for `dir/a.MP3`: a hint for ffprobe's format detection; '' when the key has no plain extension. */
-export function probeExtension(key: string): string {
-  const m = /\.([A-Za-z0-9]{1,10})$/.exec(key.slice(key.lastIndexOf('/') + 1));
-  return m ? `.${(m[1] ?? '').toLowerCase()}` : '';
-}
-
 /** Copies the object (streamed) to a private temp directory, probes it, and removes the copy. */
 async function detectMediaMeta(ctx: OssContext, deps: ProcessDeps, source: ObjectRecord): Promise<{ record: ObjectRecord; meta: DetectMediaMeta }> {
   await mkdir(deps.workDir, { recursive: true });
-  const dir = await mkdtemp(join(deps.workDir, 'info-'));
+  // Private (0700, unguessable, owned by the FFmpeg user): see media/engine/sandbox.ts.
+  const dir = await createPrivateDir(deps.workDir, deps.engine.sandbox);
   try {
     // openKey re-reads the record, so the headers describe the very bytes probed.
     const { record, stream } = await ctx.storage.objects.openKey(source.bucket, source.key);
-    const file = join(dir, `source${probeExtension(record.key)}`);
+    // No extension from the key: the engine sniffs the content and forces a single-file demuxer (a name like
+    // `x.m3u8` would otherwise let FFmpeg pick a demuxer that reads other files).
+    const file = join(dir, 'source');
     await pipeline(stream, createWriteStream(file));
     const name = `oss://${record.bucket}/${record.key}`;
     const { info, json } = await deps.engine.probeDetailed(file, name);
