@@ -44,3 +44,25 @@ export function jsonFieldText(db: object, column: string, key: string): RawBuild
   if (dialectOf(db) === 'postgres') return sql<string>`(${sql.ref(column)}::jsonb ->> ${key})`;
   return sql<string>`CAST(json_extract(${sql.ref(column)}, ${'$.' + JSON.stringify(key)}) AS TEXT)`;
 }
+
+/**
+ * The single-row claim subquery of a queue-like table (`WHERE id = (subquery)`, evaluated once), with `FOR
+ * UPDATE SKIP LOCKED` on PostgreSQL: concurrent claimers on other nodes skip the row another claim holds
+ * instead of waiting for it and then finding it taken. SQLite has a single writer, so claims never overlap.
+ * Not for `WHERE id IN (subquery ... LIMIT n)`: PostgreSQL may rescan such a subquery, and with SKIP LOCKED
+ * each rescan can pick other rows; multi-row claims use `claimSerially` instead.
+ */
+export function skipLocked<Q extends { forUpdate(of?: never): Q; skipLocked(): Q }>(db: object, query: Q, of?: string): Q {
+  if (dialectOf(db) !== 'postgres') return query;
+  return (of === undefined ? query.forUpdate() : query.forUpdate(of as never)).skipLocked();
+}
+
+/**
+ * Runs a multi-row claim (`UPDATE ... WHERE id IN (SELECT ... LIMIT n)`) so that concurrent claimers on
+ * other nodes each see the rows the others took: on PostgreSQL inside a transaction (which holds the write
+ * lock, see postgres.ts), on SQLite as the single statement it is (one writer: claims never overlap).
+ */
+export async function claimSerially<DB, T>(db: Kysely<DB>, claim: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+  if (dialectOf(db) !== 'postgres') return claim(db);
+  return db.transaction().execute((tx) => claim(tx));
+}

@@ -14,7 +14,7 @@
  * inside the same UPDATE statement, so they are as atomic across processes as the claim itself.
  */
 import { sql, type Expression, type ExpressionBuilder, type Insertable, type SqlBool, type Transaction } from 'kysely';
-import { dialectOf, jsonFieldText } from '../db/dialect.js';
+import { jsonFieldText, skipLocked } from '../db/dialect.js';
 import type { Db } from '../db/connection.js';
 import type { Database, TaskTable } from '../db/schema.js';
 import { enqueueTaskNotification } from '../notify/outbox.js';
@@ -140,10 +140,7 @@ export class TaskQueue {
       .select('t.id')
       .where((eb) => eb.or([eb('t.state', '=', 'queued'), eb.and([eb('t.state', '=', 'running'), eb('t.lease_expires_at', '<', now)])]));
     if (limit !== undefined) pick = pick.where(load, '<', limit);
-    let candidate = pick.orderBy(load).orderBy('t.created_at').orderBy('t.id').limit(1);
-    // PostgreSQL: concurrent claimers on other nodes skip a row another claim holds instead of queueing behind
-    // it and then finding it taken (SQLite has one writer, so claims never overlap there).
-    if (dialectOf(this.db) === 'postgres') candidate = candidate.forUpdate('t').skipLocked();
+    const candidate = skipLocked(this.db, pick.orderBy(load).orderBy('t.created_at').orderBy('t.id').limit(1), 't');
     const row = await this.db
       .updateTable('tasks')
       .set((eb) => ({
