@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { mediaLimits, type Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
 import { openStorage, type Storage } from './storage/index.js';
+import type { S3BlobStoreOptions } from './storage/s3-blob-store.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
 import { loadAccessKeys } from './auth/access-keys.js';
 import type { Credential, CredentialLookup } from './auth/credentials.js';
@@ -67,6 +68,21 @@ export interface WorkerApp extends Core {
   stop(): Promise<void>;
 }
 
+/** The S3 blob store's settings, when MEDLEY_BLOB_STORE=s3. */
+function s3Options(config: Config): S3BlobStoreOptions | undefined {
+  if (config.blobStore !== 's3' || config.s3Bucket === undefined) return undefined;
+  return {
+    endpoint: config.s3Endpoint,
+    bucket: config.s3Bucket,
+    prefix: config.s3Prefix,
+    region: config.s3Region,
+    accessKeyId: config.s3AccessKeyId,
+    secretAccessKey: config.s3SecretAccessKey,
+    forcePathStyle: config.s3ForcePathStyle,
+    caBundle: config.s3CaBundle,
+  };
+}
+
 export function workerCount(config: Config): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
@@ -90,9 +106,9 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   keys.set(root.accessKeyId, root);
   const lookup: CredentialLookup = (id) => keys.get(id);
 
-  const db = await openDatabase(join(dataDir, 'medley.db'), { durable: config.fsync });
+  const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool });
   try {
-    const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes });
+    const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
     // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
     const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
     const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox, log);

@@ -27,6 +27,18 @@ export const settingSpecs = [
   { key: 'pollMs', env: 'MEDLEY_POLL_MS', flag: '--poll-ms <ms>', def: '500', help: 'how often workers look for tasks queued by other processes (tasks accepted by the same process start at once)' },
   { key: 'keysFile', env: 'MEDLEY_KEYS_FILE', flag: '--keys-file <file>', def: undefined, help: 'JSON file of extra access keys with per-bucket grants (default <data-dir>/access-keys.json when present)' },
   { key: 'logLevel', env: 'MEDLEY_LOG_LEVEL', flag: '--log-level <level>', def: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  // Scale-out: the shared database and where object bytes live.
+  { key: 'databaseUrl', env: 'MEDLEY_DATABASE_URL', flag: '--database-url <url>', def: undefined, help: 'postgres://user:pass@host:5432/db (TLS: ?sslmode=verify-full&sslrootcert=ca.pem); default: SQLite in the data dir' },
+  { key: 'databasePool', env: 'MEDLEY_DATABASE_POOL', flag: '--database-pool <n>', def: '10', help: 'PostgreSQL connections per process' },
+  { key: 'blobStore', env: 'MEDLEY_BLOB_STORE', flag: '--blob-store <kind>', def: 'fs', help: 'fs (blobs/ in the data dir) or s3 (an S3-compatible object store: MinIO, Ceph RGW, AWS S3, ...)' },
+  { key: 's3Endpoint', env: 'MEDLEY_S3_ENDPOINT', flag: '--s3-endpoint <url>', def: undefined, help: 'S3 endpoint URL, http(s)://host:port (default: AWS for the region)' },
+  { key: 's3Bucket', env: 'MEDLEY_S3_BUCKET', flag: '--s3-bucket <name>', def: undefined, help: 'S3 bucket holding the blobs (required with --blob-store s3)' },
+  { key: 's3Prefix', env: 'MEDLEY_S3_PREFIX', flag: '--s3-prefix <prefix>', def: 'blobs/', help: 'key prefix of the blobs inside the S3 bucket' },
+  { key: 's3Region', env: 'MEDLEY_S3_REGION', flag: '--s3-region <id>', def: 'us-east-1', help: 'S3 signing region' },
+  { key: 's3AccessKeyId', env: 'MEDLEY_S3_ACCESS_KEY_ID', flag: '--s3-access-key-id <id>', def: undefined, help: 'S3 access key id (default: the AWS SDK credential chain)' },
+  { key: 's3SecretAccessKey', env: 'MEDLEY_S3_SECRET_ACCESS_KEY', flag: '--s3-secret-access-key <secret>', def: undefined, help: 'S3 secret access key' },
+  { key: 's3ForcePathStyle', env: 'MEDLEY_S3_FORCE_PATH_STYLE', flag: '--s3-force-path-style <bool>', def: 'true', help: 'path-style S3 addressing (MinIO, Ceph); false = virtual-hosted (AWS)' },
+  { key: 's3CaBundle', env: 'MEDLEY_S3_CA_BUNDLE', flag: '--s3-ca-bundle <file>', def: undefined, help: 'PEM file of CA certificates to trust for an https S3 endpoint' },
   // Tenancy: fair sharing of the workers between access keys.
   { key: 'maxRunningPerKey', env: 'MEDLEY_MAX_RUNNING_PER_KEY', flag: '--max-running-per-key <n>', def: 'auto', help: 'most media tasks of one access key running at once, counted over every process on the database (auto = the process workers - 1, at least 1, so one worker stays free for other keys)' },
   { key: 'maxQueuedPerKey', env: 'MEDLEY_MAX_QUEUED_PER_KEY', flag: '--max-queued-per-key <n>', def: '1000', help: 'tasks one access key may have waiting to run; more are refused (OSS 429 TooManyRequests, IMM LimitExceededError)' },
@@ -80,6 +92,19 @@ export const configSchema = z.object({
   pollMs: z.coerce.number().int().min(10).max(60_000),
   keysFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\/\S+$/i, 'must be a postgres:// URL').optional(),
+  databasePool: z.coerce.number().int().min(1).max(1000),
+  blobStore: z.enum(['fs', 's3'], { message: 'must be fs or s3' }),
+  s3Endpoint: z.string().regex(/^https?:\/\/[^\s/]+\/?$/, 'must be http(s)://host[:port]').optional(),
+  s3Bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  s3Prefix: z.string().max(512).regex(/^[^\\]*$/, 'must not contain a backslash'),
+  s3Region: z.string().regex(/^[a-z0-9-]{2,64}$/, 'must look like us-east-1'),
+  s3AccessKeyId: z.string().min(1).optional(),
+  s3SecretAccessKey: z.string().min(1).optional(),
+  s3ForcePathStyle: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  s3CaBundle: z.string().optional(),
   maxRunningPerKey: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]),
   maxQueuedPerKey: z.coerce.number().int().min(1).max(1_000_000),
   minFreeDisk: z
@@ -138,6 +163,12 @@ export function loadConfig(flags: Partial<Record<SettingKey, string>>, env: Node
   }
   if ((parsed.data.accessKeyId === undefined) !== (parsed.data.accessKeySecret === undefined)) {
     throw new ConfigError('invalid configuration:\n  MEDLEY_ACCESS_KEY_ID and MEDLEY_ACCESS_KEY_SECRET must be set together');
+  }
+  if (parsed.data.blobStore === 's3' && parsed.data.s3Bucket === undefined) {
+    throw new ConfigError('invalid configuration:\n  MEDLEY_S3_BUCKET: required when MEDLEY_BLOB_STORE=s3');
+  }
+  if ((parsed.data.s3AccessKeyId === undefined) !== (parsed.data.s3SecretAccessKey === undefined)) {
+    throw new ConfigError('invalid configuration:\n  MEDLEY_S3_ACCESS_KEY_ID and MEDLEY_S3_SECRET_ACCESS_KEY must be set together');
   }
   return parsed.data;
 }

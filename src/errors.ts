@@ -65,6 +65,8 @@ const mainCatalog = {
   NotImplemented: { status: 400, code: 'NotImplemented', message: 'A header or query you provided implies functionality that is not implemented.' },
   IncompleteBody: { status: 400, code: 'IncompleteBody', message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InternalError: { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
+  /** The S3-compatible blob store cannot be reached or failed (the message names the blob). */
+  BlobStoreUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The object store is unavailable. Please try again.', immCode: 'ServiceUnavailable', immStatus: 503 },
 
   // Media requests (both front doors) and media task failures.
   /** A parameter of a process string or IMM request (any IMM action's) is malformed or out of range. */

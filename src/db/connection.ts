@@ -1,11 +1,13 @@
 /**
- * Opens the database and runs migrations. SQLite (better-sqlite3) is the embedded default; the query
- * builder keeps one code path so PostgreSQL can be added as a second dialect for scale-out.
+ * Opens the database and runs migrations. SQLite (better-sqlite3) is the embedded default; PostgreSQL
+ * (postgres.ts) serves installs spread over several machines. The query builder keeps one code path.
  */
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, SqliteDialect, type DatabaseConnection, type Driver, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
-import { migrations } from './migrations.js';
+import { migrationsFor } from './migrations.js';
+import { dialectOf, registerDialect } from './dialect.js';
+import { isPostgresUrl, openPostgresPool, postgresKysely } from './postgres.js';
 
 export type Db = Kysely<Database>;
 
@@ -46,7 +48,13 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * acknowledged write survives power loss. Without it, WAL with synchronous = NORMAL stays consistent but
  * the last commits can roll back after a power failure.
  */
-export async function openDatabase(file: string, opts: { durable?: boolean } = {}): Promise<Db> {
+export async function openDatabase(target: string, opts: { durable?: boolean; poolSize?: number } = {}): Promise<Db> {
+  const db = isPostgresUrl(target) ? postgresKysely(openPostgresPool({ url: target, poolSize: opts.poolSize ?? 10 })) : openSqlite(target, opts);
+  await migrate(db);
+  return db;
+}
+
+function openSqlite(file: string, opts: { durable?: boolean }): Db {
   const sqlite = new SQLite(file);
   // WAL: readers never block the single writer.
   sqlite.pragma('journal_mode = WAL');
@@ -54,12 +62,16 @@ export async function openDatabase(file: string, opts: { durable?: boolean } = {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
-  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  registerDialect(db as Kysely<unknown>, 'sqlite');
+  return db;
+}
+
+async function migrate(db: Db): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialectOf(db)) };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed: ${String(error)}`);
   }
-  return db;
 }

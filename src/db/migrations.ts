@@ -1,8 +1,10 @@
 /**
  * Schema migrations, run at start in order. Each is written with the query builder's schema API so the
- * same code path serves SQLite and (later) PostgreSQL. Never edit a shipped migration: add a new one.
+ * same code path serves SQLite and PostgreSQL; the two column types that differ come from `columnTypes`
+ * (src/db/dialect.ts). Never edit a shipped migration: add a new one.
  */
 import type { Kysely, Migration } from 'kysely';
+import { columnTypes, type DialectName } from './dialect.js';
 
 /**
  * The buckets a stored task touches, read from its stored spec (sources, the output destination when it
@@ -27,19 +29,21 @@ function bucketsOfStoredTask(spec: string, outputs: string): string[] {
   return [...found];
 }
 
-export const migrations: Record<string, Migration> = {
+export function migrationsFor(dialect: DialectName): Record<string, Migration> {
+  const T = columnTypes(dialect);
+  return {
   '0001_storage': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('buckets')
-        .addColumn('name', 'text', (c) => c.primaryKey())
-        .addColumn('acl', 'text', (c) => c.notNull())
-        .addColumn('storage_class', 'text', (c) => c.notNull())
+        .addColumn('name', T.text, (c) => c.primaryKey())
+        .addColumn('acl', T.text, (c) => c.notNull())
+        .addColumn('storage_class', T.text, (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema
         .createTable('blobs')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id', T.text, (c) => c.primaryKey())
         .addColumn('size', 'bigint', (c) => c.notNull())
         .addColumn('refs', 'integer', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -47,43 +51,43 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('blobs_unreferenced').on('blobs').column('refs').execute();
       await db.schema
         .createTable('objects')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('bucket', 'text', (c) => c.notNull())
-        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('id', T.id, T.idColumn)
+        .addColumn('bucket', T.text, (c) => c.notNull())
+        .addColumn('key', T.text, (c) => c.notNull())
         .addColumn('size', 'bigint', (c) => c.notNull())
-        .addColumn('etag', 'text', (c) => c.notNull())
-        .addColumn('crc64', 'text', (c) => c.notNull())
-        .addColumn('content_type', 'text', (c) => c.notNull())
-        .addColumn('headers', 'text', (c) => c.notNull())
-        .addColumn('meta', 'text', (c) => c.notNull())
-        .addColumn('acl', 'text', (c) => c.notNull())
-        .addColumn('object_type', 'text', (c) => c.notNull())
-        .addColumn('storage_class', 'text', (c) => c.notNull())
+        .addColumn('etag', T.text, (c) => c.notNull())
+        .addColumn('crc64', T.text, (c) => c.notNull())
+        .addColumn('content_type', T.text, (c) => c.notNull())
+        .addColumn('headers', T.text, (c) => c.notNull())
+        .addColumn('meta', T.text, (c) => c.notNull())
+        .addColumn('acl', T.text, (c) => c.notNull())
+        .addColumn('object_type', T.text, (c) => c.notNull())
+        .addColumn('storage_class', T.text, (c) => c.notNull())
         .addColumn('last_modified', 'bigint', (c) => c.notNull())
-        .addColumn('segments', 'text', (c) => c.notNull())
+        .addColumn('segments', T.text, (c) => c.notNull())
         .addUniqueConstraint('objects_bucket_key', ['bucket', 'key'])
         .execute();
       await db.schema
         .createTable('uploads')
-        .addColumn('upload_id', 'text', (c) => c.primaryKey())
-        .addColumn('bucket', 'text', (c) => c.notNull())
-        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('upload_id', T.text, (c) => c.primaryKey())
+        .addColumn('bucket', T.text, (c) => c.notNull())
+        .addColumn('key', T.text, (c) => c.notNull())
         .addColumn('initiated', 'bigint', (c) => c.notNull())
-        .addColumn('content_type', 'text', (c) => c.notNull())
-        .addColumn('headers', 'text', (c) => c.notNull())
-        .addColumn('meta', 'text', (c) => c.notNull())
-        .addColumn('acl', 'text', (c) => c.notNull())
-        .addColumn('storage_class', 'text', (c) => c.notNull())
+        .addColumn('content_type', T.text, (c) => c.notNull())
+        .addColumn('headers', T.text, (c) => c.notNull())
+        .addColumn('meta', T.text, (c) => c.notNull())
+        .addColumn('acl', T.text, (c) => c.notNull())
+        .addColumn('storage_class', T.text, (c) => c.notNull())
         .execute();
       await db.schema.createIndex('uploads_bucket_key').on('uploads').columns(['bucket', 'key', 'upload_id']).execute();
       await db.schema
         .createTable('parts')
-        .addColumn('upload_id', 'text', (c) => c.notNull())
+        .addColumn('upload_id', T.text, (c) => c.notNull())
         .addColumn('part_number', 'integer', (c) => c.notNull())
-        .addColumn('blob_id', 'text', (c) => c.notNull())
+        .addColumn('blob_id', T.text, (c) => c.notNull())
         .addColumn('size', 'bigint', (c) => c.notNull())
-        .addColumn('etag', 'text', (c) => c.notNull())
-        .addColumn('crc64', 'text', (c) => c.notNull())
+        .addColumn('etag', T.text, (c) => c.notNull())
+        .addColumn('crc64', T.text, (c) => c.notNull())
         .addColumn('last_modified', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('parts_pk', ['upload_id', 'part_number'])
         .execute();
@@ -93,47 +97,47 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('projects')
-        .addColumn('name', 'text', (c) => c.primaryKey())
-        .addColumn('description', 'text', (c) => c.notNull())
-        .addColumn('service_role', 'text', (c) => c.notNull())
-        .addColumn('template_id', 'text', (c) => c.notNull())
-        .addColumn('limits', 'text', (c) => c.notNull())
-        .addColumn('tags', 'text', (c) => c.notNull())
-        .addColumn('dataset_config', 'text')
+        .addColumn('name', T.text, (c) => c.primaryKey())
+        .addColumn('description', T.text, (c) => c.notNull())
+        .addColumn('service_role', T.text, (c) => c.notNull())
+        .addColumn('template_id', T.text, (c) => c.notNull())
+        .addColumn('limits', T.text, (c) => c.notNull())
+        .addColumn('tags', T.text, (c) => c.notNull())
+        .addColumn('dataset_config', T.text)
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema
         .createTable('bucket_attachments')
-        .addColumn('bucket', 'text', (c) => c.primaryKey())
-        .addColumn('project', 'text', (c) => c.notNull())
-        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('bucket', T.text, (c) => c.primaryKey())
+        .addColumn('project', T.text, (c) => c.notNull())
+        .addColumn('description', T.text, (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('bucket_attachments_project').on('bucket_attachments').column('project').execute();
       await db.schema
         .createTable('tasks')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('project', 'text', (c) => c.notNull())
-        .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('event_id', 'text', (c) => c.notNull())
-        .addColumn('request_id', 'text', (c) => c.notNull())
-        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('id', T.text, (c) => c.primaryKey())
+        .addColumn('project', T.text, (c) => c.notNull())
+        .addColumn('type', T.text, (c) => c.notNull())
+        .addColumn('event_id', T.text, (c) => c.notNull())
+        .addColumn('request_id', T.text, (c) => c.notNull())
+        .addColumn('state', T.text, (c) => c.notNull())
         .addColumn('progress', 'integer', (c) => c.notNull())
-        .addColumn('code', 'text', (c) => c.notNull())
-        .addColumn('message', 'text', (c) => c.notNull())
-        .addColumn('user_data', 'text', (c) => c.notNull())
-        .addColumn('tags', 'text', (c) => c.notNull())
-        .addColumn('request_definition', 'text', (c) => c.notNull())
-        .addColumn('spec', 'text', (c) => c.notNull())
-        .addColumn('outputs', 'text', (c) => c.notNull())
-        .addColumn('notify_topic', 'text')
+        .addColumn('code', T.text, (c) => c.notNull())
+        .addColumn('message', T.text, (c) => c.notNull())
+        .addColumn('user_data', T.text, (c) => c.notNull())
+        .addColumn('tags', T.text, (c) => c.notNull())
+        .addColumn('request_definition', T.text, (c) => c.notNull())
+        .addColumn('spec', T.text, (c) => c.notNull())
+        .addColumn('outputs', T.text, (c) => c.notNull())
+        .addColumn('notify_topic', T.text)
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('started_at', 'bigint')
         .addColumn('ended_at', 'bigint')
         .addColumn('attempts', 'integer', (c) => c.notNull())
-        .addColumn('lease_owner', 'text')
+        .addColumn('lease_owner', T.text)
         .addColumn('lease_expires_at', 'bigint')
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
@@ -143,8 +147,8 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tasks_expiry').on('tasks').column('expires_at').execute();
       await db.schema
         .createTable('request_nonces')
-        .addColumn('access_key_id', 'text', (c) => c.notNull())
-        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('access_key_id', T.text, (c) => c.notNull())
+        .addColumn('nonce', T.text, (c) => c.notNull())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('request_nonces_pk', ['access_key_id', 'nonce'])
         .execute();
@@ -155,7 +159,7 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('mns_queues')
-        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('name', T.text, (c) => c.primaryKey())
         .addColumn('delay_seconds', 'integer', (c) => c.notNull())
         .addColumn('maximum_message_size', 'integer', (c) => c.notNull())
         .addColumn('message_retention_period', 'integer', (c) => c.notNull())
@@ -167,23 +171,23 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('mns_messages')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('queue', 'text', (c) => c.notNull())
-        .addColumn('body', 'text', (c) => c.notNull())
-        .addColumn('body_md5', 'text', (c) => c.notNull())
+        .addColumn('id', T.text, (c) => c.primaryKey())
+        .addColumn('queue', T.text, (c) => c.notNull())
+        .addColumn('body', T.text, (c) => c.notNull())
+        .addColumn('body_md5', T.text, (c) => c.notNull())
         .addColumn('priority', 'integer', (c) => c.notNull())
         .addColumn('enqueued_at', 'bigint', (c) => c.notNull())
         .addColumn('first_dequeued_at', 'bigint')
         .addColumn('dequeue_count', 'integer', (c) => c.notNull())
         .addColumn('next_visible_at', 'bigint', (c) => c.notNull())
-        .addColumn('receipt_handle', 'text')
+        .addColumn('receipt_handle', T.text)
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('mns_messages_visible').on('mns_messages').columns(['queue', 'next_visible_at', 'priority', 'enqueued_at']).execute();
       await db.schema.createIndex('mns_messages_receipt').on('mns_messages').column('receipt_handle').execute();
       await db.schema
         .createTable('mns_topics')
-        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('name', T.text, (c) => c.primaryKey())
         .addColumn('maximum_message_size', 'integer', (c) => c.notNull())
         .addColumn('logging_enabled', 'integer', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -191,46 +195,46 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('mns_subscriptions')
-        .addColumn('topic', 'text', (c) => c.notNull())
-        .addColumn('name', 'text', (c) => c.notNull())
-        .addColumn('endpoint', 'text', (c) => c.notNull())
-        .addColumn('notify_strategy', 'text', (c) => c.notNull())
-        .addColumn('notify_content_format', 'text', (c) => c.notNull())
-        .addColumn('filter_tag', 'text', (c) => c.notNull())
+        .addColumn('topic', T.text, (c) => c.notNull())
+        .addColumn('name', T.text, (c) => c.notNull())
+        .addColumn('endpoint', T.text, (c) => c.notNull())
+        .addColumn('notify_strategy', T.text, (c) => c.notNull())
+        .addColumn('notify_content_format', T.text, (c) => c.notNull())
+        .addColumn('filter_tag', T.text, (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('mns_subscriptions_pk', ['topic', 'name'])
         .execute();
       await db.schema
         .createTable('mns_pushes')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('topic', 'text', (c) => c.notNull())
-        .addColumn('subscription', 'text', (c) => c.notNull())
-        .addColumn('endpoint', 'text', (c) => c.notNull())
-        .addColumn('notify_strategy', 'text', (c) => c.notNull())
-        .addColumn('notify_content_format', 'text', (c) => c.notNull())
-        .addColumn('message_id', 'text', (c) => c.notNull())
-        .addColumn('message_body', 'text', (c) => c.notNull())
-        .addColumn('message_tag', 'text', (c) => c.notNull())
+        .addColumn('id', T.id, T.idColumn)
+        .addColumn('topic', T.text, (c) => c.notNull())
+        .addColumn('subscription', T.text, (c) => c.notNull())
+        .addColumn('endpoint', T.text, (c) => c.notNull())
+        .addColumn('notify_strategy', T.text, (c) => c.notNull())
+        .addColumn('notify_content_format', T.text, (c) => c.notNull())
+        .addColumn('message_id', T.text, (c) => c.notNull())
+        .addColumn('message_body', T.text, (c) => c.notNull())
+        .addColumn('message_tag', T.text, (c) => c.notNull())
         .addColumn('published_at', 'bigint', (c) => c.notNull())
         .addColumn('attempts', 'integer', (c) => c.notNull())
         .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
-        .addColumn('state', 'text', (c) => c.notNull())
-        .addColumn('last_error', 'text', (c) => c.notNull())
-        .addColumn('lease_owner', 'text')
+        .addColumn('state', T.text, (c) => c.notNull())
+        .addColumn('last_error', T.text, (c) => c.notNull())
+        .addColumn('lease_owner', T.text)
         .addColumn('lease_expires_at', 'bigint')
         .execute();
       await db.schema.createIndex('mns_pushes_due').on('mns_pushes').columns(['state', 'next_attempt_at']).execute();
       await db.schema
         .createTable('notification_outbox')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('task_id', 'text', (c) => c.notNull())
-        .addColumn('topic', 'text', (c) => c.notNull())
-        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('id', T.id, T.idColumn)
+        .addColumn('task_id', T.text, (c) => c.notNull())
+        .addColumn('topic', T.text, (c) => c.notNull())
+        .addColumn('body', T.text, (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addColumn('state', 'text', (c) => c.notNull())
-        .addColumn('detail', 'text', (c) => c.notNull())
-        .addColumn('message_id', 'text')
+        .addColumn('state', T.text, (c) => c.notNull())
+        .addColumn('detail', T.text, (c) => c.notNull())
+        .addColumn('message_id', T.text)
         .addColumn('published_at', 'bigint')
         .execute();
       await db.schema.createIndex('notification_outbox_pending').on('notification_outbox').columns(['state', 'id']).execute();
@@ -240,13 +244,13 @@ export const migrations: Record<string, Migration> = {
   '0004_task_tenancy': {
     async up(db: Kysely<unknown>) {
       // Who submitted the task: claims are shared round-robin between keys, and capped per key.
-      await db.schema.alterTable('tasks').addColumn('owner_key', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema.alterTable('tasks').addColumn('owner_key', T.text, (c) => c.notNull().defaultTo('')).execute();
       await db.schema.createIndex('tasks_owner_state').on('tasks').columns(['owner_key', 'state']).execute();
       // The buckets a task touches: a scoped key sees a task only when it may read every one of them.
       await db.schema
         .createTable('task_buckets')
-        .addColumn('task_id', 'text', (c) => c.notNull())
-        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('task_id', T.text, (c) => c.notNull())
+        .addColumn('bucket', T.text, (c) => c.notNull())
         .addPrimaryKeyConstraint('task_buckets_pk', ['task_id', 'bucket'])
         .execute();
       const typed = db as unknown as Kysely<{ tasks: { id: string; spec: string; outputs: string }; task_buckets: { task_id: string; bucket: string } }>;
@@ -258,3 +262,4 @@ export const migrations: Record<string, Migration> = {
     },
   },
 };
+}

@@ -17,6 +17,7 @@
  * - Publishing fans out inside one transaction: queue subscriptions get a message in their queue, HTTP
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
+import { claimSerially } from '../db/dialect.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
@@ -684,7 +685,7 @@ export class MnsService implements Publisher {
     await this.purgeExpired(q.name);
     const now = this.nowMs();
     const suffix = randomBytes(8).toString('hex');
-    const rows = await this.db
+    const rows = await claimSerially(this.db, (db) => db
       .updateTable('mns_messages')
       .set((eb) => ({
         next_visible_at: now + q.visibility_timeout * 1000,
@@ -695,7 +696,7 @@ export class MnsService implements Publisher {
       .where(
         'id',
         'in',
-        this.db
+        db
           .selectFrom('mns_messages')
           .select('id')
           .where('queue', '=', q.name)
@@ -711,7 +712,7 @@ export class MnsService implements Publisher {
       .where('next_visible_at', '<=', now)
       .where('expires_at', '>', now)
       .returningAll()
-      .execute();
+      .execute());
     rows.sort((a, b) => a.priority - b.priority || Number(a.enqueued_at) - Number(b.enqueued_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return rows.map((r) => toMessage(r, true));
   }

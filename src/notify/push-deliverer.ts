@@ -8,6 +8,7 @@
  * Requests use node:http/https with a deadline over the whole exchange, and at most `concurrency` run at
  * once, so a slow or hanging endpoint delays only its own rows.
  */
+import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -298,16 +299,17 @@ export class PushDeliverer {
   /** Claims up to `limit` due rows for this deliverer (one statement: atomic against other deliverers). */
   private async claim(limit: number): Promise<PushRow[]> {
     const now = this.now().getTime();
-    const due = this.db
-      .selectFrom('mns_pushes')
-      .select('id')
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(limit);
-    return this.db
+    return claimSerially(this.db, (db) => {
+      const due = db
+        .selectFrom('mns_pushes')
+        .select('id')
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(limit);
+      return db
       .updateTable('mns_pushes')
       .set({ lease_owner: this.owner, lease_expires_at: now + this.leaseMs })
       .where('id', 'in', due)
@@ -316,6 +318,7 @@ export class PushDeliverer {
       .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
       .returningAll()
       .execute();
+    });
   }
 
   private async run(): Promise<void> {

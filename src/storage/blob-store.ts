@@ -1,21 +1,23 @@
 /**
  * BlobStore: where object bytes live, under generated ids — never under a path derived from a key.
- * The local-disk implementation lays blobs out as <root>/ab/cd/<id>. An S3-backed one can follow the
- * same interface for scale-out.
+ * The seam is stream-shaped, so every backend implements it the same way: `create()` hands out a
+ * Writable and a `finish()` that makes the bytes durable, `open()` a Readable of a byte range once the
+ * bytes are there. The local-disk implementation (this file) lays blobs out as <root>/ab/cd/<id>; the
+ * S3-compatible one (s3-blob-store.ts) keeps them as <prefix><id> in a bucket.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 
 /** Stream buffer size: big enough for few syscalls, small enough that many concurrent transfers stay lean. */
 export const STREAM_CHUNK = 256 * 1024;
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface BlobWriter {
   readonly id: string;
   /** The destination for the bytes; the caller pipes into it. */
-  readonly stream: WriteStream;
+  readonly stream: Writable;
   /** Makes the bytes durable (fsync) once the stream has finished. */
   finish(): Promise<void>;
   /** Removes whatever was written; safe to call more than once. */
@@ -24,8 +26,11 @@ export interface BlobWriter {
 
 export interface BlobStore {
   create(): Promise<BlobWriter>;
-  /** Reads bytes [start, end] inclusive of the blob. */
-  read(id: string, start?: number, end?: number): Readable;
+  /**
+   * Bytes [start, end] (inclusive) of the blob, resolved once they can be read. A blob that does not
+   * exist rejects with an error whose `code` is `ENOENT` (the same on every backend).
+   */
+  open(id: string, start?: number, end?: number): Promise<Readable>;
   remove(id: string): Promise<void>;
   /** Every stored id with its modification time, for the orphan sweep. */
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;
@@ -77,8 +82,12 @@ export class FsBlobStore implements BlobStore {
     };
   }
 
-  read(id: string, start?: number, end?: number): Readable {
-    return createReadStream(this.pathOf(id), { start, end, highWaterMark: STREAM_CHUNK });
+  async open(id: string, start?: number, end?: number): Promise<Readable> {
+    const stream = createReadStream(this.pathOf(id), { start, end, highWaterMark: STREAM_CHUNK });
+    return new Promise((resolve, reject) => {
+      stream.once('ready', () => resolve(stream));
+      stream.once('error', reject);
+    });
   }
 
   async remove(id: string): Promise<void> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Db } from '../db/connection.js';
 import { FsBlobStore, type BlobStore } from './blob-store.js';
+import { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
 import { ReadLeases } from './blob-refs.js';
 import { BucketService } from './buckets.js';
 import { ObjectService } from './objects.js';
@@ -21,10 +22,24 @@ export interface Storage {
   sweepOrphans(graceMs?: number): Promise<number>;
 }
 
-export async function openStorage(db: Db, opts: { dataDir: string; fsync: boolean; maxObjectBytes: number; now?: () => Date }): Promise<Storage> {
+export interface StorageOptions {
+  dataDir: string;
+  fsync: boolean;
+  maxObjectBytes: number;
+  /** Blobs in an S3-compatible store instead of `<dataDir>/blobs`. */
+  s3?: S3BlobStoreOptions;
+  now?: () => Date;
+}
+
+async function openBlobStore(opts: StorageOptions): Promise<BlobStore> {
+  if (opts.s3) return new S3BlobStore(opts.s3);
   const root = join(opts.dataDir, 'blobs');
   await mkdir(root, { recursive: true });
-  const blobs = new FsBlobStore(root, opts.fsync);
+  return new FsBlobStore(root, opts.fsync);
+}
+
+export async function openStorage(db: Db, opts: StorageOptions): Promise<Storage> {
+  const blobs = await openBlobStore(opts);
   const ctx: StorageContext = { db, blobs, now: opts.now ?? (() => new Date()), maxObjectBytes: opts.maxObjectBytes, leases: new ReadLeases() };
   const objects = new ObjectService(ctx);
   return {

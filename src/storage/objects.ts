@@ -132,13 +132,8 @@ export class ObjectService {
     let first: Readable | undefined;
     if (wanted.length > 0) {
       const [id, from, to] = wanted[0]!;
-      first = blobs.read(id, from, to);
       try {
-        await new Promise<void>((resolve, reject) => {
-          first!.once('open', () => resolve());
-          first!.once('ready', () => resolve());
-          first!.once('error', reject);
-        });
+        first = await blobs.open(id, from, to);
       } catch (e) {
         releaseLeases();
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectChanged();
@@ -154,7 +149,7 @@ export class ObjectService {
       try {
         for (let i = 0; i < wanted.length; i++) {
           const [id, from, to] = wanted[i]!;
-          yield* i === 0 ? first! : blobs.read(id, from, to);
+          yield* i === 0 ? first! : await blobs.open(id, from, to);
         }
       } finally {
         first?.destroy();

@@ -14,6 +14,7 @@
  * inside the same UPDATE statement, so they are as atomic across processes as the claim itself.
  */
 import { sql, type Expression, type ExpressionBuilder, type Insertable, type SqlBool, type Transaction } from 'kysely';
+import { jsonFieldText, skipLocked } from '../db/dialect.js';
 import type { Db } from '../db/connection.js';
 import type { Database, TaskTable } from '../db/schema.js';
 import { enqueueTaskNotification } from '../notify/outbox.js';
@@ -139,6 +140,7 @@ export class TaskQueue {
       .select('t.id')
       .where((eb) => eb.or([eb('t.state', '=', 'queued'), eb.and([eb('t.state', '=', 'running'), eb('t.lease_expires_at', '<', now)])]));
     if (limit !== undefined) pick = pick.where(load, '<', limit);
+    const candidate = skipLocked(this.db, pick.orderBy(load).orderBy('t.created_at').orderBy('t.id').limit(1), 't');
     const row = await this.db
       .updateTable('tasks')
       .set((eb) => ({
@@ -148,7 +150,7 @@ export class TaskQueue {
         attempts: eb('attempts', '+', 1),
         started_at: eb.fn.coalesce('started_at', sql.lit(now)),
       }))
-      .where('id', '=', pick.orderBy(load).orderBy('t.created_at').orderBy('t.id').limit(1))
+      .where('id', '=', candidate)
       // Re-checked here so two claimers racing for the same row cannot both win.
       .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)])]))
       .returningAll()
@@ -276,7 +278,7 @@ export class TaskQueue {
     if (q.tagSelector) {
       const { key, value } = q.tagSelector;
       // Tags are a JSON object; compare the value as text so {"n":1} matches "n=1".
-      query = query.where(sql<string>`CAST(json_extract(tags, ${'$.' + JSON.stringify(key)}) AS TEXT)`, '=', value);
+      query = query.where(jsonFieldText(this.db, 'tags', key), '=', value);
     }
     if (q.nextToken) {
       const token = decodeToken(q.nextToken, q.sort);

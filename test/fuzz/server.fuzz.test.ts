@@ -18,7 +18,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from '../support/server.js';
 import { rawRequest, xmlTag, type RawRequest, type RawResponse } from '../support/raw-client.js';
-import { mnsClient, rawMns, withDb, type MnsClient } from '../support/mns.js';
+import { mnsClient, rawMns, type MnsClient } from '../support/mns.js';
+import { queryRows } from '../support/backend.js';
 import { percentEncode as rpcEncode, signV1 as rpcSign } from '../http/imm/support.js';
 import { Rng, fuzzCases, fuzzSeed } from './prng.js';
 import { immInput, processInput, syncProcessInput, wellFormed, xmlInput } from './corpus.js';
@@ -250,7 +251,7 @@ before(async () => {
     })(),
   });
   assert.equal(project.status, 200, await project.text());
-  initialTasks = withDb(server.dataDir, (db) => (db.prepare('select count(*) as n from tasks').get() as { n: number }).n);
+  initialTasks = Number((await queryRows<{ n: number }>(server.dataDir, 'select count(*) as n from tasks'))[0]!.n);
 });
 
 after(async () => {
@@ -311,13 +312,13 @@ test(`fuzz the server: ${total} mutated requests, seed ${SEED} — no 5xx, no ha
   assert.deepEqual(errors.slice(0, 3), [], 'the server logged errors');
 
   // Nothing was created by a refused request.
-  const tasks = withDb(server.dataDir, (db) => (db.prepare('select count(*) as n from tasks').get() as { n: number }).n);
+  const tasks = Number((await queryRows<{ n: number }>(server.dataDir, 'select count(*) as n from tasks'))[0]!.n);
   assert.equal(tasks - initialTasks, acceptedTasks, 'task rows beyond the accepted submits');
-  const objects = withDb(server.dataDir, (db) => db.prepare('select bucket, key from objects').all() as { bucket: string; key: string }[]);
+  const objects = await queryRows<{ bucket: string; key: string }>(server.dataDir, 'select bucket, key from objects');
   const expected = new Set([...SOURCE_KEYS.map((k) => `${BUCKET}/${k}`), ...[...completedKeys].map((k) => `${BUCKET}/${k}`)]);
   const unexpected = objects.filter((o) => o.bucket !== DEL_BUCKET && !expected.has(`${o.bucket}/${o.key}`));
   assert.deepEqual(unexpected, [], 'objects written by the fuzzed requests');
-  const buckets = withDb(server.dataDir, (db) => (db.prepare('select name from buckets').all() as { name: string }[]).map((b) => b.name));
+  const buckets = (await queryRows<{ name: string }>(server.dataDir, 'select name from buckets')).map((b) => b.name);
   const strayBuckets = buckets.filter((b) => !SETUP_BUCKETS.includes(b) && !createdBuckets.has(b));
   assert.deepEqual(strayBuckets, [], 'buckets created by refused PutBucket requests');
 });

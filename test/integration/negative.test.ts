@@ -7,8 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { connect } from 'node:net';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { blobCount } from '../support/backend.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { rawRequest, rawSocket, signedHeaders, xmlTag, type RawRequest } from '../support/raw-client.js';
 
@@ -27,12 +26,7 @@ function assertOssError(res: { status: number; text: string; headers: Record<str
   assert.ok(!res.text.includes('xmlns'), 'no namespace on the error root');
 }
 
-async function blobFileCount(): Promise<number> {
-  let n = 0;
-  const root = join(server.dataDir, 'blobs');
-  for (const a of await readdir(root)) for (const b of await readdir(join(root, a))) n += (await readdir(join(root, a, b))).length;
-  return n;
-}
+const blobFileCount = () => blobCount(server.dataDir);
 
 before(async () => {
   server = await startServer();

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type OSS from 'ali-oss';
 import { startServer, type TestServer } from '../support/server.js';
+import { queryRows } from '../support/backend.js';
 import { localhostAgent, makeAliClient } from '../support/alioss.js';
 import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller } from '../support/tasks.js';
 import { tone } from '../support/media.js';
@@ -34,7 +35,6 @@ import {
   subscribe,
   unusedPort,
   waitForOutbox,
-  withDb,
   type MnsClient,
   type PushReceiver,
 } from '../support/mns.js';
@@ -86,8 +86,8 @@ async function pollUntilEnded(imm: ImmCaller, project: string, taskId: string): 
   }
 }
 
-function taskState(taskId: string): string | undefined {
-  return withDb(dataDir, (db) => (db.prepare('SELECT state FROM tasks WHERE id = ?').get(taskId) as { state: string } | undefined)?.state);
+async function taskState(taskId: string): Promise<string | undefined> {
+  return (await queryRows<{ state: string }>(dataDir, 'SELECT state FROM tasks WHERE id = ?', [taskId]))[0]?.state;
 }
 
 describe('SIGKILL between task end and delivery, then restart on the same data dir', () => {
@@ -124,22 +124,22 @@ describe('SIGKILL between task end and delivery, then restart on the same data d
     // Kill in the backoff after the first refused attempt (not while an attempt holds its lease: see the
     // last describe), i.e. with the push certainly pending.
     const deadline = Date.now() + 10_000;
-    while (!pushRows(dataDir, TOPIC).some((p) => Number(p.attempts) >= 1 && p.lease_owner === null && p.state === 'pending')) {
-      assert.ok(Date.now() < deadline, `no refused attempt recorded: ${JSON.stringify(pushRows(dataDir, TOPIC))}`);
+    while (!(await pushRows(dataDir, TOPIC)).some((p) => Number(p.attempts) >= 1 && p.lease_owner === null && p.state === 'pending')) {
+      assert.ok(Date.now() < deadline, `no refused attempt recorded: ${JSON.stringify(await pushRows(dataDir, TOPIC))}`);
       await sleep(5);
     }
     await server.kill();
     server = undefined;
 
-    assert.equal(taskState(sub.TaskId), 'succeeded');
-    const outbox = outboxRows(dataDir, sub.TaskId);
+    assert.equal(await taskState(sub.TaskId), 'succeeded');
+    const outbox = await outboxRows(dataDir, sub.TaskId);
     assert.equal(outbox.length, 1, 'the outbox row committed with the final task state');
-    const pushes = pushRows(dataDir, TOPIC);
+    const pushes = await pushRows(dataDir, TOPIC);
     atKill = { outbox: outbox.map((r) => r.state), pushes: pushes.map((p) => ({ state: p.state, attempts: Number(p.attempts), leaseExpiresAt: p.lease_expires_at === null ? null : Number(p.lease_expires_at) })) };
     assert.equal(pushes.length, 1, `one push row: ${JSON.stringify(atKill)}`);
     assert.equal(outbox[0]!.state, 'published', 'the push row exists, so the outbox row was published');
     assert.deepEqual(
-      queueMessagesContaining(dataDir, sub.TaskId).map((m) => m.queue),
+      (await queueMessagesContaining(dataDir, sub.TaskId)).map((m) => m.queue),
       [QUEUE],
       'the queue got its copy in the same publish',
     );
@@ -158,7 +158,7 @@ describe('SIGKILL between task end and delivery, then restart on the same data d
     assert.equal(receiver.requests.length, 1, `exactly one request once the receiver is up: ${JSON.stringify(receiver.requests.map((r) => r.answered))}`);
     const r = receiver.requests[0]!;
     assert.equal(r.path, '/hook');
-    const [row] = outboxRows(dataDir, sub.TaskId);
+    const [row] = await outboxRows(dataDir, sub.TaskId);
     assert.equal(row!.state, 'published');
     assert.equal(r.headers['x-mns-message-id'], row!.message_id);
     assert.equal(r.headers['x-mns-subscription-name'], 'to-http');
@@ -186,7 +186,7 @@ describe('SIGKILL between task end and delivery, then restart on the same data d
     assert.equal(cert.status, 200);
     assert.ok(verifyPush(r.method, r.path, r.headers, cert.body), 'the push verifies');
 
-    const pushes = pushRows(dataDir, TOPIC);
+    const pushes = await pushRows(dataDir, TOPIC);
     assert.equal(pushes.length, 1, 'published once: one push row');
     assert.equal(pushes[0]!.state, 'delivered');
     // Refused attempts before and maybe after the restart, then the one that was answered.
@@ -198,12 +198,12 @@ describe('SIGKILL between task end and delivery, then restart on the same data d
     const c = mnsClient(running());
     const got = await c.receiveMessage(QUEUE, 5);
     assert.equal(JSON.parse(got.body.MessageBody!).id, sub.EventId);
-    assert.equal(got.body.MessageBody, outboxRows(dataDir, sub.TaskId)[0]!.body);
+    assert.equal(got.body.MessageBody, (await outboxRows(dataDir, sub.TaskId))[0]!.body);
     assert.equal(got.body.DequeueCount, '1');
     await c.deleteMessage(QUEUE, got.body.ReceiptHandle!);
     await assertQueueEmpty(c, QUEUE, 2);
-    assert.deepEqual(queueMessagesContaining(dataDir, sub.TaskId), []);
-    assert.equal(outboxRows(dataDir, sub.TaskId).length, 1);
+    assert.deepEqual(await queueMessagesContaining(dataDir, sub.TaskId), []);
+    assert.equal((await outboxRows(dataDir, sub.TaskId)).length, 1);
   });
 
   test('queue messages survive the kill; the one in flight comes back after its visibility timeout', async () => {
@@ -252,12 +252,12 @@ describe('SIGKILL while the notification is still in the outbox', () => {
     }
     await s.kill();
     server = undefined;
-    const down = outboxRows(dataDir, taskId);
+    const down = await outboxRows(dataDir, taskId);
     assert.deepEqual(
       down.map((x) => x.state),
       ['pending'],
     );
-    assert.deepEqual(queueMessagesContaining(dataDir, taskId), []);
+    assert.deepEqual(await queueMessagesContaining(dataDir, taskId), []);
 
     server = await startServer({ dataDir, env: ENV });
     const c2 = mnsClient(server);
@@ -302,7 +302,7 @@ describe('SIGKILL while a push attempt is in flight', () => {
         await hang.waitFor((all) => all.length === 1, 10_000, 'the first attempt');
         await s.kill();
         server = undefined;
-        const [row] = pushRows(dataDir, TOPIC);
+        const [row] = await pushRows(dataDir, TOPIC);
         assert.equal(row?.state, 'pending');
         assert.notEqual(row?.lease_expires_at, null, 'the attempt held its lease at the kill');
 

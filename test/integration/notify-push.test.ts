@@ -153,8 +153,8 @@ describe('HTTP push of a task notification, retried until 2xx', () => {
     assert.ok(gap >= 5000 + 1000 - 150 && gap <= 5000 + 1000 + 2500, `/slow retried ${gap} ms after the hanging request (5 s deadline + 1 s)`);
   });
 
-  test('the MNS push headers (§6.2) are all there; x-mns-message-id is the same on every attempt', () => {
-    const [row] = outboxRows(server.dataDir, sub.TaskId);
+  test('the MNS push headers (§6.2) are all there; x-mns-message-id is the same on every attempt', async () => {
+    const [row] = await outboxRows(server.dataDir, sub.TaskId);
     const messageId = row!.message_id!;
     assert.match(messageId, /^[0-9A-F]{32}$/);
     const requestIds = new Set<string>();
@@ -205,8 +205,8 @@ describe('HTTP push of a task notification, retried until 2xx', () => {
     assert.equal(verifyPush(r.method, '/elsewhere', r.headers, certPem), false);
   });
 
-  test('bodies per NotifyContentFormat; the same body on every attempt', () => {
-    const [row] = outboxRows(server.dataDir, sub.TaskId);
+  test('bodies per NotifyContentFormat; the same body on every attempt', async () => {
+    const [row] = await outboxRows(server.dataDir, sub.TaskId);
     for (const p of paths) {
       const bodies = new Set(receiver.to(p).map((r) => r.body));
       assert.equal(bodies.size, 1, `${p}: identical body on every attempt`);
@@ -244,8 +244,8 @@ describe('HTTP push of a task notification, retried until 2xx', () => {
     assert.equal(n.PublishTime, String(row!.published_at));
   });
 
-  test('the push rows record the outcome: delivered, with the number of attempts', () => {
-    const rows = pushRows(server.dataDir, TOPIC);
+  test('the push rows record the outcome: delivered, with the number of attempts', async () => {
+    const rows = await pushRows(server.dataDir, TOPIC);
     assert.equal(rows.length, paths.length, 'one push row per HTTP subscription');
     const attempts = Object.fromEntries(rows.map((r) => [r.subscription, [r.state, Number(r.attempts)]]));
     assert.deepEqual(attempts, {

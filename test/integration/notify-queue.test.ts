@@ -160,7 +160,7 @@ describe('task completion → topic → queue', () => {
 
     assert.equal((await mns.deleteMessage(q!, m.ReceiptHandle!)).code, 204);
     await assertQueueEmpty(mns, q!);
-    const rows = outboxRows(server.dataDir, sub.TaskId);
+    const rows = await outboxRows(server.dataDir, sub.TaskId);
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.state, 'published');
     assert.equal(rows[0]!.topic, topic);
@@ -232,7 +232,7 @@ describe('task completion → topic → queue', () => {
 
     const simplified = await takeOne(queues.SIMPLIFIED!, 10);
     assertTaskNotification(simplified, expected);
-    const [row] = outboxRows(server.dataDir, sub.TaskId);
+    const [row] = await outboxRows(server.dataDir, sub.TaskId);
     assert.equal(row?.state, 'published');
 
     const jsonText = await takeOne(queues.JSON!, 10);
@@ -309,9 +309,9 @@ describe('task completion → topic → queue', () => {
     assert.equal(rows[0]!.message_id, null);
     // The body was still composed correctly (it is what would have been published).
     assertTaskNotification(rows[0]!.body, { accountId: ACCOUNT, project: PROJECT, eventId: sub.EventId, requestId: sub.RequestId, taskId: sub.TaskId, getTask: t, userData: '', sources: [`oss://${SRC}/${A}`], target: `oss://${OUT}/nowhere/out.mp3`, status: 'Succeeded' });
-    assert.deepEqual(queueMessagesContaining(server.dataDir, sub.TaskId), [], 'no queue holds the message');
+    assert.deepEqual(await queueMessagesContaining(server.dataDir, sub.TaskId), [], 'no queue holds the message');
     assert.deepEqual(
-      pushRows(server.dataDir).filter((p) => p.message_body.includes(sub.TaskId)),
+      (await pushRows(server.dataDir)).filter((p) => p.message_body.includes(sub.TaskId)),
       [],
       'no push was queued',
     );

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { queryRows } from '../support/backend.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { localhostAgent, makeAliClient, type AliClient } from '../support/alioss.js';
 import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller } from '../support/tasks.js';
@@ -74,15 +74,10 @@ async function setUp(server: TestServer, imm: ImmCaller, seconds: number): Promi
 }
 
 /** Reads the data dir's database read-only (the server is down): task states and the output bucket's keys. */
-function inspect(dataDir: string): { tasks: Map<string, { state: string; attempts: number; leaseOwner: string | null }>; outputKeys: string[] } {
-  const db = new Database(join(dataDir, 'medley.db'), { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT id, state, attempts, lease_owner FROM tasks').all() as Array<{ id: string; state: string; attempts: number; lease_owner: string | null }>;
-    const keys = db.prepare('SELECT key FROM objects WHERE bucket = ? ORDER BY key').all(OUT) as Array<{ key: string }>;
-    return { tasks: new Map(rows.map((r) => [r.id, { state: r.state, attempts: Number(r.attempts), leaseOwner: r.lease_owner }])), outputKeys: keys.map((k) => k.key) };
-  } finally {
-    db.close();
-  }
+async function inspect(dataDir: string): Promise<{ tasks: Map<string, { state: string; attempts: number; leaseOwner: string | null }>; outputKeys: string[] }> {
+  const rows = await queryRows<{ id: string; state: string; attempts: number; lease_owner: string | null }>(dataDir, 'SELECT id, state, attempts, lease_owner FROM tasks');
+  const keys = await queryRows<{ key: string }>(dataDir, 'SELECT key FROM objects WHERE bucket = ? ORDER BY key', [OUT]);
+  return { tasks: new Map(rows.map((r) => [r.id, { state: r.state, attempts: Number(r.attempts), leaseOwner: r.lease_owner }])), outputKeys: keys.map((k) => k.key) };
 }
 
 /** Every task Succeeded; the output bucket holds exactly the expected keys; each output is right. */
@@ -131,7 +126,7 @@ describe('SIGKILL while tasks run, then restart on the same data dir', () => {
   let dataDir: string;
   let server: TestServer | undefined;
   const submitted: Submitted[] = [];
-  let atKill: ReturnType<typeof inspect> | undefined;
+  let atKill: Awaited<ReturnType<typeof inspect>> | undefined;
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'medley-crash-'));
@@ -162,8 +157,8 @@ describe('SIGKILL while tasks run, then restart on the same data dir', () => {
     server = undefined;
   });
 
-  test('while the server is down, no output of an unfinished task is visible', () => {
-    const snap = inspect(dataDir);
+  test('while the server is down, no output of an unfinished task is visible', async () => {
+    const snap = await inspect(dataDir);
     atKill = snap;
     assert.equal(snap.tasks.size, submitted.length, 'every task is recorded');
     const unfinished = submitted.filter((s) => snap.tasks.get(s.taskId)?.state !== 'succeeded');
@@ -185,7 +180,7 @@ describe('SIGKILL while tasks run, then restart on the same data dir', () => {
     server = await startServer({ dataDir, env: ENV });
     await assertAllComplete(server, submitted);
     // The tasks that were running at the kill were claimed again (a second attempt), the rest once.
-    const after = inspect(dataDir);
+    const after = await inspect(dataDir);
     for (const s of submitted) {
       const before = atKill!.tasks.get(s.taskId)!;
       const now = after.tasks.get(s.taskId)!;
@@ -228,7 +223,7 @@ test('tasks queued but never started (no workers) all complete after a restart w
       assert.equal(t.Progress, 0, 'nothing runs without workers');
     }
     await server.kill();
-    const down = inspect(dataDir);
+    const down = await inspect(dataDir);
     for (const s of submitted) assert.equal(down.tasks.get(s.taskId)?.state, 'queued');
     assert.deepEqual(down.outputKeys, []);
 

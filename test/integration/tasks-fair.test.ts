@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone } from '../support/media.js';
-import { withDb } from '../support/mns.js';
+import { queryRows } from '../support/backend.js';
 import { rawRequest } from '../support/raw-client.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { popClient, waitForTask } from '../support/tasks.js';
@@ -63,7 +63,7 @@ test('another key\'s short task starts before the second of one key\'s long task
 
   for (const [id, k] of [[short, SMALL], [long1, BULK], [long2, BULK]] as const) assert.equal((await waitForTask(as(k), PROJECT, id, 120_000)).Status, 'Succeeded');
 
-  const rows = withDb(dataDir, (db) => db.prepare('SELECT id, owner_key, started_at, ended_at FROM tasks').all() as { id: string; owner_key: string; started_at: number; ended_at: number }[]);
+  const rows = (await queryRows<{ id: string; owner_key: string; started_at: number; ended_at: number }>(dataDir, 'SELECT id, owner_key, started_at, ended_at FROM tasks')).map((r) => ({ ...r, started_at: Number(r.started_at), ended_at: Number(r.ended_at) }));
   const at = (id: string) => rows.find((r) => r.id === id)!;
   assert.equal(at(long1).owner_key, BULK.accessKeyId, 'the submitting key is recorded');
   assert.equal(at(short).owner_key, SMALL.accessKeyId);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { queryRows } from '../support/backend.js';
 import { startServer, startWorker, type TestServer, type TestWorker } from '../support/server.js';
 import { localhostAgent, makeAliClient, type AliClient } from '../support/alioss.js';
 import { b64, popClient, submitAsyncProcess, waitForTask, type ImmCaller, type TaskResult } from '../support/tasks.js';
@@ -34,13 +34,10 @@ const workers: TestWorker[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const asOss = (c: AliClient) => c as unknown as OSS;
 
-function taskRow(taskId: string): { state: string; attempts: number; lease_owner: string | null; lease_expires_at: number | null } | undefined {
-  const db = new Database(join(dataDir, 'medley.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT state, attempts, lease_owner, lease_expires_at FROM tasks WHERE id = ?').get(taskId) as ReturnType<typeof taskRow>;
-  } finally {
-    db.close();
-  }
+type TaskRow = { state: string; attempts: number; lease_owner: string | null; lease_expires_at: number | null };
+async function taskRow(taskId: string): Promise<TaskRow | undefined> {
+  const rows = await queryRows<TaskRow>(dataDir, 'SELECT state, attempts, lease_owner, lease_expires_at FROM tasks WHERE id = ?', [taskId]);
+  return rows[0] && { ...rows[0], attempts: Number(rows[0].attempts), lease_expires_at: rows[0].lease_expires_at === null ? null : Number(rows[0].lease_expires_at) };
 }
 
 /**
@@ -51,7 +48,7 @@ function taskRow(taskId: string): { state: string; attempts: number; lease_owner
 async function waitForEnd(taskId: string, projectName: string, timeoutMs = 60_000): Promise<TaskResult> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const state = taskRow(taskId)?.state;
+    const state = (await taskRow(taskId))?.state;
     if (state === 'succeeded' || state === 'failed') break;
     if (Date.now() > deadline) throw new Error(`task ${taskId} still ${String(state)} after ${timeoutMs} ms`);
     await sleep(50);
@@ -132,13 +129,13 @@ describe('serve with MEDLEY_WORKERS=0 and a separate medley worker', () => {
     const taskId = String(r.TaskId);
     await first.waitForOutput(new RegExp(`"taskId":"${taskId}"[^\\n]*"msg":"starting task"`));
     await sleep(500);
-    assert.equal(taskRow(taskId)?.state, 'running', 'the task is running when the worker is stopped');
+    assert.equal((await taskRow(taskId))?.state, 'running', 'the task is running when the worker is stopped');
     assert.equal(await first.stop(), 0, `the worker exits cleanly on SIGTERM:\n${first.output()}`);
     assert.match(first.output(), /task handed back on shutdown/);
     assert.doesNotMatch(first.output(), /task succeeded/, 'the task was still running when the worker stopped');
 
     // Handed back: still Running for the API, no lease, claimable at once; nothing written.
-    const row = taskRow(taskId);
+    const row = await taskRow(taskId);
     assert.equal(row?.state, 'running');
     assert.equal(row?.lease_owner, null);
     assert.equal(row?.lease_expires_at, 0);
@@ -151,7 +148,7 @@ describe('serve with MEDLEY_WORKERS=0 and a separate medley worker', () => {
     const done = await waitForEnd(taskId, PROJECT);
     assert.equal(done.Status, 'Succeeded', `${JSON.stringify(done)}\nworker output:\n${second.output()}`);
     await second.waitForOutput(new RegExp(`"taskId":"${taskId}"[^\\n]*"msg":"resuming task"`));
-    assert.equal(taskRow(taskId)?.attempts, 2);
+    assert.equal((await taskRow(taskId))?.attempts, 2);
 
     const listed = await out.listV2({ prefix: 'handback/' });
     assert.deepEqual(

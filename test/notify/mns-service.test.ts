@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { openDatabase, type Db } from '../../src/db/connection.js';
+import type { Db } from '../../src/db/connection.js';
+import { openTestDatabase } from '../support/backend.js';
 import { MedleyError } from '../../src/errors.js';
 import {
   MnsService,
@@ -35,7 +36,7 @@ let auto: MnsService;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'medley-mns-'));
-  db = await openDatabase(join(dir, 'm.db'));
+  db = await openTestDatabase(dir);
   mns = new MnsService(db, { accountId: ACCOUNT, region: REGION, now: () => new Date(now), pollMs: 50 });
   auto = new MnsService(db, { accountId: ACCOUNT, region: REGION, autoCreateTopics: true, now: () => new Date(now), pollMs: 50 });
 });

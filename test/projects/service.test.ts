@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../src/db/connection.js';
+import type { Db } from '../../src/db/connection.js';
+import { openTestDatabase } from '../support/backend.js';
 import { MedleyError, type ErrorName } from '../../src/errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PROJECT, ProjectService } from '../../src/projects/service.js';
 
@@ -16,7 +17,7 @@ const noTasks = async () => false;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'medley-projects-'));
-  db = await openDatabase(join(dir, 'm.db'), { durable: false });
+  db = await openTestDatabase(dir, { durable: false });
 });
 after(async () => {
   await db.destroy();

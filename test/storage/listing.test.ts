@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openDatabase, type Db } from '../../src/db/connection.js';
+import type { Db } from '../../src/db/connection.js';
+import { openTestDatabase } from '../support/backend.js';
 import { openStorage, type Storage } from '../../src/storage/index.js';
 import { prefixSuccessor } from '../../src/storage/listing.js';
 
@@ -17,7 +18,7 @@ const attrs = { contentType: 'text/plain', headers: {}, meta: {}, acl: 'default'
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'medley-listing-'));
-  db = await openDatabase(':memory:');
+  db = await openTestDatabase(dir);
   storage = await openStorage(db, { dataDir: dir, fsync: false, maxObjectBytes: 1 << 20 });
   await storage.buckets.create('bkt', 'private', 'Standard');
   for (const k of KEYS) await storage.objects.put('bkt', k, Readable.from([Buffer.from(k)]), { attrs });

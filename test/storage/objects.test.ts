@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import { openDatabase, type Db } from '../../src/db/connection.js';
+import type { Db } from '../../src/db/connection.js';
+import { openTestDatabase } from '../support/backend.js';
 import { openStorage, type Storage } from '../../src/storage/index.js';
 import { crc64 } from '../../src/storage/crc64.js';
 import { MedleyError } from '../../src/errors.js';
@@ -28,7 +29,7 @@ async function blobFiles(): Promise<number> {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'medley-objects-'));
-  db = await openDatabase(':memory:');
+  db = await openTestDatabase(dir);
   storage = await openStorage(db, { dataDir: dir, fsync: false, maxObjectBytes: 1024 });
   await storage.buckets.create('bkt', 'private', 'Standard');
 });

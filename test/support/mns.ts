@@ -9,8 +9,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { queryRows } from './backend.js';
 import type { TestServer } from './server.js';
 
 const require = createRequire(import.meta.url);
@@ -288,36 +287,26 @@ export interface PushRow {
   lease_expires_at: number | null;
 }
 
-/** Runs `fn` on a read-only connection to `<dataDir>/medley.db` (safe while the server runs: WAL). */
-export function withDb<T>(dataDir: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(dataDir, 'medley.db'), { readonly: true, fileMustExist: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
+export function outboxRows(dataDir: string, taskId?: string): Promise<OutboxRow[]> {
+  return taskId === undefined
+    ? queryRows<OutboxRow>(dataDir, 'SELECT * FROM notification_outbox ORDER BY id')
+    : queryRows<OutboxRow>(dataDir, 'SELECT * FROM notification_outbox WHERE task_id = ? ORDER BY id', [taskId]);
 }
 
-export function outboxRows(dataDir: string, taskId?: string): OutboxRow[] {
-  return withDb(dataDir, (db) =>
-    taskId === undefined ? (db.prepare('SELECT * FROM notification_outbox ORDER BY id').all() as OutboxRow[]) : (db.prepare('SELECT * FROM notification_outbox WHERE task_id = ? ORDER BY id').all(taskId) as OutboxRow[]),
-  );
+export function pushRows(dataDir: string, topic?: string): Promise<PushRow[]> {
+  return topic === undefined ? queryRows<PushRow>(dataDir, 'SELECT * FROM mns_pushes ORDER BY id') : queryRows<PushRow>(dataDir, 'SELECT * FROM mns_pushes WHERE topic = ? ORDER BY id', [topic]);
 }
 
-export function pushRows(dataDir: string, topic?: string): PushRow[] {
-  return withDb(dataDir, (db) => (topic === undefined ? (db.prepare('SELECT * FROM mns_pushes ORDER BY id').all() as PushRow[]) : (db.prepare('SELECT * FROM mns_pushes WHERE topic = ? ORDER BY id').all(topic) as PushRow[])));
-}
-
-/** Queue messages (any state) whose body contains `needle`. */
-export function queueMessagesContaining(dataDir: string, needle: string): Array<{ queue: string; id: string }> {
-  return withDb(dataDir, (db) => db.prepare("SELECT queue, id FROM mns_messages WHERE instr(body, ?) > 0 ORDER BY queue").all(needle) as Array<{ queue: string; id: string }>);
+/** Queue messages (any state) whose body contains `needle` (an id: no LIKE wildcards in it). */
+export function queueMessagesContaining(dataDir: string, needle: string): Promise<Array<{ queue: string; id: string }>> {
+  return queryRows<{ queue: string; id: string }>(dataDir, 'SELECT queue, id FROM mns_messages WHERE body LIKE ? ORDER BY queue', [`%${needle}%`]);
 }
 
 /** Polls the task's outbox rows until `pred` holds (or fails after `timeoutMs`). */
 export async function waitForOutbox(dataDir: string, taskId: string, pred: (rows: OutboxRow[]) => boolean, timeoutMs = 10_000): Promise<OutboxRow[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = outboxRows(dataDir, taskId);
+    const rows = await outboxRows(dataDir, taskId);
     if (pred(rows)) return rows;
     if (Date.now() > deadline) assert.fail(`outbox rows of ${taskId} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(rows.map((r) => ({ ...r, body: undefined })))}`);
     await new Promise((r) => setTimeout(r, 50));

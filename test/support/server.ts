@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { backendEnv } from './backend.js';
 import { fileURLToPath } from 'node:url';
 import { fallbackWorkRoot } from '../../src/media/engine/sandbox.js';
 
@@ -42,6 +43,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     env: {
       ...process.env,
+      ...(await backendEnv(dataDir)),
       MEDLEY_HOST: '127.0.0.1',
       MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID,
       MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET,
@@ -119,6 +121,7 @@ export async function startWorker(dataDir: string, env: Record<string, string> =
   const child = spawn(process.execPath, [MAIN, 'worker', '--data-dir', dataDir], {
     env: {
       ...process.env,
+      ...(await backendEnv(dataDir)),
       MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID,
       MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET,
       MEDLEY_LOG_LEVEL: 'warn',

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Insertable } from 'kysely';
-import { openDatabase, type Db } from '../../src/db/connection.js';
+import type { Db } from '../../src/db/connection.js';
+import { openTestDatabase } from '../support/backend.js';
 import type { TaskTable } from '../../src/db/schema.js';
 import { InvalidPageToken, TaskQueue, type TaskOutcome } from '../../src/tasks/queue.js';
 import type { TaskListQuery, TaskRecord } from '../../src/tasks/records.js';
@@ -22,7 +23,7 @@ const ok: TaskOutcome = { state: 'succeeded', code: '', message: '', outputs: ['
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'medley-q-'));
-  db = await openDatabase(join(dir, 'm.db'));
+  db = await openTestDatabase(dir);
   queue = new TaskQueue(db, () => clock);
 });
 after(async () => {
@@ -67,7 +68,7 @@ function row(p: string, id: string, over: Partial<Insertable<TaskTable>> = {}): 
 /** Runnable tasks of other tests would be claimed too: claim tests get a queue of their own database. */
 async function freshQueue(): Promise<{ q: TaskQueue; fdb: Db; close: () => Promise<void> }> {
   const d = mkdtempSync(join(tmpdir(), 'medley-q-'));
-  const fdb = await openDatabase(join(d, 'm.db'));
+  const fdb = await openTestDatabase(d);
   return {
     q: new TaskQueue(fdb, () => clock),
     fdb,

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Principal } from '../../src/auth/policy.js';
-import { openDatabase, type Db } from '../../src/db/connection.js';
+import type { Db } from '../../src/db/connection.js';
+import { openTestDatabase } from '../support/backend.js';
 import { MedleyError } from '../../src/errors.js';
 import type { MediaJob } from '../../src/media/job.js';
 import { parseProcessString } from '../../src/media/request/process-string.js';
@@ -29,7 +30,7 @@ let clock = T0;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'medley-q-'));
-  db = await openDatabase(join(dir, 'm.db'));
+  db = await openTestDatabase(dir);
   storage = await openStorage(db, { dataDir: dir, fsync: false, maxObjectBytes: 1e9 });
   for (const b of ['in', 'out', 'src-bucket']) await storage.buckets.create(b, 'private', 'Standard');
   await storage.objects.put('in', 'a.wav', Readable.from(Buffer.from('RIFF....WAVE')), { attrs });

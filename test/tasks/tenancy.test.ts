@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Insertable } from 'kysely';
 import { openDatabase, type Db } from '../../src/db/connection.js';
-import { migrations } from '../../src/db/migrations.js';
+import { migrationsFor } from '../../src/db/migrations.js';
 import type { TaskTable } from '../../src/db/schema.js';
 import { QueuedLimitReached, TaskQueue, type TaskQueueOptions, type TaskVisibility } from '../../src/tasks/queue.js';
 import type { TaskListQuery } from '../../src/tasks/records.js';
@@ -205,7 +205,7 @@ test('migration 0004 gives existing tasks the owner "" and backfills their bucke
   dirs.push(d);
   const file = join(d, 'm.db');
   const old = new Kysely<Record<string, Record<string, unknown>>>({ dialect: new SqliteDialect({ database: new SQLite(file) }) });
-  const migrator = new Migrator({ db: old, provider: { getMigrations: async () => migrations } });
+  const migrator = new Migrator({ db: old, provider: { getMigrations: async () => migrationsFor('sqlite') } });
   const r = await migrator.migrateTo('0003_notify');
   assert.equal(r.error, undefined);
   const base = row('legacy', 'x', T0) as Record<string, unknown>;

@@ -1,0 +1,113 @@
+/**
+ * One contract, every BlobStore: the local-disk store and the S3-compatible store (against a real
+ * s3rver) must behave the same for writes, ranged reads, listing, removal, discards and missing blobs.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import { FsBlobStore, type BlobStore } from '../../src/storage/blob-store.js';
+import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
+import { isMedleyError } from '../../src/errors.js';
+import { startS3, type TestS3 } from '../support/s3.js';
+
+async function write(store: BlobStore, bytes: Buffer): Promise<string> {
+  const w = await store.create();
+  await pipeline(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), w.stream);
+  await w.finish();
+  return w.id;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function ids(store: BlobStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const { id } of store.list()) out.push(id);
+  return out.sort();
+}
+
+const backends: Array<{ name: string; open(): Promise<{ store: BlobStore; close(): Promise<void> }> }> = [
+  {
+    name: 'FsBlobStore',
+    async open() {
+      const dir = await mkdtemp(join(tmpdir(), 'medley-blobs-'));
+      return { store: new FsBlobStore(dir, true), close: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'S3BlobStore (s3rver)',
+    async open() {
+      const s3: TestS3 = await startS3();
+      const store = new S3BlobStore({ endpoint: s3.endpoint, bucket: s3.bucket, prefix: 'p/', region: 'us-east-1', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
+      return { store, close: async () => (store.close(), await s3.stop()) };
+    },
+  },
+];
+
+for (const backend of backends) {
+  describe(`BlobStore contract: ${backend.name}`, () => {
+    let store: BlobStore;
+    let close: () => Promise<void>;
+    before(async () => ({ store, close } = await backend.open()));
+    after(() => close());
+
+    test('a finished write reads back whole and by inclusive ranges', async () => {
+      const bytes = randomBytes(100_000);
+      const id = await write(store, bytes);
+      assert.match(id, /^[0-9a-f]{32}$/);
+      assert.deepEqual(await readAll(await store.open(id)), bytes);
+      assert.deepEqual(await readAll(await store.open(id, 10, 19)), bytes.subarray(10, 20));
+      assert.deepEqual(await readAll(await store.open(id, 99_999, 99_999)), bytes.subarray(99_999));
+    });
+
+    test('an empty blob is stored and read as zero bytes', async () => {
+      const w = await store.create();
+      w.stream.end();
+      await new Promise((r) => w.stream.once('finish', r));
+      await w.finish();
+      assert.equal((await readAll(await store.open(w.id))).length, 0);
+    });
+
+    test('list names every finished blob; remove deletes it and is idempotent', async () => {
+      const id = await write(store, Buffer.from('listed'));
+      assert.ok((await ids(store)).includes(id));
+      await store.remove(id);
+      await store.remove(id);
+      assert.ok(!(await ids(store)).includes(id));
+    });
+
+    test('a missing blob rejects with ENOENT', async () => {
+      await assert.rejects(store.open('0'.repeat(32)), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    });
+
+    test('discard leaves nothing behind', async () => {
+      const before = await ids(store);
+      const w = await store.create();
+      w.stream.write(Buffer.alloc(1000, 1));
+      await w.discard();
+      await w.discard();
+      assert.deepEqual(await ids(store), before);
+    });
+
+    test('ids that the store did not generate are refused', async () => {
+      await assert.rejects(store.open('../../etc/passwd'), /invalid blob id/);
+    });
+  });
+}
+
+test('S3BlobStore: an unreachable store is BlobStoreUnavailable (503) naming the blob, within the timeouts', async () => {
+  const store = new S3BlobStore({ endpoint: 'http://127.0.0.1:1', bucket: 'b', prefix: '', region: 'us-east-1', accessKeyId: 'x', secretAccessKey: 'y', forcePathStyle: true });
+  const id = 'a'.repeat(32);
+  await assert.rejects(store.open(id), (e: unknown) => isMedleyError(e) && e.status === 503 && e.message.includes(id));
+  const w = await store.create();
+  await assert.rejects(pipeline(Readable.from([Buffer.alloc(10)]), w.stream).then(() => w.finish()), (e: unknown) => isMedleyError(e) && e.status === 503);
+  store.close();
+});
