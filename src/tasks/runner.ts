@@ -20,7 +20,7 @@ import type { Storage } from '../storage/index.js';
 import { ObjectChanged } from '../storage/objects.js';
 import type { TaskRecord } from './records.js';
 import type { TaskOutcome, TaskQueue } from './queue.js';
-import { buildTaskNotification, type TaskNotificationContext } from '../notify/task-message.js';
+import { buildTaskNotification, type TaskNotificationContext } from './task-message.js';
 import { createAttemptDir, FFMPEG_PID_FILE } from './work-dirs.js';
 
 export interface RunnerDeps {

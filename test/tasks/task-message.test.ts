@@ -1,7 +1,7 @@
 /** The IMM task notification (spec/imm.md §5.2-5.3): exact envelope and content text, key order, JSON types. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTaskNotification, type TaskNotificationOutcome } from '../../src/notify/task-message.js';
+import { buildTaskNotification, type TaskNotificationOutcome } from '../../src/tasks/task-message.js';
 import type { TaskRecord } from '../../src/tasks/records.js';
 import type { MediaJob } from '../../src/media/job.js';
 

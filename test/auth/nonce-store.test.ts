@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../../src/db/connection.js';
-import { NonceStore } from '../../../src/auth/nonce-store.js';
+import { openDatabase, type Db } from '../../src/db/connection.js';
+import { NonceStore } from '../../src/auth/nonce-store.js';
 
 let dir: string;
 let db: Db;

@@ -3,7 +3,7 @@
  * envelope whose `content` is itself a JSON string. Pure: the same task and outcome always give the same
  * text, key order included (consumers of the cloud service sometimes compare or log it verbatim).
  */
-import type { TaskRecord } from '../tasks/records.js';
+import type { TaskRecord } from './records.js';
 
 export interface TaskNotificationOutcome {
   status: 'Succeeded' | 'Failed';

@@ -1,8 +1,8 @@
 // Bucket/key resolution (spec 1.3–1.4); the naming rules are tested in test/storage/names.test.ts.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveAddress, type Address } from '../../src/http/oss/addressing.js';
-import { MedleyError } from '../../src/errors.js';
+import { resolveAddress, type Address } from '../../../src/http/oss/addressing.js';
+import { MedleyError } from '../../../src/errors.js';
 
 function rejects(fn: () => unknown, code: string, message?: RegExp): void {
   let caught: unknown;

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { IncomingHttpHeaders } from 'node:http';
-import { canonicalizedMnsHeaders, mnsSignature, mnsStringToSign, parseMnsAuthorization, verifyMnsRequest } from '../../../src/auth/mns-signature.js';
-import type { Credential, CredentialLookup } from '../../../src/auth/credentials.js';
-import { MedleyError } from '../../../src/errors.js';
+import { canonicalizedMnsHeaders, mnsSignature, mnsStringToSign, parseMnsAuthorization, verifyMnsRequest } from '../../src/auth/mns-signature.js';
+import type { Credential, CredentialLookup } from '../../src/auth/credentials.js';
+import { MedleyError } from '../../src/errors.js';
 
 interface MnsClient {
   sign(verb: string, headers: Record<string, string | number>, resource: string): string;

@@ -9,9 +9,9 @@ import {
   newJsonRequestId,
   parseSyncProcess,
   MAX_PROCESS_BODY,
-} from '../../../src/http/oss/handlers/process.js';
-import { parseProcessString } from '../../../src/media/request/process-string.js';
-import { MedleyError } from '../../../src/errors.js';
+} from '../../../../src/http/oss/handlers/process.js';
+import { parseProcessString } from '../../../../src/media/request/process-string.js';
+import { MedleyError } from '../../../../src/errors.js';
 
 const b64url = (s: string): string => Buffer.from(s).toString('base64url');
 const b64std = (s: string): string => Buffer.from(s).toString('base64');
