@@ -13,6 +13,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EMBEDDED_BACKEND } from '../support/backend.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { pathFor, rawRequest, signedHeaders, xmlTag, type RawRequest } from '../support/raw-client.js';
 import { mnsClient, rawMns, type MnsClient } from '../support/mns.js';
@@ -105,7 +106,7 @@ describe('on a 32 MiB tmpfs with a 6 MiB reserve', () => {
     if (!mounted) return;
     const dataDir = join(mountDir, 'data');
     await mkdir(dataDir);
-    server = await startServer({ dataDir, env: { MEDLEY_MIN_FREE_DISK: '6MiB', MEDLEY_WORKERS: '0', MEDLEY_METRICS_TOKEN: TOKEN } });
+    server = await startServer({ dataDir, env: { ...EMBEDDED_BACKEND, MEDLEY_MIN_FREE_DISK: '6MiB', MEDLEY_WORKERS: '0', MEDLEY_METRICS_TOKEN: TOKEN } });
     auth = { id: server.keyId, secret: server.secret };
     mns = mnsClient(server);
     assert.equal((await send({ method: 'PUT', bucket: BUCKET })).status, 200);
@@ -182,7 +183,7 @@ describe('on a 32 MiB tmpfs with a 6 MiB reserve', () => {
 describe('without a tmpfs: a reserve above the free space', () => {
   test('refuses writes with 503 naming the reserve, and still answers reads', async (t) => {
     if (mounted) return t.skip('covered on the tmpfs');
-    const server = await startServer({ env: { MEDLEY_MIN_FREE_DISK: '99.99%', MEDLEY_WORKERS: '0' } });
+    const server = await startServer({ env: { ...EMBEDDED_BACKEND, MEDLEY_MIN_FREE_DISK: '99.99%', MEDLEY_WORKERS: '0' } });
     try {
       const auth = { id: server.keyId, secret: server.secret };
       const r = await rawRequest(server.url, { method: 'PUT', bucket: 'nope', auth });

@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EMBEDDED_BACKEND } from '../support/backend.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { localhostAgent, makeAliClient, type AliClient } from '../support/alioss.js';
 import { rawRequest } from '../support/raw-client.js';
@@ -96,7 +97,7 @@ for (const engine of ENGINES) {
       await chmod(planted.inPrivateDir, 0o644);
 
       await writeFile(join(dataDir, 'access-keys.json'), JSON.stringify({ keys: [KEY_A, KEY_B] }));
-      server = await startServer({ dataDir, env: { MEDLEY_WORKERS: '2', MEDLEY_FFMPEG: engine.ffmpeg!, MEDLEY_FFPROBE: engine.ffprobe! } });
+      server = await startServer({ dataDir, env: { ...EMBEDDED_BACKEND, MEDLEY_WORKERS: '2', MEDLEY_FFMPEG: engine.ffmpeg!, MEDLEY_FFPROBE: engine.ffprobe! } });
       root = makeAliClient(server, agent);
       imm = popClient(server);
       for (const bucket of [IN_A, OUT_A, IN_B]) await root.putBucket(bucket);

@@ -106,3 +106,10 @@ export async function openTestDatabase(dir: string, opts: { durable?: boolean } 
   }
   return openDatabase(join(dir, 'medley.db'), opts);
 }
+
+/**
+ * Environment that pins a server to the embedded backend (SQLite file + <data>/blobs) even under the
+ * scale-out suite, for tests about the embedded backend's own files (a full disk under the data dir,
+ * the blob files FFmpeg must not reach).
+ */
+export const EMBEDDED_BACKEND: Readonly<Record<string, string>> = Object.freeze({ MEDLEY_BLOB_STORE: 'fs', MEDLEY_DATABASE_URL: '' });
