@@ -1,4 +1,4 @@
-// Replays every OSS request captured from the official clients (../shared/vectors, see its README): each must
+// Replays every OSS request captured from the official clients (test/fixtures/vectors, see its README): each must
 // verify as captured, and must stop verifying when any signed byte changes.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,7 +2,7 @@
  * Buckets and objects driven by the official ali-oss client against the real server (dist/), over the
  * matrix {V1, V4} × {IP endpoint (bucket in a foreign aliyuncs Host), path style (sldEnable), virtual-hosted
  * (<bucket>.localhost, resolved by a custom agent lookup so the Host header really carries the bucket)}.
- * Spec: /work/shared/spec/oss.md §1–4.
+ * Spec: docs/spec/oss.md §1–4.
  */
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
