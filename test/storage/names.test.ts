@@ -1,6 +1,7 @@
 // The one bucket/key naming rule (spec oss.md 1.5) and every caller that applies it, table-driven.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { throwsMedley } from '../support/assert-error.js';
 import { checkBucketName, checkObjectKey, isValidBucketName, objectKeyProblem, type BucketNameRule } from '../../src/storage/names.js';
 import { resolveAddress } from '../../src/http/oss/addressing.js';
 import { objectKeyProblem as mediaKeyProblem } from '../../src/media/request/validate.js';
@@ -8,19 +9,7 @@ import { checkOutputKey } from '../../src/media/output-name.js';
 import { call, startImmTestServer } from '../http/imm/support.js';
 import { MedleyError } from '../../src/errors.js';
 
-function rejects(fn: () => unknown, code: string, message?: RegExp): MedleyError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof MedleyError, `expected MedleyError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.equal(caught.status, 400);
-  if (message) assert.match(caught.message, message);
-  return caught;
-}
+const rejects = throwsMedley;
 
 /** name, valid for a new bucket, valid for an existing bucket. */
 const BUCKETS: Array<[string, boolean, boolean]> = [

@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { createDatabaseIfMissing } from './postgres.js';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 /** The per-data-dir name of its database and blob prefix in the scale suite. */
@@ -30,14 +31,7 @@ export async function backendEnv(dataDir: string): Promise<Record<string, string
   if (process.env.MEDLEY_BLOB_STORE === 's3') env.MEDLEY_S3_PREFIX = `t/${name}/`;
   const admin = process.env.MEDLEY_TEST_PG_ADMIN_URL;
   if (admin) {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    try {
-      const exists = await c.query('select 1 from pg_database where datname = $1', [name]);
-      if (exists.rowCount === 0) await c.query(`create database ${name}`);
-    } finally {
-      await c.end();
-    }
+    await createDatabaseIfMissing(admin, name);
     env.MEDLEY_DATABASE_URL = pgUrl(dataDir)!;
   }
   return env;

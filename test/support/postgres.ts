@@ -23,6 +23,19 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+/** Creates database `name` on the server of `adminUrl` unless it exists. */
+export async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z0-9_]{1,60}$/.test(name)) throw new Error(`bad database name ${name}`);
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    const exists = await c.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) await c.query(`create database ${name}`);
+  } finally {
+    await c.end();
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -59,15 +72,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     port,
     urlFor,
     async createDatabase(name: string) {
-      if (!/^[a-z0-9_]{1,60}$/.test(name)) throw new Error(`bad database name ${name}`);
-      const c = new pg.Client({ connectionString: urlFor('postgres') });
-      await c.connect();
-      try {
-        const exists = await c.query('select 1 from pg_database where datname = $1', [name]);
-        if (exists.rowCount === 0) await c.query(`create database ${name}`);
-      } finally {
-        await c.end();
-      }
+      await createDatabaseIfMissing(urlFor('postgres'), name);
       return urlFor(name);
     },
     async stop() {

@@ -1,21 +1,11 @@
 // Bucket/key resolution (spec 1.3–1.4); the naming rules are tested in test/storage/names.test.ts.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { throwsMedley } from '../../support/assert-error.js';
 import { resolveAddress, type Address } from '../../../src/http/oss/addressing.js';
 import { MedleyError } from '../../../src/errors.js';
 
-function rejects(fn: () => unknown, code: string, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof MedleyError, `expected MedleyError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.equal(caught.status, 400);
-  if (message) assert.match(caught.message, message);
-}
+const rejects = (fn: () => unknown, code: string, message?: RegExp): void => void throwsMedley(fn, code, message);
 
 describe('resolveAddress', () => {
   const cases: Array<[string, string | undefined, string, Address]> = [
