@@ -4,7 +4,7 @@
  * throws a MedleyError whose status (on every dialect it can reach) is 4xx — never another exception.
  */
 import { MedleyError } from '../../src/errors.js';
-import { checkAsyncAction, decodeProcessBody, parseSyncProcess } from '../../src/http/oss/handlers/process.js';
+import { checkAsyncAction, decodeProcessBody, parseSyncProcess } from '../../src/media/request/process-actions.js';
 import { parseProcessString } from '../../src/media/request/process-string.js';
 import { parseMediaConvertRequest } from '../../src/media/request/imm-request.js';
 import { parseXml } from '../../src/http/oss/xml.js';

@@ -1,17 +1,12 @@
-// x-oss-process / x-oss-async-process requests (spec oss.md §5): the pure parts of the OSS process handler.
+// x-oss-process / x-oss-async-process requests (spec oss.md §5): the process-string grammar around the parser
+// (media/request/process-actions.ts) and the TaskRequestDefinition of an OSS task (request-definition.ts).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  actionOf,
-  buildRequestDefinition,
-  checkAsyncAction,
-  decodeProcessBody,
-  newJsonRequestId,
-  parseSyncProcess,
-  MAX_PROCESS_BODY,
-} from '../../../../src/http/oss/handlers/process.js';
-import { parseProcessString } from '../../../../src/media/request/process-string.js';
-import { MedleyError } from '../../../../src/errors.js';
+import { actionOf, checkAsyncAction, decodeProcessBody, parseSyncProcess } from '../../../src/media/request/process-actions.js';
+import { buildRequestDefinition } from '../../../src/media/request/request-definition.js';
+import { newJsonRequestId, MAX_PROCESS_BODY } from '../../../src/http/oss/handlers/process.js';
+import { parseProcessString } from '../../../src/media/request/process-string.js';
+import { MedleyError } from '../../../src/errors.js';
 
 const b64url = (s: string): string => Buffer.from(s).toString('base64url');
 const b64std = (s: string): string => Buffer.from(s).toString('base64');
