@@ -12,7 +12,7 @@
  * Pure: the caller passes the headers, the raw request target, a CredentialLookup and the time. Failures are
  * MedleyErrors from the Mns* catalog entries.
  */
-import { createHmac } from 'node:crypto';
+import { hmacSha1Base64 } from './canonical.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { constantTimeEqual, type Credential, type CredentialLookup } from './credentials.js';
 import { fail } from '../errors.js';
@@ -71,7 +71,7 @@ export function mnsStringToSign(method: string, headers: Record<string, string |
 
 /** base64(HMAC-SHA1(secret, stringToSign)). */
 export function mnsSignature(secret: string, stringToSign: string): string {
-  return createHmac('sha1', secret).update(stringToSign, 'utf8').digest('base64');
+  return hmacSha1Base64(secret, stringToSign);
 }
 
 /** `MNS <AccessKeyId>:<Signature>` → its parts; InvalidAuthorizationHeader otherwise. */

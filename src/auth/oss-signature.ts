@@ -8,6 +8,7 @@
  *
  * Every failure is a `MedleyError` (4xx); malformed input never escapes as a TypeError/URIError.
  */
+import { compareCodeUnits, hmacSha1Base64, percentEncode } from './canonical.js';
 import { createHash, createHmac } from 'node:crypto';
 import { fail } from '../errors.js';
 import { constantTimeEqual, type Credential, type CredentialLookup } from './credentials.js';
@@ -303,10 +304,6 @@ function dedupe(candidates: Candidate[]): Candidate[] {
 /** An HMAC-SHA1 digest is 20 bytes: exactly 28 base64 characters, the last one '='. */
 const V1_SIGNATURE_SHAPE = /^[A-Za-z0-9+/]{27}=$/;
 
-function hmacSha1Base64(secret: string, data: string): string {
-  return createHmac('sha1', secret).update(data, 'utf8').digest('base64');
-}
-
 /** Sub-resources are signed by name: the fixed list, `udf*`, and (Go v2) every `x-oss-*` query key. */
 function isV1SignedParam(name: string): boolean {
   return V1_SUBRESOURCES.has(name) || name.startsWith('x-oss-') || name.startsWith('udf');
@@ -581,19 +578,9 @@ function checkScopeRegion(scope: V4Scope, region: string | undefined, argumentNa
   });
 }
 
-/** RFC 3986 UriEncode over UTF-8 bytes: only `A-Z a-z 0-9 - _ . ~` (and '/' when asked) stay literal. */
-function uriEncode(s: string, keepSlash: boolean): string {
-  let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-_.~]/.test(c) || (keepSlash && c === '/') ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
 function v4CanonicalUri(view: RequestView): string {
   const path = view.bucket === undefined ? '/' : `/${view.bucket}/${view.key ?? ''}`;
-  return uriEncode(path, true);
+  return percentEncode(path, true);
 }
 
 /** How an empty-valued parameter is written in the canonical query (spec 2.8). */
@@ -603,7 +590,7 @@ type EmptyValueStyle = 'bare' | 'equals' | 'as-sent';
 type NameOrder = 'encoded-bytes' | 'raw-locale';
 
 function v4CanonicalQuery(params: QueryParam[], empty: EmptyValueStyle, order: NameOrder): string {
-  const encoded = params.map((p) => ({ raw: p.name, name: uriEncode(p.name, false), value: uriEncode(p.value, false), hasEquals: p.hasEquals }));
+  const encoded = params.map((p) => ({ raw: p.name, name: percentEncode(p.name, false), value: percentEncode(p.value, false), hasEquals: p.hasEquals }));
   encoded.sort((a, b) => (order === 'encoded-bytes' ? compareCodeUnits(a.name, b.name) : a.raw.localeCompare(b.raw)));
   return encoded
     .map((p) => {
@@ -727,7 +714,3 @@ function verifyV4Presigned(view: RequestView, opts: VerifyOptions): AuthResult {
   return signed('v4-presigned', scope.accessKeyId, checkSecurityToken(view, credential));
 }
 
-/** Plain UTF-16 code-unit order; equals byte order for the ASCII names being sorted here. */
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -8,6 +8,7 @@
  * Every failure is a `MedleyError` with an `Imm*` catalog entry; malformed input never escapes as a
  * TypeError/URIError.
  */
+import { compareCodeUnits, hmacSha1Base64, percentEncode } from './canonical.js';
 import { createHash, createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { fail } from '../errors.js';
@@ -63,38 +64,7 @@ const ACS3_AUTHORIZATION_SHAPE = 'Authorization must be "ACS3-HMAC-SHA256 Creden
 // Primitives (exported for tests and for anyone who has to produce the same strings)
 // ---------------------------------------------------------------------------------------------------------------
 
-/** RFC 3986 unreserved bytes: A-Z a-z 0-9 - _ . ~ */
-function isUnreserved(byte: number): boolean {
-  return (
-    (byte >= 0x41 && byte <= 0x5a) ||
-    (byte >= 0x61 && byte <= 0x7a) ||
-    (byte >= 0x30 && byte <= 0x39) ||
-    byte === 0x2d ||
-    byte === 0x5f ||
-    byte === 0x2e ||
-    byte === 0x7e
-  );
-}
-
-/**
- * Spec §1.5 step 3: UTF-8, unreserved bytes literal, every other byte `%XY` (upper-case hex); space is `%20`, `*` is
- * `%2A`, `~` stays literal.
- *
- * Byte-wise rather than `encodeURIComponent(...).replace(...)`: same output, but a lone surrogate (which a lenient
- * decoder upstream could produce) becomes the UTF-8 of U+FFFD instead of throwing URIError.
- */
-export function percentEncode(s: string): string {
-  let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    out += isUnreserved(byte) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-/** Plain UTF-16 code-unit order, as the JS SDKs' `Object.keys(...).sort()`; equals byte order for ASCII names. */
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { percentEncode } from './canonical.js';
 
 /**
  * Spec §1.5 steps 2-5. `params` are decoded pairs; the caller leaves `Signature` out. `method` is used verbatim (the
@@ -111,7 +81,7 @@ export function rpcV1StringToSign(method: string, params: [string, string][]): s
 
 /** Spec §1.5 step 6: Base64(HMAC-SHA1(secret + '&', StringToSign)). The '&' is where an RSA-era token secret went. */
 export function rpcV1Signature(secret: string, stringToSign: string): string {
-  return createHmac('sha1', `${secret}&`).update(stringToSign, 'utf8').digest('base64');
+  return hmacSha1Base64(`${secret}&`, stringToSign);
 }
 
 /**
