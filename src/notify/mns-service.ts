@@ -17,8 +17,9 @@
  * - Publishing fans out inside one transaction: queue subscriptions get a message in their queue, HTTP
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
+import { md5HexUpper, xmlEscape } from '../util/text.js';
 import { claimSerially } from '../db/dialect.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Config } from '../config.js';
@@ -232,10 +233,6 @@ export interface MnsServiceOptions {
 // Helpers
 // ---------------------------------------------------------------------------------------------------------------
 
-export function md5HexUpper(body: string): string {
-  return createHash('md5').update(body, 'utf8').digest('hex').toUpperCase();
-}
-
 let lastIdMs = 0;
 let idSeq = 0;
 
@@ -408,9 +405,6 @@ export interface NotificationFields {
   /** Epoch ms. */
   publishTime: number;
 }
-
-const xmlEscape = (s: string): string =>
-  s.replace(/[&<>"'\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c] ?? c);
 
 /**
  * A topic message as a subscriber receives it (spec/oss.md §6.2-6.3): SIMPLIFIED is the raw body; XML the

@@ -17,7 +17,8 @@ import { sql, type Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import type { MnsPushTable } from '../db/schema.js';
-import { md5HexUpper, signPush } from './push-signing.js';
+import { signPush } from './push-signing.js';
+import { md5HexUpper, xmlEscape } from '../util/text.js';
 import { isProcessAlive } from '../util/process.js';
 
 export type PushRow = Selectable<MnsPushTable>;
@@ -62,9 +63,6 @@ export function retryDelayMs(strategy: string, attempts: number, p: RetryPolicie
   if (attempts >= p.backoffRetry.maxAttempts) return undefined;
   return Math.round(p.backoffRetry.minMs + random() * (p.backoffRetry.maxMs - p.backoffRetry.minMs));
 }
-
-const xmlEscape = (s: string): string =>
-  s.replace(/[&<>"'\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c] ?? c);
 
 export interface PushContext {
   /** TopicOwner and Subscriber. */

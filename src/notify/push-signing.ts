@@ -9,7 +9,7 @@
  *              + sorted("x-mns-<name>:<value>\n") + <request path>
  * Signature    = base64(RSA-SHA1 PKCS#1 v1.5 (StringToSign)), sent as the Authorization header.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { chmod, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
@@ -69,10 +69,6 @@ export function verifyPush(method: string, path: string, headers: PushHeaders, c
   }
 }
 
-/** Uppercase hex MD5, the form MNS uses for Content-MD5 and MessageMD5 (spec/oss.md §8 #19). */
-export function md5HexUpper(data: string | Buffer): string {
-  return createHash('md5').update(data).digest('hex').toUpperCase();
-}
 
 function spkiDer(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });

@@ -13,10 +13,9 @@ import { parseChecked } from '../oss/xml.js';
 export type XmlChildren = [string, XmlContent][];
 export type XmlContent = string | number | XmlChildren | undefined;
 
-/** Escapes text content. `\r` as a character reference: parsers would otherwise turn CR LF into LF. */
-export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"'\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c] ?? c);
-}
+import { xmlEscape } from '../../util/text.js';
+
+export { xmlEscape };
 
 function children(list: XmlChildren): string {
   let out = '';
