@@ -19,6 +19,8 @@ import { localhostAgent, makeAliClient } from '../support/alioss.js';
 import { popClient, waitForTask } from '../support/tasks.js';
 import { mnsClient } from '../support/mns.js';
 import { tone } from '../support/media.js';
+import Database from 'better-sqlite3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const BUCKET = 'migrate-src';
@@ -34,8 +36,8 @@ let s3: TestS3;
 let targetUrl: string;
 const servers: TestServer[] = [];
 
-function migrate(): Promise<{ code: number; out: string }> {
-  const args = [MAIN, 'migrate', '--data-dir', dataDir, '--to-database', targetUrl, '--to-blob-store', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket, '--s3-prefix', 'm/', '--s3-access-key-id', s3.accessKeyId, '--s3-secret-access-key', s3.secretAccessKey];
+function migrate(to = targetUrl, prefix = 'm/'): Promise<{ code: number; out: string }> {
+  const args = [MAIN, 'migrate', '--data-dir', dataDir, '--to-database', to, '--to-blob-store', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket, '--s3-prefix', prefix, '--s3-access-key-id', s3.accessKeyId, '--s3-secret-access-key', s3.secretAccessKey];
   return new Promise((resolve) => {
     execFile(process.execPath, args, { env: { ...process.env, ...EMBEDDED, MEDLEY_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
@@ -85,9 +87,35 @@ after(async () => {
   await rm(fixtures, { recursive: true, force: true });
 });
 
+const blobPath = (id: string) => join(dataDir, 'blobs', id.slice(0, 2), id.slice(2, 4), id);
+
+/** What an interrupted earlier run leaves: one blob copied correctly, one cut off (same size, wrong bytes). */
+async function leaveInterruptedRun(client: S3Client, prefix: string): Promise<string[]> {
+  const db = new Database(join(dataDir, 'medley.db'), { readonly: true });
+  const ids = (db.prepare('SELECT id FROM blobs ORDER BY size DESC').all() as { id: string }[]).map((r) => r.id);
+  db.close();
+  const good = await readFile(blobPath(ids[0]!));
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: prefix + ids[0], Body: good }));
+  const bad = Buffer.from(await readFile(blobPath(ids[1]!)));
+  bad.writeUInt8(bad.readUInt8(0) ^ 0xff, 0);
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: prefix + ids[1], Body: bad }));
+  return ids;
+}
+
 test('medley migrate copies an embedded install into PostgreSQL + S3, and refuses a non-empty target', async () => {
+  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  // A prefix holding a blob this data dir does not have is refused before anything is written.
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `foreign/${'ab'.repeat(16)}`, Body: 'x' }));
+  const foreign = await migrate(await pgServer.createDatabase('foreign_target'), 'foreign/');
+  assert.notEqual(foreign.code, 0);
+  assert.match(foreign.out, /refusing to migrate: the S3 prefix "foreign\/" in bucket medley-blobs already holds blob abab/);
+
+  // A rerun after an interruption: the good copy is verified and skipped, the damaged one is copied again.
+  await leaveInterruptedRun(client, 'm/');
+  client.destroy();
   const first = await migrate();
   assert.equal(first.code, 0, first.out);
+  assert.match(first.out, /, 1 already in S3/);
   assert.match(first.out, /table objects: 5 rows/);
   assert.match(first.out, /table tasks: 1 row\b/);
   assert.match(first.out, /blobs \d+\/\d+, [\d.]+ MiB/);
