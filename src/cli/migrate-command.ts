@@ -255,12 +255,20 @@ async function copyBlobs(src: Database.Database, fs: FsBlobStore, s3: S3BlobStor
   });
   await Promise.all(workers);
   report(true);
+  print(`  verified: ${verified.byEtag} by S3 ETag = MD5, ${verified.byReadBack} by reading back`);
 }
 
 const config = (o: MigrateOptions) => o.config;
 
+/** How the copies were verified, for the summary line. */
+const verified = { byEtag: 0, byReadBack: 0 };
+
 async function provenInS3(s3: S3BlobStore, id: string, etag: string, h: { md5: Buffer; parts: Buffer[] }, readBack?: boolean): Promise<boolean> {
-  if (!readBack && etagProves(etag, h.md5, h.parts)) return true;
+  if (!readBack && etagProves(etag, h.md5, h.parts)) {
+    verified.byEtag++;
+    return true;
+  }
+  verified.byReadBack++;
   const back = await hashStream(await s3.open(id), s3.partSize);
   return back.md5.equals(h.md5);
 }
@@ -312,6 +320,7 @@ async function copyTables(src: Database.Database, target: AnyDb, tables: string[
     }
     print(`tables: ${tables.length}, rows: ${totalRows}; committing`);
   });
+  print('database committed');
 }
 
 /** The S3 settings of `medley serve`, same flags, env and validation (src/config.ts). */

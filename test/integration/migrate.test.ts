@@ -46,6 +46,8 @@ function migrate(to = targetUrl, prefix = 'm/'): Promise<{ code: number; out: st
 }
 
 const big = randomBytes(6 * 1024 * 1024 + 12345);
+/** Above the S3 store's 8 MiB part size: copied as a multipart upload, its ETag MD5(part MD5s)-N. */
+const large = randomBytes(9 * 1024 * 1024 + 7);
 const small = Buffer.from('hello, migrated world\n');
 let taskId: string;
 
@@ -60,6 +62,7 @@ before(async () => {
   const oss = makeAliClient(server, agent, { bucket: BUCKET });
   await oss.putBucket(BUCKET);
   await oss.put('small.txt', small);
+  await oss.put('large.bin', large);
   await oss.copy('copy-of-small.txt', 'small.txt');
   await (oss as unknown as { multipartUpload(name: string, file: Buffer, o: Record<string, unknown>): Promise<unknown> }).multipartUpload('big.bin', big, { partSize: 1024 * 1024 * 2 });
   await oss.put('tone.wav', await readFile(tone(join(fixtures, 'tone.wav'), 440, 1, ['-ac', '1'])));
@@ -116,7 +119,8 @@ test('medley migrate copies an embedded install into PostgreSQL + S3, and refuse
   const first = await migrate();
   assert.equal(first.code, 0, first.out);
   assert.match(first.out, /, 1 already in S3/);
-  assert.match(first.out, /table objects: 5 rows/);
+  assert.match(first.out, /table objects: 6 rows/);
+  assert.match(first.out, /database committed/);
   assert.match(first.out, /table tasks: 1 row\b/);
   assert.match(first.out, /blobs \d+\/\d+, [\d.]+ MiB/);
 
@@ -130,7 +134,8 @@ test('medley migrate copies an embedded install into PostgreSQL + S3, and refuse
   assert.deepEqual((await oss.get('copy-of-small.txt')).content, small);
   assert.ok(((await oss.get('big.bin')).content as Buffer).equals(big), 'the multipart object reads back byte for byte');
   const listed = (await oss.list({ 'max-keys': 100 }, {})).objects.map((o) => `${o.name}:${o.size}:${o.etag}`);
-  assert.equal(listed.length, 5);
+  assert.equal(listed.length, 6);
+  assert.ok(((await oss.get('large.bin')).content as Buffer).equals(large));
   assert.ok(listed.some((l) => l.startsWith('out/tone.mp3:')), 'the task output is listed');
 
   const got = await waitForTask(popClient(server), PROJECT, taskId);
