@@ -157,16 +157,6 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /** Whether anything at all is stored under the prefix (blob ids or not). */
-  async anyUnderPrefix(): Promise<string | undefined> {
-    try {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: this.opts.prefix, MaxKeys: 1 }));
-      return page.Contents?.[0]?.Key;
-    } catch (e) {
-      throw unavailable('list', undefined, e);
-    }
-  }
-
   async remove(id: string): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.keyOf(id) }));
