@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import tls from 'node:tls';
+import type { LookupFunction } from 'node:net';
 import OSS from 'ali-oss';
 import pg from 'pg';
 import { startServer, type TestServer } from '../support/server.js';
@@ -83,7 +84,10 @@ describe('HTTPS on both ports', () => {
   let agent: https.Agent;
   before(async () => {
     server = await startServer({ env: { MEDLEY_TLS_CERT: certFile, MEDLEY_TLS_KEY: keyFile, MEDLEY_METRICS_TOKEN: TOKEN } });
-    agent = new https.Agent({ ca: ca.pem, keepAlive: true });
+    // Trusts the test CA; resolves <bucket>.localhost to loopback, so virtual-hosted requests reach the server.
+    const lookup = ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+      opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as LookupFunction;
+    agent = new https.Agent({ ca: ca.pem, keepAlive: true, lookup });
   });
   after(async () => {
     agent.destroy();
@@ -101,7 +105,7 @@ describe('HTTPS on both ports', () => {
         accessKeyId: server.keyId,
         accessKeySecret: server.secret,
         region: 'oss-cn-hangzhou',
-        endpoint: sldEnable ? server.url : `https://localhost:${server.port}`,
+        endpoint: `https://localhost:${server.port}`,
         bucket: 'tls-bucket',
         sldEnable,
         httpsAgent: agent,
@@ -115,9 +119,10 @@ describe('HTTPS on both ports', () => {
   });
 
   test('a CompleteMultipartUpload Location says https', async () => {
-    const client = new OSS({ accessKeyId: server.keyId, accessKeySecret: server.secret, region: 'oss-cn-hangzhou', endpoint: server.url, bucket: 'tls-bucket', sldEnable: true, httpsAgent: agent } as unknown as OSS.Options);
-    const r = (await client.multipartUpload('multi.bin', Buffer.alloc(200 * 1024, 7), { partSize: 100 * 1024 })) as { res: { status: number }; data?: { Location?: string } };
+    const client = new OSS({ accessKeyId: server.keyId, accessKeySecret: server.secret, region: 'oss-cn-hangzhou', endpoint: `https://localhost:${server.port}`, bucket: 'tls-bucket', sldEnable: true, httpsAgent: agent } as unknown as OSS.Options);
+    const r = (await client.multipartUpload('multi.bin', Buffer.alloc(200 * 1024, 7), { partSize: 100 * 1024 })) as { res: { status: number; data: Buffer } };
     assert.equal(r.res.status, 200);
+    assert.match(r.res.data.toString(), /<Location>https:\/\/localhost:\d+\/multi\.bin<\/Location>/);
   });
 
   test('@alicloud/pop-core creates and lists IMM projects over https', async () => {
@@ -178,7 +183,7 @@ describe('HTTPS on both ports', () => {
     const h = JSON.parse((await httpsGet(`${server.url}/-/health`, { Authorization: `Bearer ${TOKEN}` })).body) as { tls: Record<string, unknown> };
     const x = new X509Certificate(first.certPem);
     assert.equal(h.tls.subject, 'CN=localhost');
-    assert.equal(h.tls.subjectAltName, 'IP Address:127.0.0.1, DNS:localhost');
+    assert.equal(h.tls.subjectAltName, 'IP Address:127.0.0.1, DNS:localhost, DNS:tls-bucket.localhost');
     assert.equal(h.tls.serialNumber, x.serialNumber);
     assert.equal(h.tls.notAfter, new Date(x.validTo).toISOString());
     assert.ok(h.tls.daysLeft === 9 || h.tls.daysLeft === 10, `daysLeft ${String(h.tls.daysLeft)}`);

@@ -1,6 +1,6 @@
 /**
  * A test certificate authority and server certificates it signs, made with the `openssl` CLI (node:crypto
- * cannot sign certificates): EC P-256 keys, SANs 127.0.0.1 and localhost, a chosen serial and lifetime.
+ * cannot sign certificates): EC P-256 keys, SANs 127.0.0.1, localhost and tls-bucket.localhost (a virtual-hosted bucket: node refuses a wildcard under a single-label name), a chosen serial and lifetime.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ export function makeServerPair(ca: TestCa, opts: { name: string; serial: number;
   const csr = join(dir, `${opts.name}.csr`);
   const leaf = join(dir, `${opts.name}.leaf.pem`);
   const ext = join(dir, `${opts.name}.ext`);
-  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:tls-bucket.localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
   openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${opts.cn ?? 'localhost'}`], dir);
   openssl(['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', String(opts.serial), '-days', String(opts.days), '-extfile', ext, '-out', leaf], dir);
   const certPem = Buffer.concat([readFileSync(leaf), ca.pem]);
