@@ -102,7 +102,12 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   let info: CertificateInfo | undefined;
   let server: MedleyServer;
   if (opts.tls) {
-    const pair = loadTlsPair(opts.tls);
+    let pair: ReturnType<typeof loadTlsPair>;
+    try {
+      pair = loadTlsPair(opts.tls);
+    } catch (e) {
+      throw new Error(`MEDLEY_TLS_CERT (${opts.tls.certFile}) / MEDLEY_TLS_KEY (${opts.tls.keyFile}) could not be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
     info = pair.info;
     server = createHttpsServer({ cert: pair.cert, key: pair.key, maxHeaderSize: opts.maxHeaderSize }, opts.handler);
     // A client speaking plain HTTP (or garbage) to the TLS port: drop that socket, nothing else.
