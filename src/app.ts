@@ -26,6 +26,7 @@ import { OutboxDispatcher } from './notify/outbox.js';
 import { PushDeliverer } from './notify/push-deliverer.js';
 import { loadOrCreatePushSigningKeys, type PushSigningKeys } from './notify/push-signing.js';
 import { startMnsServer, type RunningMnsServer } from './http/mns/server.js';
+import { tlsFiles, urlHost } from './http/listen.js';
 import { DiskSpace } from './storage/disk-space.js';
 import { Metrics } from './observability/metrics.js';
 
@@ -176,9 +177,9 @@ function startNotifications(core: Core, certUrl: string): () => Promise<void> {
   };
 }
 
-function hostForUrl(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
+/** Where receivers fetch the push-signing certificate: the MNS port, https when Medley serves TLS. */
+function signingCertUrl(config: Config, mnsPort: number): string {
+  return `${tlsFiles(config) ? 'https' : 'http'}://${urlHost(config.host)}:${mnsPort}${SIGNING_CERT_PATH}`;
 }
 
 /** Collects blob files left by crashes (writes cut off before their commit), at start and hourly. */
@@ -239,7 +240,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
     throw e;
   }
   await core.pool.start();
-  const stopNotifications = startNotifications(core, `http://${hostForUrl(config.host)}:${mnsServer.port}${SIGNING_CERT_PATH}`);
+  const stopNotifications = startNotifications(core, signingCertUrl(config, mnsServer.port));
   const stopSweeper = startSweeper(core);
   let stopping: Promise<void> | undefined;
   return {
@@ -266,7 +267,7 @@ export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}
   const core = await openCore(config, env, log, workers);
   await core.pool.start();
   // Receivers fetch the certificate from the `medley serve` sharing this configuration.
-  const stopNotifications = startNotifications(core, `http://${hostForUrl(config.host)}:${config.mnsPort}${SIGNING_CERT_PATH}`);
+  const stopNotifications = startNotifications(core, signingCertUrl(config, config.mnsPort));
   let stopping: Promise<void> | undefined;
   return {
     ...core,

@@ -56,6 +56,9 @@ export const settingSpecs = [
   { key: 'ffmpegMaxMemory', env: 'MEDLEY_FFMPEG_MAX_MEMORY', flag: '--ffmpeg-max-memory <bytes>', def: '4GiB', help: 'address-space limit of each FFmpeg/ffprobe process (RLIMIT_AS; K/M/G/KiB/MiB/GiB suffixes; 0 = none)' },
   { key: 'ffmpegMaxFileSize', env: 'MEDLEY_FFMPEG_MAX_FILE_SIZE', flag: '--ffmpeg-max-file-size <bytes>', def: '5GiB', help: 'largest file an FFmpeg process may write (RLIMIT_FSIZE; 0 = none)' },
   { key: 'ffmpegMaxCpuSeconds', env: 'MEDLEY_FFMPEG_MAX_CPU_SECONDS', flag: '--ffmpeg-max-cpu-seconds <n|auto>', def: 'auto', help: 'CPU seconds an FFmpeg process may use (RLIMIT_CPU; auto = its wall-clock timeout times the CPU cores; 0 = none)' },
+  // TLS (src/http/listen.ts): HTTPS on the OSS / IMM port and the MNS port.
+  { key: 'tlsCert', env: 'MEDLEY_TLS_CERT', flag: '--tls-cert <file>', def: undefined, help: 'PEM certificate (chain allowed: server certificate first) to serve HTTPS on both ports; reloaded when the file changes (set with --tls-key)' },
+  { key: 'tlsKey', env: 'MEDLEY_TLS_KEY', flag: '--tls-key <file>', def: undefined, help: 'PEM private key of --tls-cert; reloaded when the file changes' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -118,6 +121,9 @@ export const configSchema = z.object({
   ffmpegMaxMemory: byteSize,
   ffmpegMaxFileSize: byteSize,
   ffmpegMaxCpuSeconds: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(365 * 24 * 3600)]),
+  // TLS
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
   /** Largest XML request body accepted (bytes). */
   maxXmlBodyBytes: z.number().int().positive().default(LIMITS.maxXmlBodyBytes),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
@@ -169,6 +175,9 @@ export function loadConfig(flags: Partial<Record<SettingKey, string>>, env: Node
   }
   if ((parsed.data.s3AccessKeyId === undefined) !== (parsed.data.s3SecretAccessKey === undefined)) {
     throw new ConfigError('invalid configuration:\n  MEDLEY_S3_ACCESS_KEY_ID and MEDLEY_S3_SECRET_ACCESS_KEY must be set together');
+  }
+  if ((parsed.data.tlsCert === undefined) !== (parsed.data.tlsKey === undefined)) {
+    throw new ConfigError('invalid configuration:\n  MEDLEY_TLS_CERT and MEDLEY_TLS_KEY must be set together (or neither, for plain HTTP)');
   }
   return parsed.data;
 }

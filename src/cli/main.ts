@@ -60,7 +60,7 @@ serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
       : `AccessKeyId ${app.root.accessKeyId}\n  AccessKeySecret ${app.root.secret}\n  (${app.root.source === 'generated' ? 'generated now' : 'generated earlier'}; kept in ${app.config.dataDir}/credentials.json — set MEDLEY_ACCESS_KEY_ID/SECRET to choose your own)`;
   process.stdout.write(
     `Medley ${VERSION} listening on ${app.http.url}\n` +
-      `  region ${config.region}; virtual-hosted buckets at <bucket>.${config.domain}:${app.http.port}\n` +
+      `  region ${config.region}; virtual-hosted buckets at ${new URL(app.http.url).protocol}//<bucket>.${config.domain}:${app.http.port}\n` +
       `  data dir ${config.dataDir}\n` +
       `  IMM API on the same port; ${app.pool.concurrency} media worker${app.pool.concurrency === 1 ? '' : 's'}\n` +
       `  MNS (message service) endpoint ${app.mnsServer.url} (account ${config.accountId})\n` +

@@ -2,9 +2,8 @@
  * The HTTP edge: one listener, request ids and common headers, Medley's own `/-/` endpoints, and the
  * hand-off to a dialect. Start/stop are explicit so tests and the CLI control the lifecycle.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Storage } from '../storage/index.js';
@@ -21,6 +20,7 @@ import { LIMITS } from '../limits.js';
 import type { DiskSpace } from '../storage/disk-space.js';
 import { labelRequest, type Metrics } from '../observability/metrics.js';
 import { operatorOf, type OperatorAuthDeps } from '../observability/operator-auth.js';
+import { listen, tlsFiles, type CertificateInfo, type MedleyServer } from './listen.js';
 
 export interface HttpDeps {
   config: Config;
@@ -44,8 +44,8 @@ export interface HttpDeps {
 }
 
 export interface RunningServer {
-  server: Server;
-  /** Base URL, e.g. http://127.0.0.1:9000 */
+  server: MedleyServer;
+  /** Base URL, e.g. http://127.0.0.1:9000 (https:// with MEDLEY_TLS_CERT / MEDLEY_TLS_KEY) */
   url: string;
   port: number;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the rest. */
@@ -64,7 +64,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The listener limits of the OSS / IMM port (src/limits.ts). Large uploads may take long: bound idleness, not total time. */
-function applyServerLimits(server: Server): void {
+function applyServerLimits(server: MedleyServer): void {
   server.requestTimeout = LIMITS.ossRequestTimeoutMs;
   server.headersTimeout = LIMITS.ossHeadersTimeoutMs;
   server.timeout = LIMITS.ossSocketIdleTimeoutMs;
@@ -82,6 +82,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };
   const isOperator = (req: IncomingMessage) => deps.rootAccessKeyId !== undefined && operatorOf(req, authDeps) !== undefined;
   let ready = true;
+  /** The certificate served (MEDLEY_TLS_CERT), for the detailed /-/health; set once listening. */
+  let certificate: () => CertificateInfo | undefined = () => undefined;
 
   /**
    * /-/health: anonymous callers learn only whether the server is ready (200 {"status":"ok"}, 503 while it
@@ -109,6 +111,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
         engines: media.engines.length,
         workers: deps.workers,
         disk: disk ? { freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, reserveBytes: disk.reserveBytes, writable: disk.freeBytes >= disk.reserveBytes } : null,
+        tls: certificate() ?? null,
       });
       return;
     }
@@ -140,7 +143,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     return oss(req, res, requestId, log);
   }
 
-  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderBytes }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     deps.metrics?.track(req, res, 'oss');
     const requestId = newRequestId();
     const log = deps.log.child({ reqId: requestId });
@@ -157,33 +160,18 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
       if (!res.headersSent) sendJson(res, 500, { error: 'InternalError' });
       else res.destroy();
     });
-  });
+  };
+  const listener = await listen({ host: deps.config.host, port: deps.config.port, maxHeaderSize: LIMITS.maxHeaderBytes, tls: tlsFiles(deps.config), log: deps.log, handler });
+  const server = listener.server;
   applyServerLimits(server);
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(deps.config.port, deps.config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const hostForUrl = deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host;
+  certificate = listener.certificate;
   return {
     server,
-    port,
-    url: `http://${hostForUrl}:${port}`,
+    port: listener.port,
+    url: listener.url,
     close(graceMs = 10_000) {
       ready = false;
-      return new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
-        force.unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      return listener.close(graceMs);
     },
   };
 }

@@ -21,13 +21,14 @@ interface S3rverInstance {
 }
 type S3rverClass = new (opts: Record<string, unknown>) => S3rverInstance;
 
-export async function startS3(bucket = 'medley-blobs'): Promise<TestS3> {
+/** `tls`: serve https with this PEM key and certificate (s3rver's `key`/`cert` options). */
+export async function startS3(bucket = 'medley-blobs', tls?: { key: Buffer; cert: Buffer }): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 'medley-s3-'));
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }], ...(tls ?? {}) });
   const { port } = await server.run();
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     bucket,
     // s3rver's fixed credentials.
     accessKeyId: 'S3RVER',

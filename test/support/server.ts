@@ -60,7 +60,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out}`)), 20_000);
     const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m && /MNS \(message service\) endpoint/.test(out)) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -73,7 +73,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     });
   });
   const port = Number(new URL(url).port);
-  const mnsUrl = /MNS \(message service\) endpoint (http:\/\/\S+)/.exec(out)![1]!;
+  const mnsUrl = /MNS \(message service\) endpoint (https?:\/\/\S+)/.exec(out)![1]!;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;

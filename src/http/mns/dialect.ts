@@ -30,6 +30,7 @@ import { mnsXml, parseMnsXml, parseMnsXmlAs, xmlBool, xmlInt, xmlList, xmlText, 
 import { LIMITS } from '../../limits.js';
 import type { DiskSpace } from '../../storage/disk-space.js';
 import { labelRequest } from '../../observability/metrics.js';
+import { requestScheme } from '../listen.js';
 
 export const MNS_API_VERSION = '2015-06-06';
 /**
@@ -57,7 +58,7 @@ interface Ctx {
   method: string;
   segments: string[];
   query: Map<string, string>;
-  /** `http://<Host>`: Location headers, QueueURL/TopicURL, HostId. */
+  /** `http(s)://<Host>` (the scheme the request came over): Location headers, QueueURL/TopicURL, HostId. */
   base: string;
   body: Buffer;
   signal: AbortSignal;
@@ -456,7 +457,7 @@ export function createMnsDialect(deps: MnsDialectDeps): MnsRequestHandler {
   return async (req, res, signal) => {
     const requestId = newMnsRequestId();
     const host = req.headers.host ?? `${deps.config.host}:${deps.config.mnsPort}`;
-    const base = `http://${host}`;
+    const base = `${requestScheme(req)}://${host}`;
     const log = deps.log.child({ reqId: requestId });
     const t0 = process.hrtime.bigint();
     res.on('finish', () => log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'mns request'));

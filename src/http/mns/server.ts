@@ -3,8 +3,7 @@
  * gets an AbortSignal that fires when its client goes away or the server closes, so a long poll never
  * outlives either.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
@@ -13,6 +12,7 @@ import { createMnsDialect } from './dialect.js';
 import { LIMITS } from '../../limits.js';
 import type { DiskSpace } from '../../storage/disk-space.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { listen, tlsFiles, type MedleyServer } from '../listen.js';
 
 export interface MnsServerDeps {
   config: Config;
@@ -28,8 +28,8 @@ export interface MnsServerDeps {
 }
 
 export interface RunningMnsServer {
-  server: Server;
-  /** Base URL, e.g. http://127.0.0.1:9100: the endpoint for MNS clients. */
+  server: MedleyServer;
+  /** Base URL, e.g. http://127.0.0.1:9100 (https:// with MEDLEY_TLS_CERT / MEDLEY_TLS_KEY): the endpoint for MNS clients. */
   url: string;
   port: number;
   /** Stops accepting, ends long polls at once, lets other requests finish (up to `graceMs`), then closes the rest. */
@@ -40,7 +40,7 @@ export async function startMnsServer(deps: MnsServerDeps): Promise<RunningMnsSer
   const handle = createMnsDialect({ config: deps.config, lookup: deps.lookup, mns: deps.mns, log: deps.log.child({ component: 'mns' }), disk: deps.disk });
   const inFlight = new Set<AbortController>();
 
-  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderBytes }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     deps.metrics?.track(req, res, 'mns');
     try {
       if (deps.extraRoutes?.(req, res)) return;
@@ -66,38 +66,22 @@ export async function startMnsServer(deps: MnsServerDeps): Promise<RunningMnsSer
         res.end('internal error');
       } else res.destroy();
     });
-  });
+  };
+  const listener = await listen({ host: deps.config.host, port: deps.config.mnsPort, maxHeaderSize: LIMITS.maxHeaderBytes, tls: tlsFiles(deps.config), log: deps.log, handler });
+  const server = listener.server;
   // Requests are small: bound the whole request (headers and body); responses may wait up to 30 s (long poll).
   server.requestTimeout = LIMITS.mnsRequestTimeoutMs;
   server.headersTimeout = LIMITS.mnsHeadersTimeoutMs;
   server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(deps.config.mnsPort, deps.config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const hostForUrl = deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host;
-  let closing: Promise<void> | undefined;
   return {
     server,
-    port,
-    url: `http://${hostForUrl}:${port}`,
+    port: listener.port,
+    url: listener.url,
     close(graceMs = 10_000) {
-      closing ??= new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
-        force.unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
+      return listener.close(graceMs, () => {
         for (const ac of inFlight) ac.abort();
-        server.closeIdleConnections();
       });
-      return closing;
     },
   };
 }

@@ -9,6 +9,7 @@ import { parseContentMd5 } from '../../../storage/ingest.js';
 import { MAX_PART_NUMBER, type CompletePart } from '../../../storage/multipart.js';
 import type { ObjectRecord } from '../../../storage/records.js';
 import { COPY_CONDITION_NAMES, copySourceConditions } from './object.js';
+import { requestScheme } from '../../listen.js';
 
 function encoder(ctx: OssContext) {
   const t = ctx.query.get('encoding-type');
@@ -80,7 +81,7 @@ export async function complete(ctx: OssContext, bucket: string, key: string): Pr
     {
       CompleteMultipartUploadResult: {
         EncodingType: url ? 'url' : undefined,
-        Location: `http://${header(ctx, 'host') ?? ''}/${enc(key)}`,
+        Location: `${requestScheme(ctx.req)}://${header(ctx, 'host') ?? ''}/${enc(key)}`,
         Bucket: bucket,
         Key: enc(key),
         ETag: quoteEtag(o.etag),
