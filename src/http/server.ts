@@ -21,6 +21,7 @@ import { LIMITS } from '../limits.js';
 import type { DiskSpace } from '../storage/disk-space.js';
 import { labelRequest, type Metrics } from '../observability/metrics.js';
 import { operatorOf, type OperatorAuthDeps } from '../observability/operator-auth.js';
+import { dbUnavailableReason } from '../db/errors.js';
 
 export interface HttpDeps {
   config: Config;
@@ -41,6 +42,32 @@ export interface HttpDeps {
   metrics?: Metrics;
   /** The root key may read /-/metrics and the detailed /-/health (as may MEDLEY_METRICS_TOKEN). */
   rootAccessKeyId?: string;
+  /** A cheap query (`select 1`): /-/health is not ready while it fails (the database is unreachable). */
+  pingDatabase?: () => Promise<void>;
+}
+
+/** /-/health re-checks the database at most this often; concurrent checks share one query. */
+const DB_CHECK_CACHE_MS = 1000;
+/** A health check never waits longer than this for the database (a probe must not hang). */
+const DB_CHECK_TIMEOUT_MS = 2000;
+
+/** The database check of /-/health: undefined when reachable, else why not. Cached for DB_CHECK_CACHE_MS. */
+function databaseCheck(ping: (() => Promise<void>) | undefined): () => Promise<string | undefined> {
+  let last: { at: number; result: Promise<string | undefined> } | undefined;
+  return () => {
+    if (!ping) return Promise.resolve(undefined);
+    const now = Date.now();
+    if (last && now - last.at < DB_CHECK_CACHE_MS) return last.result;
+    const result = new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(`no answer within ${DB_CHECK_TIMEOUT_MS} ms`), DB_CHECK_TIMEOUT_MS);
+      ping().then(
+        () => resolve(undefined),
+        (err: unknown) => resolve(dbUnavailableReason(err) ?? (err instanceof Error ? err.message : String(err))),
+      ).finally(() => clearTimeout(timer));
+    });
+    last = { at: now, result };
+    return result;
+  };
 }
 
 export interface RunningServer {
@@ -82,6 +109,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };
   const isOperator = (req: IncomingMessage) => deps.rootAccessKeyId !== undefined && operatorOf(req, authDeps) !== undefined;
   let ready = true;
+  const checkDatabase = databaseCheck(deps.pingDatabase);
 
   /**
    * /-/health: anonymous callers learn only whether the server is ready (200 {"status":"ok"}, 503 while it
@@ -92,15 +120,21 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     labelRequest(res, MEDLEY_ENDPOINTS.has(path) ? path : 'unknown', 'medley');
     if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const status = ready ? 'ok' : 'unavailable';
+      // Not ready while shutting down or while the database is unreachable (requests would answer 503).
+      const dbProblem = await checkDatabase();
+      const up = ready && dbProblem === undefined;
+      const status = up ? 'ok' : 'unavailable';
       if (!isOperator(req)) {
-        sendJson(res, ready ? 200 : 503, { status });
+        sendJson(res, up ? 200 : 503, { status });
         return;
       }
       const media = deps.engine.describe();
       const disk = deps.disk?.current;
-      sendJson(res, ready ? 200 : 503, {
+      sendJson(res, up ? 200 : 503, {
         status,
+        ...(up ? {} : { reason: !ready ? 'shutting down' : `the database is unreachable: ${dbProblem}` }),
+        nodeName: deps.config.nodeName,
+        database: deps.pingDatabase ? { reachable: dbProblem === undefined, ...(dbProblem === undefined ? {} : { error: dbProblem }) } : null,
         version: VERSION,
         node: process.version,
         region: deps.config.region,
