@@ -69,6 +69,7 @@ describe('PostgreSQL stops for ~10 s mid-run, then comes back', () => {
 
   test('503 in each dialect during the outage, /-/health not ready, then everything completes and nothing acknowledged is lost', async (t) => {
     t.after(() => {
+      if (process.env.MEDLEY_TEST_DUMP) console.error(`server output:\n${server.output()}`);
       if (server.process.exitCode !== null || server.process.signalCode !== null) console.error(`the server exited:\n${server.output()}`);
     });
     assert.equal((await send({ method: 'PUT', bucket: BUCKET })).status, 200);

@@ -175,7 +175,7 @@ export function createOssDialect(deps: OssDialectDeps) {
       const down = full ? undefined : databaseUnavailableError(e);
       const err = full ?? down ?? (e instanceof MedleyError ? e : new MedleyError('InternalError'));
       if (full && !(e instanceof MedleyError)) log.warn({ err: e, op }, 'the disk is full: the write was refused');
-      else if (down && !(e instanceof MedleyError)) log.warn({ op, msg: down.message }, 'the database is unreachable: the request was refused');
+      else if (down && !(e instanceof MedleyError)) log.warn({ op, reason: down.message }, 'the database is unreachable: the request was refused');
       else if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
       else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
       // A body we did not read (a refused upload): drain it, bounded, so the client reads this error (drain.ts).
