@@ -62,6 +62,10 @@ export function isDbUnavailable(e: unknown): boolean {
  */
 export function dbUnavailableReason(e: unknown): string | undefined {
   for (const cur of chain(e)) {
+    // Already classified (errors.ts databaseUnavailableError wrapped it): the catalog key, read without
+    // importing the catalog (which imports this module).
+    const { key, message: text } = cur as { key?: unknown; message?: unknown };
+    if (key === 'DatabaseUnavailable' && typeof text === 'string') return text.replace(/^The database is unreachable: /, '').replace(/; retry\.$/, '');
     const code = codeOf(cur);
     if (code !== undefined) {
       if (UNAVAILABLE_SQLSTATES.has(code)) return `${code === '53300' ? 'too many connections' : 'the server is shutting down or starting up'} (${code})`;

@@ -189,14 +189,14 @@ export class WorkerPool {
 
   /**
    * Hands a task back after the database was unreachable or busy, retrying while the database is down
-   * (up to the lease time: after that another worker may claim it anyway). Not counted as an attempt:
-   * the task is not what failed.
+   * (up to the lease time: after that another worker may claim it anyway). `refundAttempt`: not counted
+   * as an attempt (the database went away; the task is not what failed).
    */
-  private async handBack(taskId: string, owner: string): Promise<boolean> {
+  private async handBack(taskId: string, owner: string, refundAttempt = true): Promise<boolean> {
     const until = Date.now() + this.opts.leaseMs;
     for (let failures = 1; ; failures++) {
       try {
-        await this.opts.queue.release(taskId, owner, { refundAttempt: true });
+        await this.opts.queue.release(taskId, owner, { refundAttempt });
         return true;
       } catch (err) {
         if (!this.running || Date.now() >= until || !(isDbUnavailable(err) || isTransientDbError(err))) return false;
@@ -254,7 +254,8 @@ export class WorkerPool {
       } else if (isTransientDbError(e)) {
         // The database was busy (another process held the write lock too long): try the task again later.
         tlog.warn({ err: e }, 'database busy: handing the task back for a retry');
-        await this.handBack(task.taskId, owner);
+        // Counted as an attempt (as before): busy errors that never end must not retry the task forever.
+        await this.handBack(task.taskId, owner, false);
       } else if (entry.reason === 'shutdown') {
         await queue.release(task.taskId, owner).catch(() => undefined);
         tlog.info('task handed back on shutdown');

@@ -31,6 +31,7 @@ const cases: Array<[string, unknown, { unavailable: boolean; transient: boolean 
   ['SQLITE_FULL (disk full, not an outage)', withCode('SQLITE_FULL'), { unavailable: false, transient: false }],
   ['ENOENT', withCode('ENOENT'), { unavailable: false, transient: false }],
   ['a catalog error', new MedleyError('NoSuchKey'), { unavailable: false, transient: false }],
+  ['a DatabaseUnavailable catalog error', new MedleyError('DatabaseUnavailable'), { unavailable: true, transient: false }],
   ['a plain error', new Error('boom'), { unavailable: false, transient: false }],
   ['a string', 'Connection terminated', { unavailable: false, transient: false }],
   ['null', null, { unavailable: false, transient: false }],
@@ -64,6 +65,7 @@ test('databaseUnavailableError: 503 ServiceUnavailable on every door, naming the
   assert.equal(databaseUnavailableError(new MedleyError('NoSuchKey')), undefined);
   assert.equal(databaseUnavailableError(e), e);
   assert.match(dbUnavailableReason(withCode('57P01')) ?? '', /57P01/);
+  assert.equal(dbUnavailableReason(e), 'connection refused (ECONNREFUSED)', 'the reason of a classified error is its cause');
 });
 
 test('backoffMs doubles up to its cap', () => {
