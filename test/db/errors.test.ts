@@ -72,3 +72,13 @@ test('backoffMs doubles up to its cap', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map((n) => backoffMs(n)), [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
   assert.equal(backoffMs(0), 250);
 });
+
+test('the IMM and MNS mappers answer an unreachable database 503 ServiceUnavailable, not InternalError', async () => {
+  const { toImmWire } = await import('../../src/http/imm/errors.js');
+  const { toMnsWireError } = await import('../../src/http/mns/errors.js');
+  const down = new Error('Connection terminated unexpectedly');
+  assert.deepEqual(toImmWire(down), { status: 503, code: 'ServiceUnavailable', message: 'The database is unreachable: Connection terminated unexpectedly; retry.', unexpected: false });
+  assert.deepEqual(toMnsWireError(down), { status: 503, code: 'ServiceUnavailable', message: 'The database is unreachable: Connection terminated unexpectedly; retry.', unexpected: false });
+  assert.equal(toImmWire(new Error('boom')).status, 500);
+  assert.equal(toMnsWireError(new Error('boom')).status, 500);
+});
