@@ -151,7 +151,16 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
         sendJson(res, 403, { error: 'AccessDenied', message: 'GET /-/metrics needs a request signed by the root key or the header Authorization: Bearer <MEDLEY_METRICS_TOKEN>.' });
         return;
       }
-      const m = await deps.metrics.render();
+      // The task gauges read the database: while it is unreachable, 503 (as /-/health), not a 500.
+      const m = await deps.metrics.render().catch((err: unknown) => {
+        const why = dbUnavailableReason(err);
+        if (why === undefined) throw err;
+        return undefined;
+      });
+      if (!m) {
+        sendJson(res, 503, { error: 'ServiceUnavailable', message: 'The database is unreachable; retry.' });
+        return;
+      }
       const data = Buffer.from(m.body);
       res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': data.length, 'Cache-Control': 'no-store' });
       res.end(data);

@@ -137,6 +137,8 @@ describe('PostgreSQL stops for ~10 s mid-run, then comes back', () => {
     assert.match(why.reason, /the database is unreachable/);
     assert.equal(why.nodeName, NODE);
     assert.equal(why.database.reachable, false);
+    // The metrics read task counts from the database: 503 too, not a 500.
+    assert.equal((await fetch(`${server.url}/-/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status, 503);
 
     await sleep(Math.max(0, 10_000 - (Date.now() - downAt)));
     await pg.resume();
