@@ -3,9 +3,10 @@
  * a worker pool. `startWorkerApp` (medley worker): the worker pool only, on the same data directory.
  */
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { sql } from 'kysely';
 import { mediaLimits, type Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
 import { openStorage, type Storage } from './storage/index.js';
@@ -107,7 +108,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   keys.set(root.accessKeyId, root);
   const lookup: CredentialLookup = (id) => keys.get(id);
 
-  const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool });
+  const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool, connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000, log });
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
     // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
@@ -148,12 +149,18 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       signal,
       notify: { region: config.region, accountId: config.accountId },
       onFinished: () => outbox.kick(),
+      nodeName: config.nodeName,
     });
     return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
   } catch (e) {
     await db.destroy();
     throw e;
   }
+}
+
+/** Every line names the node (MEDLEY_NODE_NAME), so the logs of several nodes can be merged. */
+function defaultLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, base: { pid: process.pid, hostname: hostname(), node: config.nodeName } });
 }
 
 export const SIGNING_CERT_PATH = '/-/mns-signing.crt';
@@ -195,7 +202,7 @@ function startSweeper(core: Core): () => void {
   return () => clearInterval(timer);
 }
 
-export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = pino({ level: config.logLevel })): Promise<App> {
+export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = defaultLogger(config)): Promise<App> {
   const core = await openCore(config, env, log, workerCount(config));
   let http: RunningServer;
   try {
@@ -213,6 +220,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       disk: core.disk,
       metrics: core.metrics,
       rootAccessKeyId: core.root.accessKeyId,
+      pingDatabase: async () => void (await sql`select 1`.execute(core.db)),
     });
   } catch (e) {
     await core.db.destroy();
@@ -261,7 +269,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
   };
 }
 
-export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = pino({ level: config.logLevel })): Promise<WorkerApp> {
+export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}, log: Logger = defaultLogger(config)): Promise<WorkerApp> {
   const workers = workerCount(config);
   if (workers < 1) throw new Error('medley worker needs at least one worker (MEDLEY_WORKERS)');
   const core = await openCore(config, env, log, workers);

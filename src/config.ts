@@ -2,6 +2,7 @@
  * One validated configuration object. Only the CLI reads argv and the environment; everything below it
  * receives a `Config`. Each setting has an environment variable and a `medley serve --flag` twin.
  */
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { parseDiskReserve } from './storage/disk-space.js';
@@ -59,6 +60,9 @@ export const settingSpecs = [
   // TLS (src/http/listen.ts): HTTPS on the OSS / IMM port and the MNS port.
   { key: 'tlsCert', env: 'MEDLEY_TLS_CERT', flag: '--tls-cert <file>', def: undefined, help: 'PEM certificate (chain allowed: server certificate first) to serve HTTPS on both ports; reloaded when the file changes (set with --tls-key)' },
   { key: 'tlsKey', env: 'MEDLEY_TLS_KEY', flag: '--tls-key <file>', def: undefined, help: 'PEM private key of --tls-cert; reloaded when the file changes' },
+  // Database outages (src/db/errors.ts, src/db/connection.ts) and node naming.
+  { key: 'databaseConnectTimeoutSeconds', env: 'MEDLEY_DATABASE_CONNECT_TIMEOUT', flag: '--database-connect-timeout <seconds>', def: '60', help: 'at start, how long to keep retrying a PostgreSQL server that is not up yet before giving up (0 = try once)' },
+  { key: 'nodeName', env: 'MEDLEY_NODE_NAME', flag: '--node-name <name>', def: undefined, help: 'this process in logs, the detailed /-/health and task lease owners (default: the host name)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -137,6 +141,12 @@ export const configSchema = z.object({
   maxOutputDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
   maxOutputBytes: z.coerce.number().int().min(1024),
   maxMediaInputBytes: z.coerce.number().int().min(1),
+  // Database outages and node naming.
+  databaseConnectTimeoutSeconds: z.coerce.number().int().min(0).max(3600),
+  nodeName: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -')
+    .default(() => hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'medley'),
 });
 
 /** The media limits of a config, as the engine takes them (src/media/limits.ts). */

@@ -18,6 +18,8 @@
  *   its service (notify/mns-service.ts) serve only that door, so the entries stay MNS's own.
  */
 
+import { dbUnavailableReason } from './db/errors.js';
+
 export interface CatalogEntry {
   /** HTTP status on the OSS dialect. */
   status: number;
@@ -121,6 +123,11 @@ const mainCatalog = {
   // mid-write: ENOSPC / SQLITE_FULL). 503 on every front door, so clients retry later instead of giving up.
   /** Free disk space is below the reserve, or the disk filled up during the write: nothing was stored. */
   InsufficientStorage: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.', immCode: 'ServiceUnavailable', immStatus: 503 },
+
+  // Database outages (src/db/errors.ts): PostgreSQL down, restarting or unreachable. 503 on every front door
+  // (MNS: MnsServiceUnavailable with this message), so clients retry instead of giving up.
+  /** The database could not be reached; the request was not carried out (or its outcome was not acknowledged). */
+  DatabaseUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The database is unreachable; retry.', immCode: 'ServiceUnavailable', immStatus: 503 },
 } as const satisfies Record<string, CatalogEntry>;
 
 /**
@@ -167,7 +174,10 @@ const mnsCatalog = {
   MnsEndpointInvalid: { status: 400, code: 'EndpointInvalid', message: 'The endpoint you provided is invalid.' },
   MnsInternalError: { status: 500, code: 'InternalError', message: 'Internal error.' },
 
-  /** Free disk space is below the reserve, or the disk filled up during the write (MNS port, its own format). */
+  /**
+   * Free disk space is below the reserve, or the disk filled up during the write, or the database is
+   * unreachable (MNS port, its own format; the message says which).
+   */
   MnsServiceUnavailable: { status: 503, code: 'ServiceUnavailable', message: 'The server does not have enough free disk space to store this request; nothing was written. Retry later.' },
 } as const satisfies Record<string, CatalogEntry>;
 
@@ -240,6 +250,17 @@ export function diskFullError(e: unknown): MedleyError | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A database that cannot be reached (src/db/errors.ts isDbUnavailable: connection refused, cut by a
+ * restart, pool timeout) as the catalog's DatabaseUnavailable (503), naming the cause; undefined for any
+ * other error. The dialects call this beside diskFullError, so an outage is never an internal error.
+ */
+export function databaseUnavailableError(e: unknown): MedleyError | undefined {
+  if (e instanceof MedleyError) return e.key === 'DatabaseUnavailable' ? e : undefined;
+  const why = dbUnavailableReason(e);
+  return why === undefined ? undefined : new MedleyError('DatabaseUnavailable', `The database is unreachable: ${why}; retry.`);
 }
 
 export { catalog as errorCatalog };

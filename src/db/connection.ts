@@ -8,6 +8,8 @@ import type { Database } from './schema.js';
 import { migrationsFor } from './migrations.js';
 import { dialectOf, registerDialect } from './dialect.js';
 import { isPostgresUrl, openPostgresPool, postgresKysely } from './postgres.js';
+import { backoffMs, dbUnavailableReason, isDbUnavailable } from './errors.js';
+import type { Logger } from 'pino';
 
 export type Db = Kysely<Database>;
 
@@ -48,10 +50,43 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * acknowledged write survives power loss. Without it, WAL with synchronous = NORMAL stays consistent but
  * the last commits can roll back after a power failure.
  */
-export async function openDatabase(target: string, opts: { durable?: boolean; poolSize?: number } = {}): Promise<Db> {
-  const db = isPostgresUrl(target) ? postgresKysely(openPostgresPool({ url: target, poolSize: opts.poolSize ?? 10 })) : openSqlite(target, opts);
-  await migrate(db);
-  return db;
+export interface OpenDatabaseOptions {
+  durable?: boolean;
+  poolSize?: number;
+  /**
+   * PostgreSQL (MEDLEY_DATABASE_CONNECT_TIMEOUT): while the server is unreachable (not up yet, restarting),
+   * keep retrying for this long, with backoff, before giving up; 0 = one try. Default 60 s.
+   */
+  connectTimeoutMs?: number;
+  /** Where each retry is logged. */
+  log?: Pick<Logger, 'warn' | 'info'>;
+}
+
+export async function openDatabase(target: string, opts: OpenDatabaseOptions = {}): Promise<Db> {
+  if (!isPostgresUrl(target)) {
+    const db = openSqlite(target, opts);
+    await migrate(db);
+    return db;
+  }
+  const db = postgresKysely(openPostgresPool({ url: target, poolSize: opts.poolSize ?? 10 }));
+  // A node may start before its database (containers started together, a database restarting): wait for it.
+  const deadline = Date.now() + (opts.connectTimeoutMs ?? 60_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db, { keepOpen: true });
+      if (attempt > 1) opts.log?.info({ attempts: attempt }, 'the database is reachable: started');
+      return db;
+    } catch (e) {
+      const why = dbUnavailableReason(e);
+      const wait = backoffMs(attempt, 250, 5000);
+      if (why === undefined || Date.now() + wait > deadline) {
+        await db.destroy();
+        throw why === undefined ? e : new Error(`the database is unreachable: ${why} (gave up after ${attempt} attempts; MEDLEY_DATABASE_CONNECT_TIMEOUT)`, { cause: e });
+      }
+      opts.log?.warn({ attempt, retryInMs: wait, reason: why }, 'the database is unreachable; retrying');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 function openSqlite(file: string, opts: { durable?: boolean }): Db {
@@ -66,11 +101,13 @@ function openSqlite(file: string, opts: { durable?: boolean }): Db {
   return db;
 }
 
-async function migrate(db: Db): Promise<void> {
+/** `keepOpen`: a failure leaves the database open (the caller retries an unreachable one). */
+async function migrate(db: Db, opts: { keepOpen?: boolean } = {}): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialectOf(db)) };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
-    await db.destroy();
+    if (isDbUnavailable(error)) throw error;
+    if (!opts.keepOpen) await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed: ${String(error)}`);
   }

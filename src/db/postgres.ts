@@ -44,6 +44,10 @@ export function openPostgresPool(opts: PostgresOptions): pg.Pool {
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a checked-out client between two queries (inside a transaction): pg-pool removes its own listener
+  // while a client is lent out, and pg emits 'error' when the connection ends with no query running, which
+  // without a listener is an uncaught exception. The client's next query fails instead (a 503, errors.ts).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -21,6 +21,7 @@ import type { DiskSpace } from '../storage/disk-space.js';
 import { labelRequest, type Metrics } from '../observability/metrics.js';
 import { operatorOf, type OperatorAuthDeps } from '../observability/operator-auth.js';
 import { listen, tlsFiles, type CertificateInfo, type MedleyServer } from './listen.js';
+import { dbUnavailableReason } from '../db/errors.js';
 
 export interface HttpDeps {
   config: Config;
@@ -41,6 +42,32 @@ export interface HttpDeps {
   metrics?: Metrics;
   /** The root key may read /-/metrics and the detailed /-/health (as may MEDLEY_METRICS_TOKEN). */
   rootAccessKeyId?: string;
+  /** A cheap query (`select 1`): /-/health is not ready while it fails (the database is unreachable). */
+  pingDatabase?: () => Promise<void>;
+}
+
+/** /-/health re-checks the database at most this often; concurrent checks share one query. */
+const DB_CHECK_CACHE_MS = 1000;
+/** A health check never waits longer than this for the database (a probe must not hang). */
+const DB_CHECK_TIMEOUT_MS = 2000;
+
+/** The database check of /-/health: undefined when reachable, else why not. Cached for DB_CHECK_CACHE_MS. */
+function databaseCheck(ping: (() => Promise<void>) | undefined): () => Promise<string | undefined> {
+  let last: { at: number; result: Promise<string | undefined> } | undefined;
+  return () => {
+    if (!ping) return Promise.resolve(undefined);
+    const now = Date.now();
+    if (last && now - last.at < DB_CHECK_CACHE_MS) return last.result;
+    const result = new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(`no answer within ${DB_CHECK_TIMEOUT_MS} ms`), DB_CHECK_TIMEOUT_MS);
+      ping().then(
+        () => resolve(undefined),
+        (err: unknown) => resolve(dbUnavailableReason(err) ?? (err instanceof Error ? err.message : String(err))),
+      ).finally(() => clearTimeout(timer));
+    });
+    last = { at: now, result };
+    return result;
+  };
 }
 
 export interface RunningServer {
@@ -84,6 +111,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   let ready = true;
   /** The certificate served (MEDLEY_TLS_CERT), for the detailed /-/health; set once listening. */
   let certificate: () => CertificateInfo | undefined = () => undefined;
+  const checkDatabase = databaseCheck(deps.pingDatabase);
 
   /**
    * /-/health: anonymous callers learn only whether the server is ready (200 {"status":"ok"}, 503 while it
@@ -94,15 +122,21 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     labelRequest(res, MEDLEY_ENDPOINTS.has(path) ? path : 'unknown', 'medley');
     if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const status = ready ? 'ok' : 'unavailable';
+      // Not ready while shutting down or while the database is unreachable (requests would answer 503).
+      const dbProblem = await checkDatabase();
+      const up = ready && dbProblem === undefined;
+      const status = up ? 'ok' : 'unavailable';
       if (!isOperator(req)) {
-        sendJson(res, ready ? 200 : 503, { status });
+        sendJson(res, up ? 200 : 503, { status });
         return;
       }
       const media = deps.engine.describe();
       const disk = deps.disk?.current;
-      sendJson(res, ready ? 200 : 503, {
+      sendJson(res, up ? 200 : 503, {
         status,
+        ...(up ? {} : { reason: !ready ? 'shutting down' : `the database is unreachable: ${dbProblem}` }),
+        nodeName: deps.config.nodeName,
+        database: deps.pingDatabase ? { reachable: dbProblem === undefined, ...(dbProblem === undefined ? {} : { error: dbProblem }) } : null,
         version: VERSION,
         node: process.version,
         region: deps.config.region,
@@ -120,7 +154,16 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
         sendJson(res, 403, { error: 'AccessDenied', message: 'GET /-/metrics needs a request signed by the root key or the header Authorization: Bearer <MEDLEY_METRICS_TOKEN>.' });
         return;
       }
-      const m = await deps.metrics.render();
+      // The task gauges read the database: while it is unreachable, 503 (as /-/health), not a 500.
+      const m = await deps.metrics.render().catch((err: unknown) => {
+        const why = dbUnavailableReason(err);
+        if (why === undefined) throw err;
+        return undefined;
+      });
+      if (!m) {
+        sendJson(res, 503, { error: 'ServiceUnavailable', message: 'The database is unreachable; retry.' });
+        return;
+      }
       const data = Buffer.from(m.body);
       res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': data.length, 'Cache-Control': 'no-store' });
       res.end(data);

@@ -18,6 +18,7 @@
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
 import { md5HexUpper, xmlEscape } from '../util/text.js';
+import { isDbUnavailable } from '../db/errors.js';
 import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -722,13 +723,33 @@ export class MnsService implements Publisher {
     let q = await this.requireQueue(queue);
     const waitMs = (opts.waitSeconds ?? q.polling_wait_seconds) * 1000;
     const deadline = Date.now() + waitMs;
+    // A database outage during the wait does not end the long poll: it keeps polling until the wait ends,
+    // then answers 503 (the dialect maps the error) if the database is still unreachable.
+    let down: unknown;
     for (;;) {
-      const got = await this.claim(q, max);
+      let got: QueueMessage[] = [];
+      try {
+        got = await this.claim(q, max);
+        down = undefined;
+      } catch (e) {
+        if (!isDbUnavailable(e) || Date.now() >= deadline) throw e;
+        down = e;
+      }
       if (got.length > 0) return got;
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || opts.signal?.aborted || this.closing.signal.aborted) return [];
+      if (remaining <= 0 || opts.signal?.aborted || this.closing.signal.aborted) {
+        if (down !== undefined) throw down;
+        return [];
+      }
       await this.waitForWake(queue, Math.min(remaining, this.pollMs), opts.signal);
-      const again = await this.findQueue(this.db, queue);
+      let again: Awaited<ReturnType<typeof this.findQueue>>;
+      try {
+        again = await this.findQueue(this.db, queue);
+      } catch (e) {
+        if (!isDbUnavailable(e)) throw e;
+        down = e;
+        continue;
+      }
       if (!again) fail('MnsQueueNotExist', `The queue name you provided is not exist: "${queue}".`);
       q = again;
     }

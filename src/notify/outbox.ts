@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { MedleyError } from '../errors.js';
+import { backoffMs, dbUnavailableReason, isDbUnavailable } from '../db/errors.js';
 import type { Publisher } from './types.js';
 
 type Tx = Transaction<Database>;
@@ -157,6 +158,8 @@ export class OutboxDispatcher {
       return outcome;
     } catch (e) {
       if (isTopicNotExist(e)) return this.markUndeliverable(id);
+      // The database went away: not this row's fault (no per-row backoff); the pass stops and backs off.
+      if (isDbUnavailable(e)) throw e;
       const prev = this.retries.get(id)?.failures ?? 0;
       const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.min(prev, 30));
       this.retries.set(id, { failures: prev + 1, notBefore: Date.now() + delay });
@@ -177,14 +180,25 @@ export class OutboxDispatcher {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (this.running) {
       this.kicked = false;
       try {
         await this.dispatchOnce();
+        if (failures > 0) this.log.info('outbox passes work again');
+        failures = 0;
       } catch (e) {
-        this.log.warn({ err: e }, 'outbox pass failed; will retry');
+        // Logged once per outage, then retried with exponential backoff (up to 5 s) until the database is back.
+        if (failures++ === 0) {
+          if (isDbUnavailable(e)) this.log.warn({ reason: dbUnavailableReason(e) }, 'the database is unreachable: task notifications wait');
+          else this.log.warn({ err: e }, 'outbox pass failed; will retry');
+        }
       }
       if (!this.running) break;
+      if (failures > 0) {
+        await this.sleep(Math.max(this.pollMs, backoffMs(failures)));
+        continue;
+      }
       if (this.kicked) continue;
       await this.sleep(this.sleepMs());
     }

@@ -8,6 +8,7 @@
  * Requests use node:http/https with a deadline over the whole exchange, and at most `concurrency` run at
  * once, so a slow or hanging endpoint delays only its own rows.
  */
+import { backoffMs, dbUnavailableReason, isDbUnavailable } from '../db/errors.js';
 import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -320,6 +321,7 @@ export class PushDeliverer {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (this.running) {
       this.kicked = false;
       const free = this.concurrency - this.inFlight.size;
@@ -327,16 +329,22 @@ export class PushDeliverer {
       if (free > 0) {
         try {
           const rows = await this.claim(free);
+          if (failures > 0) this.log.info('claiming MNS pushes works again');
+          failures = 0;
           for (const row of rows) this.launch(row);
         } catch (e) {
           failed = true;
-          this.log.warn({ err: e }, 'claiming MNS pushes failed; will retry');
+          // Logged once per outage; retried with exponential backoff (up to 5 s).
+          if (failures++ === 0) {
+            if (isDbUnavailable(e)) this.log.warn({ reason: dbUnavailableReason(e) }, 'the database is unreachable: MNS pushes wait');
+            else this.log.warn({ err: e }, 'claiming MNS pushes failed; will retry');
+          }
         }
       }
       if (!this.running) break;
       // When every slot is busy, a finishing request kicks the loop (launch) to claim more.
       if (this.kicked && !failed) continue;
-      await this.sleep(failed ? this.pollMs : await this.sleepMs());
+      await this.sleep(failed ? Math.max(this.pollMs, backoffMs(failures)) : await this.sleepMs());
     }
   }
 
@@ -416,8 +424,25 @@ export class PushDeliverer {
     }
   }
 
-  /** Records an attempt, fenced on our lease (a row we lost to another deliverer is left alone). */
+  /**
+   * Records an attempt, fenced on our lease (a row we lost to another deliverer is left alone). While the
+   * database is unreachable it retries (with backoff, within the lease): an unrecorded delivery would be
+   * sent again once the lease runs out.
+   */
   private async record(row: PushRow, set: { state: string; last_error: string; next_attempt_at?: number }): Promise<void> {
+    const until = Date.now() + this.leaseMs;
+    for (let failures = 1; ; failures++) {
+      try {
+        return await this.recordOnce(row, set);
+      } catch (e) {
+        // Stopping: give up (the lease runs out and the push is retried) rather than hold the shutdown.
+        if (!isDbUnavailable(e) || Date.now() >= until || !this.running) throw e;
+        await new Promise((r) => setTimeout(r, backoffMs(failures)));
+      }
+    }
+  }
+
+  private async recordOnce(row: PushRow, set: { state: string; last_error: string; next_attempt_at?: number }): Promise<void> {
     const r = await this.db
       .updateTable('mns_pushes')
       .set((eb) => ({ ...set, attempts: eb('attempts', '+', 1), lease_owner: null, lease_expires_at: null }))

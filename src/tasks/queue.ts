@@ -199,11 +199,14 @@ export class TaskQueue {
     return mine;
   }
 
-  /** Gives a claimed task back (graceful shutdown): another worker may take it at once. */
-  async release(taskId: string, owner: string): Promise<void> {
+  /**
+   * Gives a claimed task back (graceful shutdown): another worker may take it at once. `refundAttempt`: the
+   * attempt does not count towards MAX_ATTEMPTS (the database went away under it; the task did not fail).
+   */
+  async release(taskId: string, owner: string, opts: { refundAttempt?: boolean } = {}): Promise<void> {
     await this.db
       .updateTable('tasks')
-      .set({ lease_expires_at: 0, lease_owner: null })
+      .set((eb) => ({ lease_expires_at: 0, lease_owner: null, ...(opts.refundAttempt ? { attempts: eb('attempts', '-', 1) } : {}) }))
       .where('id', '=', taskId)
       .where('lease_owner', '=', owner)
       .where('state', '=', 'running')

@@ -16,6 +16,9 @@ import { LeaseLost, notificationFor, runTask, type RunnerDeps } from './runner.j
 import { liveAttempt, reapWorkDirs } from './work-dirs.js';
 import type { TaskSignal } from './service.js';
 import { isProcessAlive } from '../util/process.js';
+import { backoffMs, dbUnavailableReason, isDbUnavailable, isTransientDbError } from '../db/errors.js';
+
+export { isTransientDbError };
 
 /** A task claimed this many times without finishing (its worker keeps dying) is failed, not retried forever. */
 export const MAX_ATTEMPTS = 3;
@@ -28,32 +31,32 @@ export interface WorkerPoolOptions extends RunnerDeps {
   log: Logger;
   /** Called after a task reached its final state (e.g. to wake the notification dispatcher). */
   onFinished?: () => void;
+  /** This node's name (MEDLEY_NODE_NAME), the first part of its lease owner ids; default the host name. */
+  nodeName?: string;
 }
 
-/** Owner ids say which process holds a lease: host, pid and a per-start nonce (pids get reused). */
+/**
+ * Owner ids say which process holds a lease: node name (MEDLEY_NODE_NAME, default the host name), pid and a
+ * per-start nonce (pids get reused). A node recognizes its own dead processes by the node name, so a node
+ * name must not be shared by two machines (two processes of one machine may share one: their pids differ).
+ */
 const BOOT = randomBytes(6).toString('hex');
 const HOST = hostname();
 
-export function ownerId(slot: number): string {
-  return `${HOST}:${process.pid}:${BOOT}:${slot}`;
+export function ownerId(slot: number, node: string = HOST): string {
+  return `${node}:${process.pid}:${BOOT}:${slot}`;
 }
 
-/** True when `owner` was a process on this machine that is gone (so its leases need not run out). */
-export function isDeadLocalOwner(owner: string, alive: (pid: number) => boolean = isProcessAlive): boolean {
+/** True when `owner` was a process of this node (machine) that is gone (so its leases need not run out). */
+export function isDeadLocalOwner(owner: string, alive: (pid: number) => boolean = isProcessAlive, node: string = HOST): boolean {
   const [host, pidText, boot] = owner.split(':');
-  if (host !== HOST) return false;
+  if (host !== node) return false;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return boot !== BOOT;
   return !alive(pid);
 }
 
-
-/** SQLITE_BUSY / SQLITE_LOCKED: contention, not a property of the task. */
-export function isTransientDbError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
-}
 
 export class WorkerPool {
   private running = false;
@@ -63,8 +66,15 @@ export class WorkerPool {
   /** A wake-up that found no sleeper (every slot between claims): the next sleep returns at once. */
   private missedWakes = 0;
   private purgeTimer?: NodeJS.Timeout;
+  /** Consecutive claims that failed because the database was unreachable, over every slot (for backoff and logs). */
+  private dbFailures = 0;
+  private readonly node: string;
 
-  constructor(private readonly opts: WorkerPoolOptions) {}
+  constructor(private readonly opts: WorkerPoolOptions) {
+    this.node = opts.nodeName ?? HOST;
+  }
+
+  private isDeadOwner = (o: string) => isDeadLocalOwner(o, isProcessAlive, this.node);
 
   get concurrency(): number {
     return this.opts.concurrency;
@@ -73,10 +83,14 @@ export class WorkerPool {
   async start(): Promise<void> {
     if (this.running || this.opts.concurrency <= 0) return;
     this.running = true;
-    const released = await this.opts.queue.releaseDeadOwners((o) => isDeadLocalOwner(o));
+    // Not fatal: the database may be briefly unreachable; crashed leases then run out and are claimed anyway.
+    const released = await this.opts.queue.releaseDeadOwners(this.isDeadOwner).catch((err: unknown) => {
+      this.opts.log.warn({ err }, 'releasing the tasks of dead workers failed; their leases will run out');
+      return 0;
+    });
     if (released > 0) this.opts.log.info({ tasks: released }, 'resuming tasks whose worker process died');
     const reap = () =>
-      reapWorkDirs(this.opts.workRoot, liveAttempt(this.opts.queue, (o) => isDeadLocalOwner(o)), this.opts.log)
+      reapWorkDirs(this.opts.workRoot, liveAttempt(this.opts.queue, this.isDeadOwner), this.opts.log)
         .then((n) => n > 0 && this.opts.log.info({ dirs: n }, 'removed work directories left by crashed attempts'))
         .catch((err: unknown) => this.opts.log.warn({ err }, 'cleaning the work directory failed'));
     await reap();
@@ -137,19 +151,57 @@ export class WorkerPool {
   }
 
   private async loop(slot: number): Promise<void> {
-    const owner = ownerId(slot);
+    const owner = ownerId(slot, this.node);
+    let failures = 0;
     while (this.running) {
       let task: TaskRecord | undefined;
       try {
         task = await this.opts.queue.claim(owner, this.opts.leaseMs);
+        if (failures > 0 && this.dbFailures > 0) {
+          this.dbFailures = 0;
+          this.opts.log.info('the database is reachable again: workers resume');
+        }
+        failures = 0;
       } catch (err) {
-        this.opts.log.warn({ err }, 'claiming a task failed; retrying');
+        failures++;
+        if (isDbUnavailable(err)) {
+          // Once per outage, not once per slot and retry.
+          if (this.dbFailures++ === 0) this.opts.log.warn({ reason: dbUnavailableReason(err) }, 'the database is unreachable: workers wait and retry');
+        } else {
+          this.opts.log.warn({ err }, 'claiming a task failed; retrying');
+        }
       }
       if (!task) {
-        await this.sleep(this.opts.pollMs);
+        // Failures back off exponentially (up to 5 s) so a database that is down is not hammered.
+        await this.sleep(failures > 0 ? Math.max(this.opts.pollMs, backoffMs(failures)) : this.opts.pollMs);
         continue;
       }
-      await this.execute(task, owner);
+      try {
+        await this.execute(task, owner);
+      } catch (err) {
+        // Recording an outcome failed (the database went away): the task stays leased to us; handing it
+        // back, or its lease running out, makes it run again. The slot lives on.
+        this.opts.log.warn({ err, taskId: task.taskId }, 'recording a task outcome failed; the task will run again');
+        await this.handBack(task.taskId, owner);
+      }
+    }
+  }
+
+  /**
+   * Hands a task back after the database was unreachable or busy, retrying while the database is down
+   * (up to the lease time: after that another worker may claim it anyway). `refundAttempt`: not counted
+   * as an attempt (the database went away; the task is not what failed).
+   */
+  private async handBack(taskId: string, owner: string, refundAttempt = true): Promise<boolean> {
+    const until = Date.now() + this.opts.leaseMs;
+    for (let failures = 1; ; failures++) {
+      try {
+        await this.opts.queue.release(taskId, owner, { refundAttempt });
+        return true;
+      } catch (err) {
+        if (!this.running || Date.now() >= until || !(isDbUnavailable(err) || isTransientDbError(err))) return false;
+        await new Promise((r) => setTimeout(r, backoffMs(failures)));
+      }
     }
   }
 
@@ -160,6 +212,7 @@ export class WorkerPool {
       tlog.error('task interrupted too many times; failing it');
       const given = new MedleyError('TaskInterrupted', `The task was interrupted ${task.attempts - 1} times (its worker stopped) and was given up.`);
       const outcome = { state: 'failed' as const, code: given.immCode, message: given.message, outputs: [] };
+      // Throws when the database is unreachable: the loop hands the task back.
       await queue.finish(task.taskId, owner, { ...outcome, notification: notificationFor(this.opts, task, outcome) });
       this.opts.onFinished?.();
       return;
@@ -180,7 +233,9 @@ export class WorkerPool {
             controller.abort();
           }
         },
-        (err: unknown) => tlog.warn({ err }, 'heartbeat failed'),
+        // The database may be down for a while: the task keeps running; if the lease runs out meanwhile and
+        // another worker claims the task, the next heartbeat finds it lost and stops this run.
+        (err: unknown) => (isDbUnavailable(err) ? tlog.debug({ reason: dbUnavailableReason(err) }, 'heartbeat failed: the database is unreachable') : tlog.warn({ err }, 'heartbeat failed')),
       );
     }, Math.max(200, Math.floor(this.opts.leaseMs / 3)));
     const started = Date.now();
@@ -191,10 +246,16 @@ export class WorkerPool {
     } catch (e) {
       if (e instanceof LeaseLost || entry.reason === 'lease') {
         tlog.warn('lost the lease: another worker owns the task now');
+      } else if (isDbUnavailable(e)) {
+        // The database went away (restart, outage) while the task ran or committed: nothing of it was
+        // acknowledged (or, if the commit did land, the hand-back changes nothing). Run it again later.
+        tlog.warn({ reason: dbUnavailableReason(e) }, 'the database is unreachable: handing the task back for a retry');
+        await this.handBack(task.taskId, owner);
       } else if (isTransientDbError(e)) {
         // The database was busy (another process held the write lock too long): try the task again later.
         tlog.warn({ err: e }, 'database busy: handing the task back for a retry');
-        await queue.release(task.taskId, owner).catch(() => undefined);
+        // Counted as an attempt (as before): busy errors that never end must not retry the task forever.
+        await this.handBack(task.taskId, owner, false);
       } else if (entry.reason === 'shutdown') {
         await queue.release(task.taskId, owner).catch(() => undefined);
         tlog.info('task handed back on shutdown');
@@ -205,7 +266,15 @@ export class WorkerPool {
         if (!known) tlog.error({ err: e }, 'task crashed');
         else tlog.info({ code, msg: message }, 'task failed');
         const outcome = { state: 'failed' as const, code, message, outputs: [] };
-        await queue.finish(task.taskId, owner, { ...outcome, notification: notificationFor(this.opts, task, outcome) }).catch((err: unknown) => tlog.error({ err }, 'recording the failure failed'));
+        // Unrecorded (the database went away): the lease stays ours; handing back lets the task run again.
+        const recorded = await queue.finish(task.taskId, owner, { ...outcome, notification: notificationFor(this.opts, task, outcome) }).then(
+          () => true,
+          (err: unknown) => {
+            tlog.warn({ err }, 'recording the failure failed; the task will run again');
+            return false;
+          },
+        );
+        if (!recorded) await this.handBack(task.taskId, owner);
         this.opts.onFinished?.();
       }
     } finally {

@@ -20,7 +20,12 @@ export interface TestPostgres {
   urlFor(name: string): string;
   /** Creates database `name` (if absent) and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Stops and removes the server and its data. */
   stop(): Promise<void>;
+  /** Stops the server (fast shutdown: open connections are terminated, 57P01) and keeps its data dir. */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same port and data dir. */
+  resume(): Promise<void>;
 }
 
 /** Creates database `name` on the server of `adminUrl` unless it exists. */
@@ -57,7 +62,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     port,
     user,
     password,
-    persistent: false,
+    // Persistent: pause() must keep the data; stop() removes the directory itself.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=on'],
@@ -78,6 +84,12 @@ export async function startPostgres(): Promise<TestPostgres> {
     async stop() {
       await server.stop().catch(() => undefined);
       await rm(databaseDir, { recursive: true, force: true });
+    },
+    async pause() {
+      await server.stop();
+    },
+    async resume() {
+      await server.start();
     },
   };
 }

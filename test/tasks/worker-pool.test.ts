@@ -63,3 +63,13 @@ test('isDeadLocalOwner: an unparsable pid is never called dead', () => {
     assert.equal(isDeadLocalOwner(owner, never), false, owner);
   }
 });
+
+test('ownerId / isDeadLocalOwner with a node name (MEDLEY_NODE_NAME): the name is the first part and decides locality', () => {
+  const owner = ownerId(2, 'node-a');
+  assert.equal(owner.split(':')[0], 'node-a');
+  assert.equal(isDeadLocalOwner(owner, () => false, 'node-a'), false, 'this process is alive');
+  const [, pid] = owner.split(':');
+  assert.equal(isDeadLocalOwner(`node-a:${pid}:000000000000:0`, () => false, 'node-a'), owner.split(':')[2] !== '000000000000', 'a previous process of this node');
+  assert.equal(isDeadLocalOwner('node-a:999999:abcdef012345:0', () => false, 'node-a'), true, 'a dead pid of this node');
+  assert.equal(isDeadLocalOwner('node-b:999999:abcdef012345:0', () => false, 'node-a'), false, 'another node is never dead here');
+});

@@ -3,7 +3,7 @@
  * The catalog holds one entry per kind of failure; the per-parameter IMM codes (`Missing<Name>`,
  * `Invalid<Name>`) are derived here from the error's details.
  */
-import { MedleyError, diskFullError, fail } from '../../errors.js';
+import { MedleyError, databaseUnavailableError, diskFullError, fail } from '../../errors.js';
 
 export interface ImmWireError {
   status: number;
@@ -25,7 +25,8 @@ export function topLevelName(argumentName: string): string {
 
 export function toImmWire(e: unknown): ImmWireError {
   // A full disk (ENOSPC, SQLITE_FULL) is the service being unavailable, not an internal error.
-  e = diskFullError(e) ?? e;
+  // So is a database that cannot be reached (PostgreSQL down or restarting).
+  e = diskFullError(e) ?? databaseUnavailableError(e) ?? e;
   if (!(e instanceof MedleyError)) return { status: 500, code: 'InternalError', message: INTERNAL_ERROR_MESSAGE, unexpected: true };
   const status = e.entry.immStatus ?? e.entry.status;
   const override = e.details[WIRE_CODE];

@@ -2,7 +2,7 @@
  * MedleyError → the MNS error response: status, `<Error xmlns=...><Code/><Message/><RequestId/><HostId/></Error>`.
  * Only the catalog's MNS entries (`isMnsError`) carry MNS codes; anything else (a bug, an I/O failure) is InternalError.
  */
-import { MedleyError, diskFullError, isMnsError } from '../../errors.js';
+import { MedleyError, databaseUnavailableError, diskFullError, isMnsError } from '../../errors.js';
 import { mnsXml } from './xml.js';
 
 export interface MnsWireError {
@@ -14,8 +14,8 @@ export interface MnsWireError {
 }
 
 export function toMnsWireError(e: unknown): MnsWireError {
-  // A full disk (the reserve, ENOSPC, SQLITE_FULL) is 503 in MNS's own format.
-  const full = diskFullError(e);
+  // A full disk (the reserve, ENOSPC, SQLITE_FULL) or an unreachable database is 503 in MNS's own format.
+  const full = diskFullError(e) ?? databaseUnavailableError(e);
   if (full) {
     const unavailable = new MedleyError('MnsServiceUnavailable', full.message);
     return { status: unavailable.status, code: unavailable.code, message: unavailable.message, unexpected: false };

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { MedleyError, diskFullError, fail } from '../../errors.js';
+import { MedleyError, databaseUnavailableError, diskFullError, fail } from '../../errors.js';
 import { verifyOssRequest } from '../../auth/oss-signature.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
 import { AccessGate } from '../../auth/access.js';
@@ -172,8 +172,10 @@ export function createOssDialect(deps: OssDialectDeps) {
       await run(ctx, op);
     } catch (e) {
       const full = diskFullError(e);
-      const err = full ?? (e instanceof MedleyError ? e : new MedleyError('InternalError'));
+      const down = full ? undefined : databaseUnavailableError(e);
+      const err = full ?? down ?? (e instanceof MedleyError ? e : new MedleyError('InternalError'));
       if (full && !(e instanceof MedleyError)) log.warn({ err: e, op }, 'the disk is full: the write was refused');
+      else if (down && !(e instanceof MedleyError)) log.warn({ op, reason: down.message }, 'the database is unreachable: the request was refused');
       else if (!(e instanceof MedleyError)) log.error({ err: e, op }, 'unexpected error');
       else log.debug({ code: err.code, op, msg: err.message }, 'request failed');
       // A body we did not read (a refused upload): drain it, bounded, so the client reads this error (drain.ts).
