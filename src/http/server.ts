@@ -21,6 +21,7 @@ import { LIMITS } from '../limits.js';
 import type { DiskSpace } from '../storage/disk-space.js';
 import { labelRequest, type Metrics } from '../observability/metrics.js';
 import { operatorOf, type OperatorAuthDeps } from '../observability/operator-auth.js';
+import { CONSOLE_PREFIX, createConsole } from './console/index.js';
 
 export interface HttpDeps {
   config: Config;
@@ -77,6 +78,7 @@ const MEDLEY_ENDPOINTS = new Set(['/-/health', '/-/metrics']);
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, disk: deps.disk });
   const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces, disk: deps.disk });
+  const webConsole = createConsole({ lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal });
   const started = Date.now();
 
   const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };
@@ -91,6 +93,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   async function medleyEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     labelRequest(res, MEDLEY_ENDPOINTS.has(path) ? path : 'unknown', 'medley');
+    if (path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`)) return webConsole(req, res, res.getHeader('x-oss-request-id') as string);
     if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const status = ready ? 'ok' : 'unavailable';
       if (!isOperator(req)) {
