@@ -138,6 +138,15 @@ describe('console API over HTTP', () => {
 
 
 type Browser = import('playwright-core').Browser;
+/** What the test uses of an HTMLMediaElement (this file is compiled without the DOM library). */
+interface MediaElement {
+  readyState: number;
+  muted: boolean;
+  currentTime: number;
+  duration: number;
+  play(): Promise<void>;
+  addEventListener(type: string, listener: (v: unknown) => void, opts?: { once: boolean }): void;
+}
 
 async function launch(): Promise<{ browser?: Browser; why?: string }> {
   try {
@@ -175,10 +184,9 @@ describe('console in a real browser', async () => {
     };
 
     await page.goto(`${server.url}/-/console`);
-    const nav = await page.evaluate(() => {
-      const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      return { domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd };
-    });
+    const nav = await page.evaluate<{ domContentLoaded: number; load: number }>(
+      "(() => { const n = performance.getEntriesByType('navigation')[0]; return { domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd }; })()",
+    );
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     console.log(`console page load: DOMContentLoaded ${nav.domContentLoaded.toFixed(0)} ms, load ${nav.load.toFixed(0)} ms`);
     await shoot('signin');
@@ -190,7 +198,7 @@ describe('console in a real browser', async () => {
     await page.click('button[type=submit]');
     await page.getByRole('heading', { name: 'Buckets' }).waitFor();
     // The secret is nowhere the page can read back.
-    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
+    const stored = await page.evaluate<string>('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie })');
     assert.ok(!stored.includes(server.secret), stored);
     assert.ok(!stored.includes('medley_console_session'), 'the session cookie is HttpOnly');
 
@@ -215,7 +223,7 @@ describe('console in a real browser', async () => {
     await page.locator('tr.object a', { hasText: 'tone.wav' }).click();
     const audio = page.locator('audio.player');
     await audio.waitFor();
-    const played = await audio.evaluate(async (el: HTMLAudioElement) => {
+    const played = await audio.evaluate(async (el: MediaElement) => {
       if (el.readyState < 3) await new Promise((r) => el.addEventListener('canplay', r, { once: true }));
       el.muted = true;
       await el.play();
@@ -276,7 +284,7 @@ describe('console in a real browser', async () => {
     assert.deepEqual(await page.locator('a.bucket-link').allTextContents(), ['cons-scoped']);
     const status = await page.evaluate(async () => {
       const r = await fetch('/-/console/api/oss/console-media?list-type=2');
-      const created = await fetch('/-/console/api/oss/sneaky', { method: 'PUT', headers: { 'X-Medley-Csrf': document.cookie.replace(/.*medley_console_csrf=([^;]*).*/, '$1') } });
+      const created = await fetch('/-/console/api/oss/sneaky', { method: 'PUT', headers: { 'X-Medley-Csrf': (globalThis as unknown as { document: { cookie: string } }).document.cookie.replace(/.*medley_console_csrf=([^;]*).*/, '$1') } });
       const tasks = (await (await fetch('/-/console/api/tasks')).json()) as { tasks: unknown[] };
       return { list: r.status, code: /<Code>([^<]+)/.exec(await r.text())?.[1], create: created.status, tasks: tasks.tasks.length };
     });
