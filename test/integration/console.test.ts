@@ -292,3 +292,37 @@ describe('console in a real browser', async () => {
     await ctx.close();
   });
 });
+
+describe('console object bytes and shutdown', () => {
+  test('object bytes through the console honour Range (206) and are never a page of the origin (CSP sandbox); an unsigned upload is 401', async () => {
+    const s = (await signIn(server.keyId, server.secret)).session!;
+    const h = { 'X-Medley-Csrf': s.csrf };
+    assert.equal((await api(s, '/oss/cons-bytes', { method: 'PUT', headers: h })).status, 200);
+    const put = await api(s, '/oss/cons-bytes/dir/page.html', { method: 'PUT', headers: { ...h, 'Content-Type': 'text/html' }, body: '<script>alert(1)</script>0123456789' });
+    assert.equal(put.status, 200, await put.text());
+    const r = await api(s, '/oss/cons-bytes/dir/page.html', { headers: { Range: 'bytes=25-29' } });
+    assert.equal(r.status, 206);
+    assert.equal(r.headers.get('content-range'), 'bytes 25-29/35');
+    assert.equal(await r.text(), '01234');
+    assert.equal(r.headers.get('content-security-policy'), "sandbox; default-src 'none'");
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    const listed = await (await api(s, '/oss/cons-bytes?list-type=2&delimiter=/&max-keys=1')).text();
+    assert.match(listed, /<Prefix>dir\/<\/Prefix>/);
+    const anon = await api(undefined, '/oss/cons-bytes/x', { method: 'PUT', body: Buffer.alloc(256 * 1024) });
+    assert.equal(anon.status, 401);
+    assert.equal(((await anon.json()) as { error: string }).error, 'NotSignedIn');
+  });
+
+  test('an open event stream does not hold the server\'s shutdown', async () => {
+    const s = (await signIn(server.keyId, server.secret)).session!;
+    const stream = await api(s, '/events');
+    assert.equal(stream.status, 200);
+    assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = stream.body!.getReader();
+    assert.match(new TextDecoder().decode((await reader.read()).value), /retry: 1000/);
+    const t0 = Date.now();
+    await server.stop();
+    assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
+    await reader.cancel().catch(() => undefined);
+  });
+});

@@ -23,6 +23,7 @@ import type { Storage } from '../../storage/index.js';
 import type { TaskRecord } from '../../tasks/records.js';
 import { constantTimeEqual } from '../../auth/credentials.js';
 import { FailureLimiter, SessionStore } from './sessions.js';
+import { settleUnreadBody } from '../drain.js';
 
 export const CONSOLE_PREFIX = '/-/console';
 const API = `${CONSOLE_PREFIX}/api`;
@@ -52,6 +53,8 @@ export interface ConsoleDeps {
   /** The OSS dialect's console door (oss/dialect.ts). */
   oss: (principal: Principal, rawUrl: string, req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger) => Promise<void>;
   assetDir?: string;
+  /** True once the server is shutting down: open event streams end, so they never hold the shutdown. */
+  closing?: () => boolean;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -180,6 +183,10 @@ export function createConsole(deps: ConsoleDeps) {
       if (busy) return;
       busy = true;
       try {
+        if (deps.closing?.()) {
+          res.end();
+          return;
+        }
         const p = principal();
         if (!p) {
           res.end('event: signed-out\ndata: {}\n\n');
@@ -265,8 +272,11 @@ export function createConsole(deps: ConsoleDeps) {
       return fault(res, 405, 'MethodNotAllowed', `${method} is not allowed on ${path}.`);
     }
 
-    if (!active) return fault(res, 401, 'NotSignedIn', 'Sign in to the console first.');
-    if (!safe && !csrfOk(req, cookies, active.session.csrf)) return csrfFault(res);
+    if (!active || (!safe && !csrfOk(req, cookies, active.session.csrf))) {
+      // A refused upload's body: drained (bounded) so the client reads the refusal (drain.ts).
+      settleUnreadBody(req, res);
+      return active ? csrfFault(res) : fault(res, 401, 'NotSignedIn', 'Sign in to the console first.');
+    }
 
     if (path === `${API}/oss` || path.startsWith(`${API}/oss/`)) {
       // Whatever the object is, it is never a page of the console's origin.
