@@ -263,12 +263,27 @@ describe('console in a real browser', async () => {
     await page.locator('section p code').waitFor();
     await shoot('compose');
 
+    // A large file goes up in parts (multipart upload through the same door), with progress.
+    const big = join(fixtures, 'big.bin');
+    await writeFile(big, Buffer.alloc(40 * 1024 * 1024, 7));
+    await page.goto(`${server.url}/-/console#/b/console-media/`);
+    await page.locator('tr.object a', { hasText: 'tone.wav' }).waitFor();
+    await page.setInputFiles('input[type=file]', big);
+    await page.locator('.uploads li.done', { hasText: 'big.bin' }).waitFor({ timeout: 60_000 });
+    const bigRow = page.locator('tr.object', { hasText: 'big.bin' });
+    await bigRow.waitFor();
+    assert.match((await bigRow.textContent())!, /40\.0 MiB/);
+    const head = await page.evaluate<string | null>("fetch('/-/console/api/oss/console-media/big.bin', { method: 'HEAD' }).then((r) => r.headers.get('etag'))");
+    assert.match(head ?? '', /-5"$/, `a 5-part multipart ETag: ${head}`);
+
     // Delete many, with confirmation.
     await page.goto(`${server.url}/-/console#/b/console-media/`);
     page.once('dialog', (d) => void d.accept());
     await page.locator('tr.object', { hasText: 'tone.wav' }).locator('input[type=checkbox]').check();
-    await page.click('text=Delete selected');
+    await bigRow.locator('input[type=checkbox]').check();
+    await page.click('text=Delete selected (2)');
     await page.locator('tr.object', { hasText: 'tone.wav' }).waitFor({ state: 'detached' });
+    await bigRow.waitFor({ state: 'detached' });
     assert.deepEqual(errors, []);
     await ctx.close();
   });
