@@ -56,6 +56,9 @@ export const settingSpecs = [
   { key: 'ffmpegMaxMemory', env: 'MEDLEY_FFMPEG_MAX_MEMORY', flag: '--ffmpeg-max-memory <bytes>', def: '4GiB', help: 'address-space limit of each FFmpeg/ffprobe process (RLIMIT_AS; K/M/G/KiB/MiB/GiB suffixes; 0 = none)' },
   { key: 'ffmpegMaxFileSize', env: 'MEDLEY_FFMPEG_MAX_FILE_SIZE', flag: '--ffmpeg-max-file-size <bytes>', def: '5GiB', help: 'largest file an FFmpeg process may write (RLIMIT_FSIZE; 0 = none)' },
   { key: 'ffmpegMaxCpuSeconds', env: 'MEDLEY_FFMPEG_MAX_CPU_SECONDS', flag: '--ffmpeg-max-cpu-seconds <n|auto>', def: 'auto', help: 'CPU seconds an FFmpeg process may use (RLIMIT_CPU; auto = its wall-clock timeout times the CPU cores; 0 = none)' },
+  // Web console (src/http/console): served at /-/console on the OSS port.
+  { key: 'console', env: 'MEDLEY_CONSOLE', flag: '--console <bool>', def: 'true', help: 'serve the web console at /-/console (sign-in with an access key; false = 404)' },
+  { key: 'consoleSessionHours', env: 'MEDLEY_CONSOLE_SESSION_HOURS', flag: '--console-session-hours <n>', def: '12', help: 'a console session ends this many hours after sign-in (sessions live in this process\'s memory)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -131,6 +134,11 @@ export const configSchema = z.object({
   maxOutputDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
   maxOutputBytes: z.coerce.number().int().min(1024),
   maxMediaInputBytes: z.coerce.number().int().min(1),
+  // Web console.
+  console: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  consoleSessionHours: z.coerce.number().positive().max(30 * 24),
 });
 
 /** The media limits of a config, as the engine takes them (src/media/limits.ts). */

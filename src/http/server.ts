@@ -78,7 +78,7 @@ const MEDLEY_ENDPOINTS = new Set(['/-/health', '/-/metrics']);
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, disk: deps.disk });
   const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces, disk: deps.disk });
-  const webConsole = createConsole({ lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal, closing: () => !ready });
+  const webConsole = createConsole({ lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal, closing: () => !ready, enabled: deps.config.console, sessionTtlMs: deps.config.consoleSessionHours * 3_600_000 });
   const started = Date.now();
 
   const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };

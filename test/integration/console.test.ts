@@ -341,3 +341,19 @@ describe('console object bytes and shutdown', () => {
     await reader.cancel().catch(() => undefined);
   });
 });
+
+test('MEDLEY_CONSOLE=false turns the console off (404); MEDLEY_CONSOLE_SESSION_HOURS sets the cookie lifetime', async () => {
+  const off = await startServer({ env: { MEDLEY_CONSOLE: 'false', MEDLEY_WORKERS: '0' } });
+  const short = await startServer({ env: { MEDLEY_CONSOLE_SESSION_HOURS: '0.5', MEDLEY_WORKERS: '0' } });
+  try {
+    const page = await fetch(`${off.url}/-/console`);
+    assert.equal(page.status, 404);
+    assert.match(((await page.json()) as { message: string }).message, /MEDLEY_CONSOLE=false/);
+    assert.equal((await fetch(`${off.url}/-/console/api/session`, { method: 'POST', body: '{}' })).status, 404);
+    const res = await fetch(`${short.url}/-/console/api/session`, { method: 'POST', body: JSON.stringify({ accessKeyId: short.keyId, accessKeySecret: short.secret }) });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.getSetCookie()[0] ?? '', /Max-Age=1800;/);
+  } finally {
+    await Promise.all([off.dispose(), short.dispose()]);
+  }
+});

@@ -30,7 +30,6 @@ const API = `${CONSOLE_PREFIX}/api`;
 const SESSION_COOKIE = 'medley_console_session';
 const CSRF_COOKIE = 'medley_console_csrf';
 const CSRF_HEADER = 'x-medley-csrf';
-const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const SIGN_IN_FAILURES_PER_MINUTE = 5;
 /** How often the event stream re-reads the visible tasks. */
 const EVENT_POLL_MS = 250;
@@ -55,6 +54,10 @@ export interface ConsoleDeps {
   assetDir?: string;
   /** True once the server is shutting down: open event streams end, so they never hold the shutdown. */
   closing?: () => boolean;
+  /** MEDLEY_CONSOLE: false answers 404 everywhere below /-/console. */
+  enabled?: boolean;
+  /** MEDLEY_CONSOLE_SESSION_HOURS. */
+  sessionTtlMs?: number;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -120,7 +123,7 @@ export function taskView(t: TaskRecord) {
 }
 
 export function createConsole(deps: ConsoleDeps) {
-  const sessions = new SessionStore(deps.lookup, SESSION_TTL_MS);
+  const sessions = new SessionStore(deps.lookup, deps.sessionTtlMs ?? 12 * 3_600_000);
   const limiter = new FailureLimiter(SIGN_IN_FAILURES_PER_MINUTE, 60_000);
   const assetDir = deps.assetDir ?? ASSET_DIR;
   const files = new Map<string, Buffer>();
@@ -219,6 +222,10 @@ export function createConsole(deps: ConsoleDeps) {
     const rawUrl = req.url ?? '';
     const q = rawUrl.indexOf('?');
     const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    if (deps.enabled === false) {
+      settleUnreadBody(req, res);
+      return fault(res, 404, 'NotFound', 'The web console is turned off on this server (MEDLEY_CONSOLE=false).');
+    }
     res.setHeader('Content-Security-Policy', PAGE_CSP);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('X-Frame-Options', 'DENY');
