@@ -247,7 +247,6 @@ describe('console in a real browser', async () => {
     assert.equal(await card.locator('.progress-text').textContent(), '100 %');
     assert.match((await card.locator('.outputs').textContent())!, /oss:\/\/console-media\/tone-converted\.mp3/);
     assert.deepEqual(taskCalls, ['/-/console/api/tasks', '/-/console/api/events'], 'one list read, then the event stream only');
-    page.on('console', () => undefined);
     await page.goto(`${server.url}/-/console#/tasks`);
     await page.locator(`li.task[data-task-id="${taskId}"] .status`, { hasText: 'Succeeded' }).waitFor();
     await shoot('tasks');
