@@ -123,7 +123,7 @@ export function taskView(t: TaskRecord) {
 }
 
 export function createConsole(deps: ConsoleDeps) {
-  const sessions = new SessionStore(deps.lookup, deps.sessionTtlMs ?? 12 * 3_600_000);
+  const sessions = new SessionStore(deps.lookup, deps.sessionTtlMs !== undefined && Number.isFinite(deps.sessionTtlMs) && deps.sessionTtlMs > 0 ? deps.sessionTtlMs : 12 * 3_600_000);
   const limiter = new FailureLimiter(SIGN_IN_FAILURES_PER_MINUTE, 60_000);
   const assetDir = deps.assetDir ?? ASSET_DIR;
   const files = new Map<string, Buffer>();
