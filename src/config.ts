@@ -63,6 +63,9 @@ export const settingSpecs = [
   // Database outages (src/db/errors.ts, src/db/connection.ts) and node naming.
   { key: 'databaseConnectTimeoutSeconds', env: 'MEDLEY_DATABASE_CONNECT_TIMEOUT', flag: '--database-connect-timeout <seconds>', def: '60', help: 'at start, how long to keep retrying a PostgreSQL server that is not up yet before giving up (0 = try once)' },
   { key: 'nodeName', env: 'MEDLEY_NODE_NAME', flag: '--node-name <name>', def: undefined, help: 'this process in logs, the detailed /-/health and task lease owners (default: the host name)' },
+  // Web console (src/http/console): served at /-/console on the OSS port.
+  { key: 'console', env: 'MEDLEY_CONSOLE', flag: '--console <bool>', def: 'true', help: 'serve the web console at /-/console (sign-in with an access key; false = 404)' },
+  { key: 'consoleSessionHours', env: 'MEDLEY_CONSOLE_SESSION_HOURS', flag: '--console-session-hours <n>', def: '12', help: 'a console session ends this many hours after sign-in (sessions live in this process\'s memory)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -147,6 +150,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -')
     .default(() => hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'medley'),
+  // Web console.
+  console: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  consoleSessionHours: z.coerce.number().positive().max(30 * 24),
 });
 
 /** The media limits of a config, as the engine takes them (src/media/limits.ts). */

@@ -22,6 +22,7 @@ import { labelRequest, type Metrics } from '../observability/metrics.js';
 import { operatorOf, type OperatorAuthDeps } from '../observability/operator-auth.js';
 import { listen, tlsFiles, type CertificateInfo, type MedleyServer } from './listen.js';
 import { dbUnavailableReason } from '../db/errors.js';
+import { CONSOLE_PREFIX, createConsole } from './console/index.js';
 
 export interface HttpDeps {
   config: Config;
@@ -104,6 +105,7 @@ const MEDLEY_ENDPOINTS = new Set(['/-/health', '/-/metrics']);
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, disk: deps.disk });
   const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces, disk: deps.disk });
+  const webConsole = createConsole({ lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal, closing: () => !ready, enabled: deps.config.console, sessionTtlMs: deps.config.consoleSessionHours * 3_600_000 });
   const started = Date.now();
 
   const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };
@@ -121,6 +123,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   async function medleyEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     labelRequest(res, MEDLEY_ENDPOINTS.has(path) ? path : 'unknown', 'medley');
+    if (path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`)) return webConsole(req, res, res.getHeader('x-oss-request-id') as string);
     if (path === '/-/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       // Not ready while shutting down or while the database is unreachable (requests would answer 503).
       const dbProblem = await checkDatabase();

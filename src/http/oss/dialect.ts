@@ -8,6 +8,7 @@ import { MedleyError, databaseUnavailableError, diskFullError, fail } from '../.
 import { verifyOssRequest } from '../../auth/oss-signature.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
 import { AccessGate } from '../../auth/access.js';
+import type { Principal } from '../../auth/policy.js';
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/index.js';
 import { resolveAddress } from './addressing.js';
@@ -140,19 +141,29 @@ export function createOssDialect(deps: OssDialectDeps) {
     }
   }
 
-  /** Handles one request; never throws. */
-  return async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
+  /**
+   * Serves one request; never throws. `as` is the web console's door (http/console): the request is addressed
+   * path-style below its prefix and made by the principal of the console session, which the console
+   * established from the same key lookup; everything after that (operation selection, the gate, handlers,
+   * errors) is this dialect's own, so the console can never do more than the key could over OSS.
+   */
+  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger, as?: { rawUrl: string; principal: Principal }): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
-    const rawUrl = req.url ?? '/';
+    const rawUrl = as?.rawUrl ?? req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-    const host = req.headers.host ?? '';
+    const host = as ? '' : (req.headers.host ?? '');
     let op: Operation | undefined;
     try {
-      const address = resolveAddress({ host, rawPath, domain: deps.config.domain });
+      const address = resolveAddress({ host, rawPath, domain: as ? '' : deps.config.domain });
       if (address.bucket !== undefined) checkBucketName(address.bucket);
       if (address.key !== undefined) checkObjectKey(address.key);
-      const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup, region: deps.config.region });
+      let principal: Principal;
+      if (as) principal = as.principal;
+      else {
+        const auth = verifyOssRequest({ method, rawUrl, headers: req.headers, bucket: address.bucket, key: address.key }, { now: now(), lookup: deps.lookup, region: deps.config.region });
+        principal = auth.kind === 'signed' ? { kind: 'signed', accessKeyId: auth.accessKeyId, grants: deps.lookup(auth.accessKeyId)?.grants } : { kind: 'anonymous' };
+      }
       const ctx: OssContext = {
         req,
         res,
@@ -164,7 +175,7 @@ export function createOssDialect(deps: OssDialectDeps) {
         query: parseQuery(q >= 0 ? rawUrl.slice(q + 1) : ''),
         bucket: address.bucket,
         key: address.key,
-        principal: auth.kind === 'signed' ? { kind: 'signed', accessKeyId: auth.accessKeyId, grants: deps.lookup(auth.accessKeyId)?.grants } : { kind: 'anonymous' },
+        principal,
       };
       const level = address.key !== undefined ? 'object' : address.bucket !== undefined ? 'bucket' : 'service';
       op = selectOperation(method, level, ctx.query, { copySource: header(ctx, 'x-oss-copy-source') });
@@ -182,5 +193,11 @@ export function createOssDialect(deps: OssDialectDeps) {
       settleUnreadBody(req, res);
       sendOssError(res, err, { method, requestId, host });
     }
-  };
+  }
+
+  /** Handles one request; never throws. */
+  const handle = (req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> => serve(req, res, requestId, log);
+  /** The console's door (see `serve`): `rawUrl` is `/<bucket>/<key>?<query>`, path-style. */
+  const asPrincipal = (principal: Principal, rawUrl: string, req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> => serve(req, res, requestId, log, { rawUrl, principal });
+  return Object.assign(handle, { asPrincipal });
 }
