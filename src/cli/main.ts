@@ -9,6 +9,7 @@ import { startApp, startWorkerApp } from '../app.js';
 import { VERSION } from '../version.js';
 import { runProcessCommand, type ProcessCommandOptions } from './process-command.js';
 import { runDoctor } from './doctor-command.js';
+import { registerKeysCommand } from './keys-command.js';
 
 const program = new Command('medley')
   .description('Self-hosted, API-compatible OSS object storage and media processing.')
@@ -114,6 +115,8 @@ program
       env,
     );
   });
+
+registerKeysCommand(program, configFrom);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
