@@ -3,7 +3,8 @@
  * Uses the same configuration as `medley serve` (--data-dir / --database-url, or their MEDLEY_* variables).
  */
 import { join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { loadAccessKeys } from '../auth/access-keys.js';
 import { Option, type Command } from 'commander';
 import { settingSpecs, type Config, type SettingKey } from '../config.js';
 import { openDatabase } from '../db/connection.js';
@@ -12,7 +13,7 @@ import type { BucketGrant } from '../auth/policy.js';
 
 type ConfigFrom = (opts: Partial<Record<SettingKey, string>>) => Config;
 
-const DB_SETTINGS: SettingKey[] = ['dataDir', 'databaseUrl', 'databasePool'];
+const DB_SETTINGS: SettingKey[] = ['dataDir', 'databaseUrl', 'databasePool', 'keysFile'];
 
 async function withStore<T>(config: Config, run: (store: KeyStore) => Promise<T>): Promise<T> {
   const dataDir = resolve(config.dataDir);
@@ -23,6 +24,20 @@ async function withStore<T>(config: Config, run: (store: KeyStore) => Promise<T>
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * The root key and the legacy access-keys file come first in the lookup, so a database key with one of their
+ * ids would never be used: refused here (as far as this machine's configuration can tell).
+ */
+async function refuseShadowed(config: Config, id: string): Promise<void> {
+  const dataDir = resolve(config.dataDir);
+  if (id === config.accessKeyId) throw new KeyStoreError(`${id} is the root AccessKeyId (MEDLEY_ACCESS_KEY_ID)`);
+  const root = await readFile(join(dataDir, 'credentials.json'), 'utf8').then((t) => (JSON.parse(t) as { accessKeyId?: unknown }).accessKeyId, () => undefined);
+  if (id === root) throw new KeyStoreError(`${id} is the root AccessKeyId (${join(dataDir, 'credentials.json')})`);
+  const file = config.keysFile ?? join(dataDir, 'access-keys.json');
+  const legacy = await loadAccessKeys(file, false).catch(() => []);
+  if (legacy.some((k) => k.accessKeyId === id)) throw new KeyStoreError(`${id} is already defined in the access-keys file ${file}`);
 }
 
 function describe(k: StoredKeyInfo): string {
@@ -71,7 +86,9 @@ export function registerKeysCommand(program: Command, configFrom: ConfigFrom): v
         grants[bucket] = grant;
       }
       const secret = opts.secret ?? generateSecret();
-      await withStore(configFrom(opts), (store) => store.add(id, secret, grants));
+      const config = configFrom(opts);
+      await refuseShadowed(config, id);
+      await withStore(config, (store) => store.add(id, secret, grants));
       process.stdout.write(
         `added ${id} (${Object.entries(grants).map(([b, g]) => `${b}=${g}`).join(', ') || 'no buckets'}); in force on every node within ${KEY_REFRESH_MS / 1000} s\n` +
           (opts.secret === undefined ? `  AccessKeySecret ${secret}\n  (shown only now: store it)\n` : ''),

@@ -9,13 +9,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendEnv } from '../support/backend.js';
 import { rawRequest, xmlTag, type RawResponse } from '../support/raw-client.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, TEST_KEY_ID, TEST_SECRET, type TestServer } from '../support/server.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const KEY = 'LTAIcliKey0000001';
@@ -28,7 +29,7 @@ let a: TestServer;
 let b: TestServer;
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, 'keys', ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [MAIN, 'keys', ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env, MEDLEY_ACCESS_KEY_ID: TEST_KEY_ID, MEDLEY_ACCESS_KEY_SECRET: TEST_SECRET } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -95,6 +96,7 @@ test('the CLI refuses what is wrong with status 2 and a message naming it', () =
     [['add', 'short'], /AccessKeyId "short"/],
     [['add', 'LTAIcliKey0000002', '--bucket', 'keys-cli-in=admin'], /must be read or read-write/],
     [['add', 'LTAIcliKey0000002', '--secret', 'tooshort'], /secret must be 16-256/],
+    [['add', 'LTAI5tTestKeyId0001'], /is the root AccessKeyId/],
     [['revoke', 'LTAIcliNoSuchKey1'], /no access key LTAIcliNoSuchKey1/],
     [['show', 'LTAIcliNoSuchKey1'], /no access key LTAIcliNoSuchKey1/],
   ];
@@ -103,6 +105,12 @@ test('the CLI refuses what is wrong with status 2 and a message naming it', () =
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, message);
   }
+  // A key of the legacy access-keys file (read by the servers at start) would shadow a database key.
+  writeFileSync(join(dataDir, 'access-keys.json'), JSON.stringify({ keys: [{ accessKeyId: 'LTAIcliFile000001', accessKeySecret: 'a-long-file-secret-1', buckets: {} }] }));
+  const shadowed = cli('add', 'LTAIcliFile000001');
+  assert.equal(shadowed.status, 2);
+  assert.match(shadowed.stderr, /already defined in the access-keys file/);
+  rmSync(join(dataDir, 'access-keys.json'));
   const given = cli('add', 'LTAIcliKey0000003', '--secret', 'a-chosen-secret-123');
   assert.equal(given.status, 0, given.stderr);
   assert.ok(!given.stdout.includes('a-chosen-secret-123'), 'a given secret is not echoed');
