@@ -1,9 +1,9 @@
 /**
  * Signing of MNS HTTP pushes (spec/oss.md §6.2). MNS signs every push with its RSA key and tells the
  * receiver where to fetch the X.509 certificate (`x-mns-signing-cert-url`, base64). Medley ships its own
- * key pair: generated on first start into `<dataDir>/mns-signing.pem` (mode 0600) with a self-signed
- * certificate `<dataDir>/mns-signing.crt`, loaded on later starts and shared by every process on the data
- * directory.
+ * key pair with a self-signed certificate, kept in the database (`loadOrCreateSharedPushSigningKeys`) so
+ * every node on it signs alike. `loadOrCreatePushSigningKeys` is the older data-dir form
+ * (`<dataDir>/mns-signing.pem`, mode 0600, and `mns-signing.crt`), read once to carry an existing pair over.
  *
  * StringToSign = "POST\n" + Content-MD5 + "\n" + Content-Type + "\n" + Date + "\n"
  *              + sorted("x-mns-<name>:<value>\n") + <request path>
