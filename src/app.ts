@@ -13,6 +13,7 @@ import { openStorage, type Storage } from './storage/index.js';
 import type { S3BlobStoreOptions } from './storage/s3-blob-store.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
 import { loadAccessKeys } from './auth/access-keys.js';
+import { KeyCache, KeyStore } from './auth/key-store.js';
 import type { Credential, CredentialLookup } from './auth/credentials.js';
 import { NonceStore } from './auth/nonce-store.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
@@ -25,7 +26,7 @@ import { WorkerPool } from './tasks/worker-pool.js';
 import { MnsService } from './notify/mns-service.js';
 import { OutboxDispatcher } from './notify/outbox.js';
 import { PushDeliverer } from './notify/push-deliverer.js';
-import { loadOrCreatePushSigningKeys, type PushSigningKeys } from './notify/push-signing.js';
+import { loadOrCreateSharedPushSigningKeys, type PushSigningKeyPair } from './notify/push-signing.js';
 import { startMnsServer, type RunningMnsServer } from './http/mns/server.js';
 import { tlsFiles, urlHost } from './http/listen.js';
 import { DiskSpace } from './storage/disk-space.js';
@@ -39,6 +40,8 @@ export interface Core {
   storage: Storage;
   root: RootCredentials;
   lookup: CredentialLookup;
+  /** The database's scoped keys as the lookup serves them; stopped before the database closes. */
+  keyCache: KeyCache;
   engine: MediaEngine;
   queue: TaskQueue;
   signal: TaskSignal;
@@ -50,7 +53,7 @@ export interface Core {
   mns: MnsService;
   /** Publishes task-completion messages from the outbox to their topics. */
   outbox: OutboxDispatcher;
-  signing: PushSigningKeys;
+  signing: PushSigningKeyPair;
   /** Parent of the private per-task work directories (sandbox.ts prepareWorkRoot). */
   workRoot: string;
   log: Logger;
@@ -106,10 +109,15 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   const keys = new Map<string, Credential>(extra.map((k) => [k.accessKeyId, k]));
   if (keys.has(root.accessKeyId)) throw new Error(`the access-keys file reuses the root AccessKeyId ${root.accessKeyId}`);
   keys.set(root.accessKeyId, root);
-  const lookup: CredentialLookup = (id) => keys.get(id);
+  // Root key and the legacy access-keys file (read-only, read at start) first, then the scoped keys of the
+  // database (`medley keys`), served from a cache every node refreshes every KEY_REFRESH_MS.
+  let storedKeys: KeyCache | undefined;
+  const lookup: CredentialLookup = (id) => keys.get(id) ?? storedKeys?.get(id);
 
   const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool, connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000, log });
   try {
+    storedKeys = new KeyCache(new KeyStore(db), { onError: (err) => log.warn({ err }, 'could not refresh the access keys from the database') });
+    await storedKeys.start();
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
     // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
     const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
@@ -135,7 +143,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     const nonces = new NonceStore(db);
     const mns = MnsService.fromConfig(db, config);
     const outbox = new OutboxDispatcher({ db, publisher: mns, log: log.child({ component: 'outbox' }) });
-    const signing = await loadOrCreatePushSigningKeys(dataDir);
+    const signing = await loadOrCreateSharedPushSigningKeys(db, dataDir);
     const pool = new WorkerPool({
       storage,
       engine,
@@ -151,8 +159,9 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       onFinished: () => outbox.kick(),
       nodeName: config.nodeName,
     });
-    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
+    return { config, dataDir, db, storage, root, lookup, keyCache: storedKeys, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
   } catch (e) {
+    await storedKeys?.stop();
     await db.destroy();
     throw e;
   }
@@ -223,6 +232,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       pingDatabase: async () => void (await sql`select 1`.execute(core.db)),
     });
   } catch (e) {
+    await core.keyCache.stop();
     await core.db.destroy();
     throw e;
   }
@@ -244,6 +254,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
     });
   } catch (e) {
     await http.close();
+    await core.keyCache.stop();
     await core.db.destroy();
     throw e;
   }
@@ -262,6 +273,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
         await Promise.all([http.close(), mnsServer.close(), core.pool.stop()]);
         await stopNotifications();
         core.mns.close();
+        await core.keyCache.stop();
         await core.db.destroy();
       })();
       return stopping;
@@ -285,6 +297,7 @@ export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}
         await core.pool.stop();
         await stopNotifications();
         core.mns.close();
+        await core.keyCache.stop();
         await core.db.destroy();
       })();
       return stopping;

@@ -4,6 +4,9 @@
  *
  *   { "keys": [ { "accessKeyId": "LTAIapp0000000001", "accessKeySecret": "...",
  *                 "buckets": { "media-in": "read", "media-out": "read-write" } } ] }
+ *
+ * The legacy source: read once at start, per node, and never written. Keys every node must share belong in
+ * the database (`medley keys`, src/auth/key-store.ts); file keys take precedence over database keys.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';

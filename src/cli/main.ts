@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { runProcessCommand, type ProcessCommandOptions } from './process-command.js';
 import { runDoctor } from './doctor-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
+import { registerKeysCommand } from './keys-command.js';
 
 const program = new Command('medley')
   .description('Self-hosted, API-compatible OSS object storage and media processing.')
@@ -117,6 +118,7 @@ program
   });
 
 registerMigrateCommand(program, configFrom);
+registerKeysCommand(program, configFrom);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

@@ -261,5 +261,26 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
       }
     },
   },
+  '0005_access_keys': {
+    async up(db: Kysely<unknown>) {
+      // Scoped access keys shared by every node on the database (managed by `medley keys`). The secret is
+      // kept as is: HMAC verification needs the plaintext (see src/auth/key-store.ts).
+      await db.schema
+        .createTable('access_keys')
+        .addColumn('access_key_id', T.text, (c) => c.primaryKey())
+        .addColumn('secret', T.text, (c) => c.notNull())
+        .addColumn('grants', T.text, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // The MNS push signing key pair: one row, so every node signs pushes alike and serves one certificate.
+      await db.schema
+        .createTable('push_signing_keys')
+        .addColumn('id', T.text, (c) => c.primaryKey())
+        .addColumn('private_key_pem', T.text, (c) => c.notNull())
+        .addColumn('certificate_pem', T.text, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 }

@@ -227,6 +227,22 @@ export interface NotificationOutboxTable {
   published_at: number | null;
 }
 
+/** A scoped access key (`medley keys`); `grants` is JSON `{ bucket: "read" | "read-write" }`. */
+export interface AccessKeyTable {
+  access_key_id: string;
+  secret: string;
+  grants: string;
+  created_at: number;
+}
+
+/** The MNS push signing key pair shared by every node (one row, id `default`). */
+export interface PushSigningKeyTable {
+  id: string;
+  private_key_pem: string;
+  certificate_pem: string;
+  created_at: number;
+}
+
 export interface Database {
   buckets: BucketTable;
   blobs: BlobTable;
@@ -244,4 +260,6 @@ export interface Database {
   mns_subscriptions: MnsSubscriptionTable;
   mns_pushes: MnsPushTable;
   notification_outbox: NotificationOutboxTable;
+  access_keys: AccessKeyTable;
+  push_signing_keys: PushSigningKeyTable;
 }

@@ -1,9 +1,9 @@
 /**
  * Signing of MNS HTTP pushes (spec/oss.md §6.2). MNS signs every push with its RSA key and tells the
  * receiver where to fetch the X.509 certificate (`x-mns-signing-cert-url`, base64). Medley ships its own
- * key pair: generated on first start into `<dataDir>/mns-signing.pem` (mode 0600) with a self-signed
- * certificate `<dataDir>/mns-signing.crt`, loaded on later starts and shared by every process on the data
- * directory.
+ * key pair with a self-signed certificate, kept in the database (`loadOrCreateSharedPushSigningKeys`) so
+ * every node on it signs alike. `loadOrCreatePushSigningKeys` is the older data-dir form
+ * (`<dataDir>/mns-signing.pem`, mode 0600, and `mns-signing.crt`), read once to carry an existing pair over.
  *
  * StringToSign = "POST\n" + Content-MD5 + "\n" + Content-Type + "\n" + Date + "\n"
  *              + sorted("x-mns-<name>:<value>\n") + <request path>
@@ -13,15 +13,19 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, si
 import { chmod, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
+import type { Db } from '../db/connection.js';
 
 export const SIGNING_KEY_FILE = 'mns-signing.pem';
 export const SIGNING_CERT_FILE = 'mns-signing.crt';
 
-export interface PushSigningKeys {
+export interface PushSigningKeyPair {
   /** PKCS#8 PEM. */
   privateKeyPem: string;
   /** X.509 PEM: what the certificate URL must serve. */
   certificatePem: string;
+}
+
+export interface PushSigningKeys extends PushSigningKeyPair {
   keyFile: string;
   certFile: string;
 }
@@ -143,4 +147,43 @@ export async function loadOrCreatePushSigningKeys(dataDir: string): Promise<Push
     await writeAtomically(certFile, certificatePem, 0o644);
   }
   return { privateKeyPem, certificatePem, keyFile, certFile };
+}
+
+/** The id of the one row in `push_signing_keys`. */
+const SHARED_KEY_ROW = 'default';
+
+async function readSharedKeys(db: Db): Promise<PushSigningKeyPair | undefined> {
+  const row = await db.selectFrom('push_signing_keys').select(['private_key_pem', 'certificate_pem']).where('id', '=', SHARED_KEY_ROW).executeTakeFirst();
+  return row && { privateKeyPem: row.private_key_pem, certificatePem: row.certificate_pem };
+}
+
+/**
+ * The signing key pair every node shares, kept in the database: nodes with their own data directories
+ * then sign pushes alike and serve one certificate. Created once, race-safe (insert … on conflict do
+ * nothing, then read what won). On the first start after an upgrade, an existing `<dataDir>/mns-signing.pem`
+ * (with its certificate when it matches) becomes the shared pair, so receivers that pinned the
+ * certificate keep verifying; otherwise a new pair is generated. The data-dir files are left as they are.
+ */
+export async function loadOrCreateSharedPushSigningKeys(db: Db, dataDir: string): Promise<PushSigningKeyPair> {
+  const stored = await readSharedKeys(db);
+  if (stored) return stored;
+  const legacyKey = await readIfExists(join(dataDir, SIGNING_KEY_FILE));
+  let privateKeyPem: string;
+  let certificatePem: string | undefined;
+  if (legacyKey !== undefined) {
+    privateKeyPem = legacyKey;
+    const legacyCert = await readIfExists(join(dataDir, SIGNING_CERT_FILE));
+    if (legacyCert !== undefined && matches(privateKeyPem, legacyCert)) certificatePem = legacyCert;
+  } else {
+    privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  }
+  certificatePem ??= certificateFor(privateKeyPem);
+  await db
+    .insertInto('push_signing_keys')
+    .values({ id: SHARED_KEY_ROW, private_key_pem: privateKeyPem, certificate_pem: certificatePem, created_at: Date.now() })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  const won = await readSharedKeys(db);
+  if (!won) throw new Error('the shared MNS push signing key could not be stored');
+  return won;
 }

@@ -22,6 +22,7 @@ import { b64, popClient, submitAsyncProcess, waitForTask } from '../support/task
 import { tone } from '../support/media.js';
 import { assertTaskNotification, DEFAULT_ACCOUNT_ID, httpGet, md5Upper, mnsClient, outboxRows, pushRows, startPushReceiver, subscribe, waitForOutbox, type MnsClient, type PushReceiver, type ReceivedPush } from '../support/mns.js';
 import { verifyPush } from '../../src/notify/push-signing.js';
+import { queryRows } from '../support/backend.js';
 
 const ACCOUNT = DEFAULT_ACCOUNT_ID;
 const BUCKET = 'np-bucket';
@@ -193,7 +194,9 @@ describe('HTTP push of a task notification, retried until 2xx', () => {
     assert.match(certPem, /^-----BEGIN CERTIFICATE-----/);
     const x509 = new X509Certificate(certPem);
     assert.equal(x509.publicKey.asymmetricKeyType, 'rsa');
-    assert.equal(cert.body, await readFile(join(server.dataDir, 'mns-signing.crt'), 'utf8'));
+    // The pair lives in the database (shared by every node), no longer in the data dir.
+    const [stored] = await queryRows<{ certificate_pem: string }>(server.dataDir, 'select certificate_pem from push_signing_keys');
+    assert.equal(cert.body, stored?.certificate_pem);
     for (const r of receiver.requests) {
       assert.ok(verifyPush(r.method, r.path, r.headers, certPem), `${r.path}: verifyPush`);
       const sig = Buffer.from(header(r, 'authorization')!, 'base64');
