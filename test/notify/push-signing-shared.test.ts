@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../src/db/connection.js';
-import { loadOrCreatePushSigningKeys, loadOrCreateSharedPushSigningKeys, md5HexUpper, signPush, verifyPush } from '../../src/notify/push-signing.js';
+import { loadOrCreatePushSigningKeys, loadOrCreateSharedPushSigningKeys, signPush, verifyPush } from '../../src/notify/push-signing.js';
+import { md5HexUpper } from '../../src/util/text.js';
 import { openTestDatabase } from '../support/backend.js';
 
 let root: string;
