@@ -5,12 +5,17 @@
  */
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, settingSpecs, type SettingKey } from '../config.js';
-import { startApp, startWorkerApp } from '../app.js';
 import { VERSION } from '../version.js';
-import { runProcessCommand, type ProcessCommandOptions } from './process-command.js';
-import { runDoctor } from './doctor-command.js';
-import { registerMigrateCommand } from './migrate-command.js';
-import { registerKeysCommand } from './keys-command.js';
+import type { ProcessCommandOptions } from './process-command.js';
+
+// Each subcommand's implementation is loaded only when that subcommand runs (dynamic import()), so
+// `medley --version` and `medley process` do not load the server, the database drivers, the logger or
+// the S3 client. A new subcommand: declare it below and import its module inside its action.
+const load = {
+  app: () => import('../app.js'),
+  process: () => import('./process-command.js'),
+  doctor: () => import('./doctor-command.js'),
+};
 
 const program = new Command('medley')
   .description('Self-hosted, API-compatible OSS object storage and media processing.')
@@ -54,6 +59,7 @@ function exitOnSignals(app: { stop(): Promise<void>; log: { info(o: object, m: s
 
 serve.action(async (opts: Partial<Record<SettingKey, string>>) => {
   const config = configFrom(opts);
+  const { startApp } = await load.app();
   const app = await startApp(config, process.env);
   const keyLine =
     app.root.source === 'config'
@@ -79,6 +85,7 @@ for (const s of settingSpecs) {
 }
 worker.action(async (opts: Partial<Record<SettingKey, string>>) => {
   const config = configFrom(opts);
+  const { startWorkerApp } = await load.app();
   const app = await startWorkerApp(config, process.env);
   process.stdout.write(`Medley ${VERSION} worker: ${app.pool.concurrency} media worker${app.pool.concurrency === 1 ? '' : 's'} on data dir ${config.dataDir}\n`);
   exitOnSignals(app);
@@ -97,6 +104,7 @@ program
   .option('--ffmpeg <path>', 'ffmpeg binary [env MEDLEY_FFMPEG]')
   .option('--ffprobe <path>', 'ffprobe binary [env MEDLEY_FFPROBE]')
   .action(async (processString: string | undefined, opts: ProcessCommandOptions) => {
+    const { runProcessCommand } = await load.process();
     const code = await runProcessCommand(processString, { ...opts, ffmpeg: opts.ffmpeg ?? process.env.MEDLEY_FFMPEG, ffprobe: opts.ffprobe ?? process.env.MEDLEY_FFPROBE }, process.env);
     process.exitCode = code;
   });
@@ -111,14 +119,22 @@ program
   .option('--json', 'print JSON')
   .action(async (opts: { ffmpeg?: string; ffprobe?: string; json?: boolean; dataDir?: string; minFreeDisk?: string }) => {
     const env = process.env;
+    const { runDoctor } = await load.doctor();
     process.exitCode = await runDoctor(
       { ffmpeg: opts.ffmpeg ?? env.MEDLEY_FFMPEG, ffprobe: opts.ffprobe ?? env.MEDLEY_FFPROBE, json: opts.json, dataDir: opts.dataDir ?? (env.MEDLEY_DATA_DIR || undefined), minFreeDisk: opts.minFreeDisk ?? (env.MEDLEY_MIN_FREE_DISK || undefined) },
       env,
     );
   });
 
-registerMigrateCommand(program, configFrom);
-registerKeysCommand(program, configFrom);
+// Subcommands whose very definitions import the database and storage layers are registered only when they
+// are named (or help is asked for), so `medley --version`, `process` and `serve` start without them.
+const heavyCommands: Record<string, () => Promise<void>> = {
+  migrate: async () => (await import('./migrate-command.js')).registerMigrateCommand(program, configFrom),
+  keys: async () => (await import('./keys-command.js')).registerKeysCommand(program, configFrom),
+};
+const named = process.argv[2];
+const wantsHelp = named === undefined || named === 'help' || named === '--help' || named === '-h';
+for (const [name, register] of Object.entries(heavyCommands)) if (wantsHelp || name === named) await register();
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

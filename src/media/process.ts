@@ -6,6 +6,7 @@
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fail } from '../errors.js';
 import type { MediaJob } from './job.js';
 import type { MediaInfo } from './media-info.js';
@@ -55,11 +56,10 @@ const DECODE_CHECK_MS = 60_000;
 export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
   if (opts.inputs.length !== opts.job.clips.length) throw new Error('one local input per clip is required');
   const limits = opts.engine.limits;
-  for (const i of opts.inputs) {
-    const st = await stat(i.path).catch(() => undefined);
-    if (st) checkInputSize(st.size, i.displayName, limits);
-  }
-  const infos = await Promise.all(opts.inputs.map((i) => opts.engine.probe(i.path, i.displayName)));
+  const sizes = await Promise.all(opts.inputs.map((i) => stat(i.path).then((st) => st.size, () => undefined)));
+  sizes.forEach((size, i) => size !== undefined && checkInputSize(size, opts.inputs[i]!.displayName, limits));
+  // Inputs are probed in parallel, at most one ffprobe per core (a 100-clip concat must not fork 100 at once).
+  const infos = await mapBounded(opts.inputs, availableParallelism(), (i) => opts.engine.probe(i.path, i.displayName));
   infos.forEach((info, i) => checkSourceDuration(info, opts.inputs[i]!.displayName, limits));
   // A source with far fewer bytes than its header's length needs is decoded once to learn its real length.
   for (const [i, input] of opts.inputs.entries()) {
@@ -190,4 +190,18 @@ async function findTruncatedInput(opts: ProcessOptions, infos: MediaInfo[], path
   for (const [i, input] of opts.inputs.entries()) {
     await checkDecodedLength(opts.engine, input, infos[i]!, Math.min(opts.timeoutMs, DECODE_CHECK_MS), opts.signal, pathNames);
   }
+}
+
+/** `items.map(fn)` with at most `limit` calls in flight; results in input order, first failure rejects. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return out;
 }

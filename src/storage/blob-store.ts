@@ -12,7 +12,9 @@ import { dirname, join } from 'node:path';
 
 /** Stream buffer size: big enough for few syscalls, small enough that many concurrent transfers stay lean. */
 export const STREAM_CHUNK = 256 * 1024;
-import type { Readable, Writable } from 'node:stream';
+/** Ranges up to this size are read in one call rather than streamed. */
+const SMALL_READ = 64 * 1024;
+import { Readable, type Writable } from 'node:stream';
 
 export interface BlobWriter {
   readonly id: string;
@@ -83,6 +85,30 @@ export class FsBlobStore implements BlobStore {
   }
 
   async open(id: string, start?: number, end?: number): Promise<Readable> {
+    const from = start ?? 0;
+    if (end !== undefined && end - from + 1 <= SMALL_READ) {
+      // A small range (most objects are a few KiB) is one read: open, pread, close, no stream machinery
+      // and no extra end-of-file read on the thread pool. Same errors as the stream (ENOENT on open).
+      const fh = await open(this.pathOf(id), 'r');
+      let buf: Buffer;
+      try {
+        const want = Math.max(0, end - from + 1);
+        buf = Buffer.allocUnsafe(want);
+        let got = 0;
+        while (got < want) {
+          const { bytesRead } = await fh.read(buf, got, want - got, from + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        buf = buf.subarray(0, got);
+      } finally {
+        await fh.close();
+      }
+      const r = new Readable({ read() {} });
+      if (buf.length > 0) r.push(buf);
+      r.push(null);
+      return r;
+    }
     const stream = createReadStream(this.pathOf(id), { start, end, highWaterMark: STREAM_CHUNK });
     return new Promise((resolve, reject) => {
       stream.once('ready', () => resolve(stream));

@@ -5,9 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { constants as fsc } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fail } from '../../errors.js';
 import type { EngineCapabilities } from '../media-info.js';
 import { ENGINE_ENV } from './sandbox.js';
@@ -170,6 +170,70 @@ export async function probeCapabilities(ffmpeg: string, ffprobe: string, timeout
   return { ffmpegVersion, ffprobeVersion, encoders, muxers: parseMuxers(mux.stdout), filters: parseFilters(fil.stdout) };
 }
 
+/**
+ * Capabilities of engines already interrogated, kept on disk so that each run (every `medley process`,
+ * every server start) does not spawn ffmpeg five times. An entry is keyed by both binaries' real paths
+ * and is valid only while their size and mtime are unchanged (an upgraded binary is interrogated again).
+ * The file lives in $XDG_CACHE_HOME/medley (else $HOME/.cache/medley); when neither is set, or the
+ * file cannot be read or written, engines are simply interrogated as before.
+ */
+const CACHE_VERSION = 1;
+
+interface CachedCapabilities {
+  stamp: string;
+  ffmpegVersion: string;
+  ffprobeVersion: string;
+  encoders: string[];
+  muxers: string[];
+  filters: string[];
+}
+
+export function engineCacheFile(env: NodeJS.ProcessEnv): string | undefined {
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'medley', 'engines.json');
+  const home = env.HOME;
+  if (home && isAbsolute(home)) return join(home, '.cache', 'medley', 'engines.json');
+  return undefined;
+}
+
+async function binaryStamp(ffmpeg: string, ffprobe: string): Promise<{ key: string; stamp: string } | undefined> {
+  try {
+    const [a, b] = await Promise.all([realpath(ffmpeg), realpath(ffprobe)]);
+    const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+    return { key: `${a}\0${b}`, stamp: `${sa.size}:${sa.mtimeMs}:${sb.size}:${sb.mtimeMs}` };
+  } catch {
+    return undefined;
+  }
+}
+
+async function readCache(file: string): Promise<Record<string, CachedCapabilities>> {
+  try {
+    const data = JSON.parse(await readFile(file, 'utf8')) as { version?: unknown; engines?: unknown };
+    if (data.version !== CACHE_VERSION || typeof data.engines !== 'object' || data.engines === null) return {};
+    return data.engines as Record<string, CachedCapabilities>;
+  } catch {
+    return {};
+  }
+}
+
+function fromCache(c: CachedCapabilities | undefined, stamp: string): EngineCapabilities | undefined {
+  if (!c || c.stamp !== stamp || !Array.isArray(c.encoders) || c.encoders.length === 0 || !Array.isArray(c.muxers) || !Array.isArray(c.filters)) return undefined;
+  if (typeof c.ffmpegVersion !== 'string' || typeof c.ffprobeVersion !== 'string') return undefined;
+  return { ffmpegVersion: c.ffmpegVersion, ffprobeVersion: c.ffprobeVersion, encoders: new Set(c.encoders), muxers: new Set(c.muxers), filters: new Set(c.filters) };
+}
+
+async function writeCache(file: string, engines: Record<string, CachedCapabilities>): Promise<void> {
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    // Whole-file replace (temp + rename): concurrent runs never read a half-written file.
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, engines }), { mode: 0o600 });
+    await rename(tmp, file);
+  } catch {
+    // A read-only or missing home: the cache is an optimisation only.
+  }
+}
+
 interface Pair {
   ffmpeg: string | undefined;
   ffprobe: string | undefined;
@@ -200,18 +264,32 @@ export async function locateEngines(opts: LocateOptions): Promise<EngineCandidat
   if (bundledFfmpeg !== undefined) pairs.push({ source: 'bundled', ffmpeg: bundledFfmpeg, ffprobe: bundledFfprobe ?? pathFfprobe });
 
   const timeoutMs = opts.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const cacheFile = engineCacheFile(opts.env);
+  const cache = cacheFile ? await readCache(cacheFile) : {};
+  let cacheChanged = false;
   const results = await Promise.all(
     pairs.map(async (p): Promise<EngineCandidate | DroppedEngine> => {
       const base = { ffmpeg: p.ffmpeg ?? '', ffprobe: p.ffprobe ?? '', source: p.source };
       if (p.ffmpeg === undefined) return { ...base, reason: 'no ffmpeg binary found to pair with the configured ffprobe' };
       if (p.ffprobe === undefined) return { ...base, reason: `no ffprobe binary found to pair with ffmpeg ${p.ffmpeg}` };
       try {
-        return { ...base, capabilities: await probeCapabilities(p.ffmpeg, p.ffprobe, timeoutMs) };
+        const id = cacheFile ? await binaryStamp(p.ffmpeg, p.ffprobe) : undefined;
+        const cached = id ? fromCache(cache[id.key], id.stamp) : undefined;
+        if (cached) return { ...base, capabilities: cached };
+        const capabilities = await probeCapabilities(p.ffmpeg, p.ffprobe, timeoutMs);
+        if (id) {
+          // Only engines that answered are remembered: a failing one is tried again next run.
+          cache[id.key] = { stamp: id.stamp, ffmpegVersion: capabilities.ffmpegVersion, ffprobeVersion: capabilities.ffprobeVersion, encoders: [...capabilities.encoders], muxers: [...capabilities.muxers], filters: [...capabilities.filters] };
+          cacheChanged = true;
+        }
+        return { ...base, capabilities };
       } catch (e) {
         return { ...base, reason: e instanceof Error ? e.message : String(e) };
       }
     }),
   );
+
+  if (cacheFile && cacheChanged) await writeCache(cacheFile, cache);
 
   const out: EngineCandidate[] = [];
   const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { loadConfig } from '../../../src/config.js';
 import { isMedleyError } from '../../../src/errors.js';
 import {
   chooseEngine,
+  engineCacheFile,
   locateEngines,
   parseEncoders,
   parseFilters,
@@ -146,5 +147,36 @@ describe('listing parsers', () => {
   it('parses -filters', () => {
     const text = 'Filters:\n  T.. = Timeline support\n  A = Audio input/output\n  | = Source or sink filter\n ... abench            A->A       Benchmark\n T.C scale             V->V       Scale\n ... sine              |->A       Generate\n ... amix              N->A       Mix\n';
     assert.deepEqual([...parseFilters(text)], ['abench', 'scale', 'sine', 'amix']);
+  });
+});
+
+describe('engine capability cache', () => {
+  it('remembers capabilities per binary (size, mtime) and re-interrogates when the stamp differs', async () => {
+    const cacheHome = join(dir, 'cache');
+    const env = { PATH: '', XDG_CACHE_HOME: cacheHome };
+    const file = engineCacheFile(env)!;
+    assert.equal(file, join(cacheHome, 'medley', 'engines.json'));
+    const first = await locateEngines({ env });
+    assert.deepEqual([...first[0]!.capabilities.encoders].sort(), [...bundled[0]!.capabilities.encoders].sort());
+    const data = JSON.parse(await readFile(file, 'utf8')) as { engines: Record<string, { stamp: string; encoders: string[] }> };
+    const [entry] = Object.values(data.engines);
+    assert.ok(entry && entry.encoders.includes('libmp3lame'));
+    // A planted encoder proves the second run reads the cache instead of running ffmpeg.
+    entry.encoders.push('medley_cached_marker');
+    await writeFile(file, JSON.stringify(data));
+    const second = await locateEngines({ env });
+    assert.ok(second[0]!.capabilities.encoders.has('medley_cached_marker'));
+    // A different size/mtime (an upgraded binary) is interrogated again.
+    entry.stamp = '1:2:3:4';
+    await writeFile(file, JSON.stringify(data));
+    const third = await locateEngines({ env });
+    assert.ok(!third[0]!.capabilities.encoders.has('medley_cached_marker'));
+  });
+
+  it('works without a cache when the cache directory cannot be written or read', async () => {
+    await writeFile(join(dir, 'not-a-dir'), 'x');
+    const found = await locateEngines({ env: { PATH: '', XDG_CACHE_HOME: join(dir, 'not-a-dir') } });
+    assert.ok(found.length > 0);
+    assert.equal(engineCacheFile({ PATH: '' }), undefined);
   });
 });
