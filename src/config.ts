@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { parseDiskReserve } from './storage/disk-space.js';
+import { parseByteSize } from './util/bytes.js';
 
 export const settingSpecs = [
   { key: 'host', env: 'MEDLEY_HOST', flag: '--host <addr>', def: '127.0.0.1', help: 'address to listen on' },
@@ -70,15 +71,16 @@ export const settingSpecs = [
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
-/** "4GiB", "512M", "1000000" -> bytes. */
+/** "4GiB", "512MiB", "1000000" -> bytes (src/util/bytes.ts: the one rule for every size setting). */
 const byteSize = z
   .string()
-  .regex(/^\s*\d+(\.\d+)?\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i, 'must be a size in bytes, e.g. 4GiB, 512MiB or 1000000 (0 = no limit)')
-  .transform((v) => {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t|kib|mib|gib|tib)?b?\s*$/i.exec(v)!;
-    return Math.floor(Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
-  });
+  .refine((v) => parseByteSize(v) !== undefined, 'must be a size in bytes, e.g. 4GiB, 512MiB or 1000000 (0 = no limit)')
+  .transform((v) => parseByteSize(v)!);
+
+/** true/false and their usual spellings. */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 export const configSchema = z.object({
   host: z.string().min(1),
@@ -92,9 +94,7 @@ export const configSchema = z.object({
   ffprobe: z.string().optional(),
   mnsPort: port,
   accountId: z.string().regex(/^[0-9]{1,32}$/, 'must be digits'),
-  mnsAutoCreateTopics: z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
-    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  mnsAutoCreateTopics: bool,
   workers: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(256)]),
   taskLeaseSeconds: z.coerce.number().int().min(2).max(3600),
   taskTimeoutSeconds: z.coerce.number().int().min(1).max(7 * 24 * 3600),
@@ -111,9 +111,7 @@ export const configSchema = z.object({
   s3Region: z.string().regex(/^[a-z0-9-]{2,64}$/, 'must look like us-east-1'),
   s3AccessKeyId: z.string().min(1).optional(),
   s3SecretAccessKey: z.string().min(1).optional(),
-  s3ForcePathStyle: z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
-    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  s3ForcePathStyle: bool,
   s3CaBundle: z.string().optional(),
   maxRunningPerKey: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]),
   maxQueuedPerKey: z.coerce.number().int().min(1).max(1_000_000),
@@ -136,9 +134,7 @@ export const configSchema = z.object({
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
   maxObjectBytes: z.number().int().positive().default(LIMITS.maxObjectBytes),
   /** fsync blobs (and their directory) and commit the index with synchronous = FULL, so an acknowledged write survives power loss. */
-  fsync: z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
-    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  fsync: bool,
   // Media limits.
   maxSourceDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
   maxOutputDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),
@@ -151,9 +147,7 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -')
     .default(() => hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'medley'),
   // Web console.
-  console: z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
-    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  console: bool,
   consoleSessionHours: z.coerce.number().positive().max(30 * 24),
 });
 

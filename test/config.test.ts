@@ -88,7 +88,7 @@ test('FFmpeg sandbox settings: defaults, sizes with units, auto CPU, refusals na
   assert.equal(c.ffmpegMaxMemory, 4 * 2 ** 30);
   assert.equal(c.ffmpegMaxFileSize, 5 * 2 ** 30);
   assert.equal(c.ffmpegMaxCpuSeconds, 'auto');
-  const sizes: Array<[string, number]> = [['4GiB', 4 * 2 ** 30], ['512MiB', 512 * 2 ** 20], ['512M', 512e6], ['1.5G', 1.5e9], ['2kb', 2000], ['1000', 1000], ['0', 0]];
+  const sizes: Array<[string, number]> = [['4GiB', 4 * 2 ** 30], ['512MiB', 512 * 2 ** 20], ['512M', 512 * 2 ** 20], ['1.5G', 1.5 * 2 ** 30], ['2kb', 2000], ['2GB', 2e9], ['1000', 1000], ['0', 0]];
   for (const [v, n] of sizes) assert.equal(loadConfig({}, { MEDLEY_FFMPEG_MAX_MEMORY: v }).ffmpegMaxMemory, n, v);
   assert.equal(loadConfig({ ffmpegMaxCpuSeconds: '120' }, {}).ffmpegMaxCpuSeconds, 120);
   assert.equal(loadConfig({}, { MEDLEY_FFMPEG_USER: 'none', MEDLEY_WORK_DIR: '/var/lib/medley-work' }).ffmpegUser, 'none');

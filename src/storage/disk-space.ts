@@ -10,29 +10,15 @@
  */
 import { statfs } from 'node:fs/promises';
 import { fail } from '../errors.js';
+import { formatBytes, parseByteSize } from '../util/bytes.js';
+
+export { formatBytes };
 
 /** A parsed MEDLEY_MIN_FREE_DISK: a byte count, or a share of the volume's size. */
 export type DiskReserve = { kind: 'bytes'; bytes: number } | { kind: 'percent'; percent: number };
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  kib: 1024,
-  kb: 1000,
-  m: 1024 ** 2,
-  mib: 1024 ** 2,
-  mb: 1000 ** 2,
-  g: 1024 ** 3,
-  gib: 1024 ** 3,
-  gb: 1000 ** 3,
-  t: 1024 ** 4,
-  tib: 1024 ** 4,
-  tb: 1000 ** 4,
-};
-
 /** The accepted spellings, for config validation and its message. */
-export const DISK_RESERVE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]i?b|[kmgtb])?\s*$/i;
+export const DISK_RESERVE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 
 /**
  * `0` (off), `1073741824`, `512MiB`, `2GB` (KB/MB/GB/TB are powers of 1000; K/M/G/T and KiB/MiB/GiB/TiB of 1024),
@@ -40,14 +26,12 @@ export const DISK_RESERVE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]i?b|[kmgtb])
  */
 export function parseDiskReserve(text: string): DiskReserve | undefined {
   const m = DISK_RESERVE_PATTERN.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? '').toLowerCase();
-  if (unit === '%') return n < 100 ? { kind: 'percent', percent: n } : undefined;
-  const factor = UNITS[unit];
-  if (factor === undefined) return undefined;
-  const bytes = Math.round(n * factor);
-  return Number.isSafeInteger(bytes) ? { kind: 'bytes', bytes } : undefined;
+  if (m) {
+    const percent = Number(m[1]);
+    return percent < 100 ? { kind: 'percent', percent } : undefined;
+  }
+  const bytes = parseByteSize(text);
+  return bytes === undefined ? undefined : { kind: 'bytes', bytes };
 }
 
 /** The reserve in bytes on a volume of `totalBytes`. */
@@ -55,17 +39,6 @@ export function reserveBytes(reserve: DiskReserve, totalBytes: number): number {
   return reserve.kind === 'bytes' ? reserve.bytes : Math.ceil((totalBytes * reserve.percent) / 100);
 }
 
-/** `1.5 GiB`, `800.0 MiB`, `512 B`: binary units, one decimal. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 /** How the reserve was written, for messages: `1 GiB` or `2% of the volume (1.9 GiB)`. */
 function describeReserve(reserve: DiskReserve, bytes: number): string {
