@@ -11,32 +11,18 @@
  * median of the per-pair ratios is reported, with the median times.
  * Uses only Node and the bundled FFmpeg; the fixtures are generated first (not timed).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaEngine } from '../dist/media/engine/index.js';
 import { prepareJob, processJob } from '../dist/media/process.js';
 import { parseProcessString } from '../dist/media/request/process-string.js';
 import { ENGINE_PREFIX_ARGS } from '../dist/media/engine/run.js';
+import { b64, FFMPEG, gen, median } from './lib/media.mjs';
 
-const require = createRequire(import.meta.url);
-const FFMPEG = require('@ffmpeg-installer/ffmpeg').path;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'medley-bench-media-'));
-const b64 = (s) => Buffer.from(s).toString('base64url');
-
-function gen(args) {
-  const r = spawnSync(FFMPEG, ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`fixture generation failed: ${r.stderr}`);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function runBare(args) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();

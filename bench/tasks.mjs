@@ -14,7 +14,7 @@
  * BENCH_RUNS (default 15) latency samples; the median is reported. MEDLEY_WORKERS is passed through.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,40 +23,20 @@ import { MediaEngine } from '../dist/media/engine/index.js';
 import { prepareJob } from '../dist/media/process.js';
 import { parseProcessString } from '../dist/media/request/process-string.js';
 import { ENGINE_PREFIX_ARGS } from '../dist/media/engine/run.js';
+import { b64, FFMPEG, gen as genFixture, median, sleep } from './lib/media.mjs';
+import { cpuTimes, processCpuSec } from './lib/proc.mjs';
 
 const require = createRequire(import.meta.url);
 const OSS = require('ali-oss');
 const RPCClient = require('@alicloud/pop-core');
-const FFMPEG = require('@ffmpeg-installer/ffmpeg').path;
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const KEY = 'LTAIbenchKey000001';
 const SECRET = 'BenchSecret000000000000000000001';
 const dir = mkdtempSync(join(tmpdir(), 'medley-bench-tasks-'));
-const b64 = (s) => Buffer.from(s).toString('base64url');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 function gen(args, out) {
-  const r = spawnSync(FFMPEG, ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', ...args, out], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`fixture generation failed: ${r.stderr}`);
+  genFixture([...args, out]);
   return out;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** CPU seconds used by a process and its reaped children (FFmpeg, ffprobe): utime+stime+cutime+cstime. */
-function processCpuSec(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // After "pid (comm) ": state is field 0, utime 11, stime 12, cutime 13, cstime 14.
-  const ticks = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0);
-  return ticks / 100; // USER_HZ is 100 on Linux
-}
-
-function cpuTimes() {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const idle = line[3] + (line[4] ?? 0);
-  const total = line.reduce((a, b) => a + b, 0);
-  return { idle, total };
 }
 
 async function startServer(dataDir) {
