@@ -17,7 +17,6 @@
  * - Publishing fans out inside one transaction: queue subscriptions get a message in their queue, HTTP
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
-import { md5HexUpper, xmlEscape } from '../util/text.js';
 import { isDbUnavailable } from '../db/errors.js';
 import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +28,10 @@ import type { Database, MnsMessageTable, MnsQueueTable, MnsSubscriptionTable, Mn
 import { fail, isMedleyError } from '../errors.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
 import { LIMITS } from '../limits.js';
+import { md5HexUpper } from '../util/text.js';
+import { formatNotification } from './mns/formats.js';
+
+export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from './mns/formats.js';
 
 type Tx = Transaction<Database>;
 type Executor = Db | Tx;
@@ -90,7 +93,6 @@ export const NOTIFY_CONTENT_FORMATS = ['XML', 'JSON', 'SIMPLIFIED'] as const;
 export type NotifyStrategy = (typeof NOTIFY_STRATEGIES)[number];
 export type NotifyContentFormat = (typeof NOTIFY_CONTENT_FORMATS)[number];
 
-export const MNS_XML_NAMESPACE = 'http://mns.aliyuncs.com/doc/v1/';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Records
@@ -233,6 +235,7 @@ export interface MnsServiceOptions {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------------
+
 
 let lastIdMs = 0;
 let idSeq = 0;
@@ -395,52 +398,6 @@ function isHttpEndpoint(endpoint: string): boolean {
   }
 }
 
-export interface NotificationFields {
-  topicOwner: string;
-  topicName: string;
-  subscriber: string;
-  subscriptionName: string;
-  messageId: string;
-  message: string;
-  messageTag: string;
-  /** Epoch ms. */
-  publishTime: number;
-}
-
-/**
- * A topic message as a subscriber receives it (spec/oss.md §6.2-6.3): SIMPLIFIED is the raw body; XML the
- * `<Notification>` document; JSON the same fields as an object (PublishTime a string of epoch ms).
- */
-export function formatNotification(format: string, n: NotificationFields): string {
-  const md5 = md5HexUpper(n.message);
-  if (format === 'SIMPLIFIED') return n.message;
-  if (format === 'JSON') {
-    return JSON.stringify({
-      TopicOwner: n.topicOwner,
-      TopicName: n.topicName,
-      Subscriber: n.subscriber,
-      SubscriptionName: n.subscriptionName,
-      MessageId: n.messageId,
-      MessageMD5: md5,
-      MessageTag: n.messageTag,
-      PublishTime: String(n.publishTime),
-      Message: n.message,
-    });
-  }
-  const fields: [string, string][] = [
-    ['TopicOwner', n.topicOwner],
-    ['TopicName', n.topicName],
-    ['Subscriber', n.subscriber],
-    ['SubscriptionName', n.subscriptionName],
-    ['MessageId', n.messageId],
-    ['Message', n.message],
-    ['MessageMD5', md5],
-    ['MessageTag', n.messageTag],
-    ['PublishTime', String(n.publishTime)],
-  ];
-  const inner = fields.map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`).join('');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Notification xmlns="${MNS_XML_NAMESPACE}">${inner}</Notification>`;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The service

@@ -19,7 +19,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import type { MnsPushTable } from '../db/schema.js';
 import { signPush } from './push-signing.js';
-import { md5HexUpper, xmlEscape } from '../util/text.js';
+import { md5HexUpper } from '../util/text.js';
+import { formatNotification, notificationContentType } from './mns/formats.js';
 import { isProcessAlive } from '../util/process.js';
 
 export type PushRow = Selectable<MnsPushTable>;
@@ -65,6 +66,7 @@ export function retryDelayMs(strategy: string, attempts: number, p: RetryPolicie
   return Math.round(p.backoffRetry.minMs + random() * (p.backoffRetry.maxMs - p.backoffRetry.minMs));
 }
 
+
 export interface PushContext {
   /** TopicOwner and Subscriber. */
   accountId: string;
@@ -75,36 +77,19 @@ export interface FormattedPush {
   contentType: string;
 }
 
-/** The request body in the subscription's NotifyContentFormat (XML, JSON, SIMPLIFIED). */
+/** The request body in the subscription's NotifyContentFormat (XML, JSON, SIMPLIFIED): the one formatter of mns/formats.ts. */
 export function formatPushBody(row: PushRow, ctx: PushContext): FormattedPush {
-  const fields: [string, string][] = [
-    ['TopicOwner', ctx.accountId],
-    ['TopicName', row.topic],
-    ['Subscriber', ctx.accountId],
-    ['SubscriptionName', row.subscription],
-    ['MessageId', row.message_id],
-  ];
-  const md5 = md5HexUpper(row.message_body);
-  const publishTime = String(Number(row.published_at));
-  switch (row.notify_content_format) {
-    case 'SIMPLIFIED':
-      return { body: row.message_body, contentType: 'text/plain;charset=utf-8' };
-    case 'JSON': {
-      // Key order of the documented example (spec/oss.md §6.3); PublishTime is a string.
-      const o: Record<string, string> = Object.fromEntries(fields);
-      o.MessageMD5 = md5;
-      o.MessageTag = row.message_tag;
-      o.PublishTime = publishTime;
-      o.Message = row.message_body;
-      return { body: JSON.stringify(o), contentType: 'text/plain;charset=utf-8' };
-    }
-    default: {
-      // XML, the MNS default format. Element order as documented (spec/oss.md §6.2), well-formed.
-      const all: [string, string][] = [...fields, ['Message', row.message_body], ['MessageMD5', md5], ['MessageTag', row.message_tag], ['PublishTime', publishTime]];
-      const inner = all.map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`).join('');
-      return { body: `<?xml version="1.0" encoding="UTF-8"?>\n<Notification xmlns="http://mns.aliyuncs.com/doc/v1/">${inner}</Notification>`, contentType: 'text/xml;charset=utf-8' };
-    }
-  }
+  const body = formatNotification(row.notify_content_format, {
+    topicOwner: ctx.accountId,
+    topicName: row.topic,
+    subscriber: ctx.accountId,
+    subscriptionName: row.subscription,
+    messageId: row.message_id,
+    message: row.message_body,
+    messageTag: row.message_tag,
+    publishTime: Number(row.published_at),
+  });
+  return { body, contentType: notificationContentType(row.notify_content_format) };
 }
 
 /** The request target: the endpoint's path and query; an endpoint without a path gets `/notifications`. */
