@@ -27,9 +27,13 @@ import type { Db } from '../db/connection.js';
 import type { Database, MnsMessageTable, MnsQueueTable, MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
 import { fail, isMedleyError } from '../errors.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
-import { LIMITS } from '../limits.js';
 import { md5HexUpper } from '../util/text.js';
 import { formatNotification } from './mns/formats.js';
+import { newMessageId, newReceiptHandle, receiptHandleMessageId } from './mns/ids.js';
+import { DEFAULT_PRIORITY, MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_LIST, MAX_NAME_LENGTH, MAX_TAG_LENGTH, MESSAGE_RANGES, NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, QUEUE_RANGES, TOPIC_RANGES, type NotifyContentFormat, type NotifyStrategy, type Range } from './mns/limits.js';
+
+export * from './mns/limits.js';
+export { newMessageId, receiptHandleMessageId } from './mns/ids.js';
 
 export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from './mns/formats.js';
 
@@ -44,55 +48,7 @@ type SubscriptionRow = Selectable<MnsSubscriptionTable>;
 // Limits and defaults (MNS API reference)
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface Range {
-  min: number;
-  max: number;
-  unit: 'seconds' | 'bytes';
-}
-
-export const QUEUE_RANGES = {
-  DelaySeconds: { min: 0, max: 604800, unit: 'seconds' },
-  MaximumMessageSize: { min: 1024, max: LIMITS.mnsMaxMessageBytes, unit: 'bytes' },
-  MessageRetentionPeriod: { min: 60, max: 604800, unit: 'seconds' },
-  VisibilityTimeout: { min: 1, max: 43200, unit: 'seconds' },
-  PollingWaitSeconds: { min: 0, max: LIMITS.mnsMaxPollSeconds, unit: 'seconds' },
-} as const satisfies Record<string, Range>;
-
-export const TOPIC_RANGES = {
-  MaximumMessageSize: { min: 1024, max: LIMITS.mnsMaxMessageBytes, unit: 'bytes' },
-} as const satisfies Record<string, Range>;
-
-export const MESSAGE_RANGES = {
-  DelaySeconds: { min: 0, max: 604800, unit: 'seconds' },
-  /** 1 is the highest priority. */
-  Priority: { min: 1, max: 16, unit: 'seconds' },
-  /** ChangeMessageVisibility's VisibilityTimeout. */
-  VisibilityTimeout: { min: 1, max: 43200, unit: 'seconds' },
-  /** ReceiveMessage's waitseconds. */
-  WaitSeconds: { min: 0, max: LIMITS.mnsMaxPollSeconds, unit: 'seconds' },
-  /** Batch operations' numOfMessages / list length. */
-  BatchSize: { min: 1, max: 16, unit: 'seconds' },
-} as const satisfies Record<string, Range>;
-
-export const DEFAULT_PRIORITY = 8;
-/** BatchSendMessage: at most 16 messages whose bodies add up to at most 64 KiB. */
-export const MAX_BATCH = LIMITS.mnsMaxBatch;
-export const MAX_BATCH_BODY_BYTES = LIMITS.mnsMaxBatchBodyBytes;
-/** ListQueue / ListTopic / ListSubscriptionByTopic: x-mns-ret-number range and default. */
-export const MAX_LIST = 1000;
-/** MessageTag and FilterTag. */
-export const MAX_TAG_LENGTH = 16;
-export const MAX_NAME_LENGTH = 256;
-/** Topics keep messages one day (reported by GetTopicAttributes; fixed on MNS). */
-export const TOPIC_MESSAGE_RETENTION_SECONDS = 86400;
-/** Long polling re-reads the database this often (messages from other processes, delays ending). */
-export const POLL_MS = 250;
-
-export const NOTIFY_STRATEGIES = ['BACKOFF_RETRY', 'EXPONENTIAL_DECAY_RETRY'] as const;
-export const NOTIFY_CONTENT_FORMATS = ['XML', 'JSON', 'SIMPLIFIED'] as const;
-export type NotifyStrategy = (typeof NOTIFY_STRATEGIES)[number];
-export type NotifyContentFormat = (typeof NOTIFY_CONTENT_FORMATS)[number];
-
+// In ./mns/limits.ts.
 
 // ---------------------------------------------------------------------------------------------------------------
 // Records
@@ -237,36 +193,6 @@ export interface MnsServiceOptions {
 // ---------------------------------------------------------------------------------------------------------------
 
 
-let lastIdMs = 0;
-let idSeq = 0;
-
-/**
- * 32 upper-case hex characters: 12 of the time (ms), 4 of a per-process sequence, 16 random. Ids sort in
- * send order within a process, which orders messages sent in the same millisecond (BatchSendMessage).
- */
-export function newMessageId(nowMs: number): string {
-  if (nowMs === lastIdMs) idSeq = (idSeq + 1) & 0xffff;
-  else {
-    lastIdMs = nowMs;
-    idSeq = 0;
-  }
-  const t = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0').slice(-12);
-  return `${t}${idSeq.toString(16).padStart(4, '0')}${randomBytes(8).toString('hex')}`.toUpperCase();
-}
-
-const HANDLE_RE = /^1-([0-9A-F]{32})-([0-9a-f]{16})$/;
-
-/** `1-<MessageId>-<16 random hex>`: URL-safe (clients put it in the query unencoded). */
-function newReceiptHandle(messageId: string): string {
-  return `1-${messageId}-${randomBytes(8).toString('hex')}`;
-}
-
-/** The message id a handle names; ReceiptHandleError when the handle is not one Medley issues. */
-export function receiptHandleMessageId(handle: string): string {
-  const m = HANDLE_RE.exec(handle);
-  if (!m) fail('MnsReceiptHandleError', `The receipt handle you provide is not valid: "${handle.slice(0, 100)}".`);
-  return m[1]!;
-}
 
 function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
