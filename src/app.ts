@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { mediaLimits, type Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
+import { openWakeups, type Wakeups } from './db/wakeups.js';
 import { openStorage, type Storage } from './storage/index.js';
 import type { S3BlobStoreOptions } from './storage/s3-blob-store.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
@@ -40,6 +41,8 @@ export interface Core {
   engine: MediaEngine;
   queue: TaskQueue;
   signal: TaskSignal;
+  /** Wake-ups between the waiting loops of every node (in-process on SQLite, LISTEN/NOTIFY on PostgreSQL). */
+  wakeups: Wakeups;
   tasks: TaskService;
   projects: ProjectService;
   nonces: NonceStore;
@@ -107,6 +110,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   const lookup: CredentialLookup = (id) => keys.get(id);
 
   const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool });
+  let closeWakeups: (() => Promise<void>) | undefined;
   try {
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
     // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
@@ -127,12 +131,16 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
     const queue = new TaskQueue(db, undefined, { maxRunningPerKey: maxRunningPerKey(config, workers) });
-    const signal = new TaskSignal();
+    const wakeups = await openWakeups(db, config.databaseUrl, log);
+    closeWakeups = () => wakeups.close();
+    const signal = new TaskSignal(wakeups);
     const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal, maxQueuedPerKey: config.maxQueuedPerKey });
     const projects = new ProjectService(db);
     const nonces = new NonceStore(db);
-    const mns = MnsService.fromConfig(db, config);
+    const mns = MnsService.fromConfig(db, config, wakeups);
     const outbox = new OutboxDispatcher({ db, publisher: mns, log: log.child({ component: 'outbox' }) });
+    // A task finished on any node wakes the dispatchers (each outbox row is still claimed by one of them).
+    wakeups.subscribe('outbox', () => outbox.kick());
     const signing = await loadOrCreatePushSigningKeys(dataDir);
     const pool = new WorkerPool({
       storage,
@@ -146,13 +154,21 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       pollMs: config.pollMs,
       signal,
       notify: { region: config.region, accountId: config.accountId },
-      onFinished: () => outbox.kick(),
+      onFinished: () => wakeups.notify('outbox'),
     });
-    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
+    return { config, dataDir, db, storage, root, lookup, engine, queue, signal, wakeups, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
   } catch (e) {
+    await closeWakeups?.();
     await db.destroy();
     throw e;
   }
+}
+
+/** Closes the database and then the wake-up listener (nothing is sent once the pool is gone). */
+async function closeData(core: Core): Promise<void> {
+  core.signal.close();
+  await core.db.destroy();
+  await core.wakeups.close();
 }
 
 export const SIGNING_CERT_PATH = '/-/mns-signing.crt';
@@ -214,7 +230,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       rootAccessKeyId: core.root.accessKeyId,
     });
   } catch (e) {
-    await core.db.destroy();
+    await closeData(core);
     throw e;
   }
   let mnsServer: RunningMnsServer;
@@ -235,7 +251,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
     });
   } catch (e) {
     await http.close();
-    await core.db.destroy();
+    await closeData(core);
     throw e;
   }
   await core.pool.start();
@@ -253,7 +269,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
         await Promise.all([http.close(), mnsServer.close(), core.pool.stop()]);
         await stopNotifications();
         core.mns.close();
-        await core.db.destroy();
+        await closeData(core);
       })();
       return stopping;
     },
@@ -276,7 +292,7 @@ export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}
         await core.pool.stop();
         await stopNotifications();
         core.mns.close();
-        await core.db.destroy();
+        await closeData(core);
       })();
       return stopping;
     },
