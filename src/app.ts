@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { sql } from 'kysely';
 import { mediaLimits, type Config } from './config.js';
 import { openDatabase, type Db } from './db/connection.js';
+import { openWakeups, type Wakeups } from './db/wakeups.js';
 import { openStorage, type Storage } from './storage/index.js';
 import type { S3BlobStoreOptions } from './storage/s3-blob-store.js';
 import { loadRootCredentials, type RootCredentials } from './auth/root-credentials.js';
@@ -45,6 +46,8 @@ export interface Core {
   engine: MediaEngine;
   queue: TaskQueue;
   signal: TaskSignal;
+  /** Wake-ups between the waiting loops of every node (in-process on SQLite, LISTEN/NOTIFY on PostgreSQL). */
+  wakeups: Wakeups;
   tasks: TaskService;
   projects: ProjectService;
   nonces: NonceStore;
@@ -115,6 +118,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
   const lookup: CredentialLookup = (id) => keys.get(id) ?? storedKeys?.get(id);
 
   const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool, connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000, log });
+  let closeWakeups: (() => Promise<void>) | undefined;
   try {
     storedKeys = new KeyCache(new KeyStore(db), { onError: (err) => log.warn({ err }, 'could not refresh the access keys from the database') });
     await storedKeys.start();
@@ -137,12 +141,16 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
     const queue = new TaskQueue(db, undefined, { maxRunningPerKey: maxRunningPerKey(config, workers) });
-    const signal = new TaskSignal();
+    const wakeups = await openWakeups(db, config.databaseUrl, log);
+    closeWakeups = () => wakeups.close();
+    const signal = new TaskSignal(wakeups);
     const tasks = new TaskService(queue, storage, { retentionMs: config.taskRetentionDays * 24 * 3600 * 1000, signal, maxQueuedPerKey: config.maxQueuedPerKey });
     const projects = new ProjectService(db);
     const nonces = new NonceStore(db);
-    const mns = MnsService.fromConfig(db, config);
+    const mns = MnsService.fromConfig(db, config, wakeups);
     const outbox = new OutboxDispatcher({ db, publisher: mns, log: log.child({ component: 'outbox' }) });
+    // A task finished on any node wakes the dispatchers (each outbox row is still claimed by one of them).
+    wakeups.subscribe('outbox', () => outbox.kick());
     const signing = await loadOrCreateSharedPushSigningKeys(db, dataDir);
     const pool = new WorkerPool({
       storage,
@@ -156,12 +164,13 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       pollMs: config.pollMs,
       signal,
       notify: { region: config.region, accountId: config.accountId },
-      onFinished: () => outbox.kick(),
+      onFinished: () => wakeups.notify('outbox'),
       nodeName: config.nodeName,
     });
-    return { config, dataDir, db, storage, root, lookup, keyCache: storedKeys, engine, queue, signal, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
+    return { config, dataDir, db, storage, root, lookup, keyCache: storedKeys, engine, queue, signal, wakeups, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
   } catch (e) {
     await storedKeys?.stop();
+    await closeWakeups?.();
     await db.destroy();
     throw e;
   }
@@ -170,6 +179,14 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
 /** Every line names the node (MEDLEY_NODE_NAME), so the logs of several nodes can be merged. */
 function defaultLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid, hostname: hostname(), node: config.nodeName } });
+}
+
+/** Closes the database and then the wake-up listener (nothing is sent once the pool is gone). */
+async function closeData(core: Core): Promise<void> {
+  core.signal.close();
+  await core.keyCache.stop();
+  await core.db.destroy();
+  await core.wakeups.close();
 }
 
 export const SIGNING_CERT_PATH = '/-/mns-signing.crt';
@@ -232,8 +249,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       pingDatabase: async () => void (await sql`select 1`.execute(core.db)),
     });
   } catch (e) {
-    await core.keyCache.stop();
-    await core.db.destroy();
+    await closeData(core);
     throw e;
   }
   let mnsServer: RunningMnsServer;
@@ -254,8 +270,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
     });
   } catch (e) {
     await http.close();
-    await core.keyCache.stop();
-    await core.db.destroy();
+    await closeData(core);
     throw e;
   }
   await core.pool.start();
@@ -273,8 +288,7 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
         await Promise.all([http.close(), mnsServer.close(), core.pool.stop()]);
         await stopNotifications();
         core.mns.close();
-        await core.keyCache.stop();
-        await core.db.destroy();
+        await closeData(core);
       })();
       return stopping;
     },
@@ -297,8 +311,7 @@ export async function startWorkerApp(config: Config, env: NodeJS.ProcessEnv = {}
         await core.pool.stop();
         await stopNotifications();
         core.mns.close();
-        await core.keyCache.stop();
-        await core.db.destroy();
+        await closeData(core);
       })();
       return stopping;
     },

@@ -11,9 +11,9 @@
  *   A handle Medley never issued is ReceiptHandleError.
  * - Retention: a message is gone `MessageRetentionPeriod` after it was sent, received or not. Expired
  *   rows are never returned and are purged lazily.
- * - Long polling waits on an in-process signal (a send or publish in this process wakes the waiters at
- *   once) and re-reads the database every POLL_MS for messages written by other processes or becoming
- *   visible; every wait ends by its deadline.
+ * - Long polling waits on a wake-up (src/db/wakeups.ts: a send or publish on any node sharing the
+ *   database wakes the waiters at once) and re-reads the database every POLL_MS for messages becoming
+ *   visible or whose wake-up was lost; every wait ends by its deadline.
  * - Publishing fans out inside one transaction: queue subscriptions get a message in their queue, HTTP
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
@@ -21,6 +21,7 @@ import { isDbUnavailable } from '../db/errors.js';
 import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
 import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
@@ -186,6 +187,8 @@ export interface MnsServiceOptions {
   now?: () => Date;
   /** Long-poll database re-read interval (default POLL_MS). */
   pollMs?: number;
+  /** Wake-ups shared with the other nodes (default in-process only): long polls wake on any node's send. */
+  wakeups?: Wakeups;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -339,6 +342,8 @@ export class MnsService implements Publisher {
   private readonly signal = new EventEmitter();
   private readonly lastPurge = new Map<string, number>();
   private readonly closing = new AbortController();
+  private readonly wakeups: Wakeups;
+  private readonly offWakeups: () => void;
 
   constructor(
     private readonly db: Db,
@@ -350,16 +355,28 @@ export class MnsService implements Publisher {
     this.clock = opts.now ?? (() => new Date());
     this.pollMs = opts.pollMs ?? POLL_MS;
     this.signal.setMaxListeners(0);
+    this.wakeups = opts.wakeups ?? new LocalWakeups();
+    // Undefined payload (the listener reconnected): any queue may have messages.
+    const offMns = this.wakeups.subscribe('mns', (queue) => {
+      if (queue !== undefined) this.signal.emit(`queue:${queue}`);
+      else for (const e of this.signal.eventNames()) if (typeof e === 'string' && e.startsWith('queue:')) this.signal.emit(e);
+    });
+    const offPush = this.wakeups.subscribe('push', () => this.signal.emit('push'));
+    this.offWakeups = () => {
+      offMns();
+      offPush();
+    };
   }
 
   /** The service as `medley serve` configures it (MEDLEY_ACCOUNT_ID, MEDLEY_REGION, MEDLEY_MNS_AUTO_CREATE_TOPICS). */
-  static fromConfig(db: Db, config: Pick<Config, 'accountId' | 'region' | 'mnsAutoCreateTopics'>): MnsService {
-    return new MnsService(db, { accountId: config.accountId, region: config.region, autoCreateTopics: config.mnsAutoCreateTopics });
+  static fromConfig(db: Db, config: Pick<Config, 'accountId' | 'region' | 'mnsAutoCreateTopics'>, wakeups?: Wakeups): MnsService {
+    return new MnsService(db, { accountId: config.accountId, region: config.region, autoCreateTopics: config.mnsAutoCreateTopics, wakeups });
   }
 
   /** Ends every long poll now (they answer with what they have: nothing). */
   close(): void {
     this.closing.abort();
+    this.offWakeups();
   }
 
   /** Called (asynchronously) whenever mns_pushes rows were added in this process; returns an unsubscribe. */
@@ -372,8 +389,13 @@ export class MnsService implements Publisher {
     return this.clock().getTime();
   }
 
+  /** After the commit that made a message receivable in queue `name` (on every node). */
   private wakeQueue(name: string): void {
-    this.signal.emit(`queue:${name}`);
+    this.wakeups.notify('mns', name);
+  }
+
+  private wakePush(): void {
+    this.wakeups.notify('push');
   }
 
   // ----- queues ------------------------------------------------------------------------------------------------
@@ -919,19 +941,17 @@ export class MnsService implements Publisher {
       return r.result;
     });
     for (const q of touched) this.wakeQueue(q);
-    if (pushes > 0) this.signal.emit('push');
+    if (pushes > 0) this.wakePush();
     return res;
   }
 
   /** Publisher: fans out inside the caller's transaction (the outbox dispatcher's). */
   async publishInTx(tx: Tx, input: PublishInput, now: Date): Promise<PublishResult> {
     const r = await this.fanOut(tx, { topic: input.topic, body: input.body, tag: input.tag ?? '' }, now, false);
-    // The rows are visible once the caller commits. In this process (one SQLite connection) a woken
-    // receiver's query waits for that commit; other processes see the rows at their next poll.
-    setImmediate(() => {
-      for (const q of r.queues) this.wakeQueue(q);
-      if (r.pushes > 0) this.signal.emit('push');
-    });
+    // The rows are visible once the caller commits: PostgreSQL delivers the notifications at that commit;
+    // in-process (one SQLite connection) a woken receiver's query waits for it.
+    for (const q of r.queues) await this.wakeups.notifyInTx(tx, 'mns', q);
+    if (r.pushes > 0) await this.wakeups.notifyInTx(tx, 'push');
     return r.result;
   }
 

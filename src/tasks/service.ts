@@ -3,6 +3,7 @@
  * waking a worker) and reading tasks back for GetTask/ListTasks. Workers live in worker-pool.ts.
  */
 import { EventEmitter } from 'node:events';
+import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
 import { AccessGate } from '../auth/access.js';
 import { taskVisibility, type Principal } from '../auth/policy.js';
 import { fail } from '../errors.js';
@@ -33,12 +34,24 @@ export interface SubmittedTask {
 }
 
 /**
- * In-process signal from the front office to idle workers, so a task accepted by this process starts at
- * once (no polling interval in its latency). Other processes find it by polling.
+ * Signal from the front office to idle workers, so an accepted task starts at once (no polling interval in
+ * its latency): 'queued' is emitted here whenever a task was queued on any node sharing the wake-ups
+ * (src/db/wakeups.ts: in-process on SQLite, LISTEN/NOTIFY on PostgreSQL).
  */
 export class TaskSignal extends EventEmitter {
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly wakeups: Wakeups = new LocalWakeups()) {
+    super();
+    this.unsubscribe = wakeups.subscribe('tasks', () => this.emit('queued'));
+  }
+
   notifyQueued(): void {
-    this.emit('queued');
+    this.wakeups.notify('tasks');
+  }
+
+  close(): void {
+    this.unsubscribe();
   }
 }
 
