@@ -60,10 +60,10 @@ const tiny = join(dir, 'tiny.wav');
   if (r.status !== 0) throw new Error(`fixture generation failed: ${r.stderr}`);
 }
 
-/** LISTEN/NOTIFY wake-ups in this build? (another change adds them; until then pickup waits for a poll) */
+/** LISTEN/NOTIFY wake-ups in this build? (a `LISTEN <channel>` statement, literal or templated) */
 function hasNotify() {
   const walk = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : []));
-  return walk(new URL('../dist', import.meta.url).pathname).some((f) => /\bLISTEN\s+\w/.test(readFileSync(f, 'utf8')));
+  return walk(new URL('../dist', import.meta.url).pathname).some((f) => /\bLISTEN\s+(\w|\$\{)/.test(readFileSync(f, 'utf8')));
 }
 
 const ossOf = (server, bucket) => new OSS({ accessKeyId: KEY, accessKeySecret: SECRET, endpoint: server.url, bucket, region: 'oss-cn-hangzhou', timeout: 600_000 });
