@@ -3,7 +3,6 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { throwsMedley } from '../../support/assert-error.js';
 import { resolveAddress, type Address } from '../../../src/http/oss/addressing.js';
-import { MedleyError } from '../../../src/errors.js';
 
 const rejects = (fn: () => unknown, code: string, message?: RegExp): void => void throwsMedley(fn, code, message);
 
