@@ -20,162 +20,36 @@
 import { isDbUnavailable } from '../db/errors.js';
 import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
-import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import type { Database, MnsMessageTable, MnsQueueTable, MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
+import type { MnsMessageTable, MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
 import { fail, isMedleyError } from '../errors.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
 import { md5HexUpper } from '../util/text.js';
 import { formatNotification } from './mns/formats.js';
 import { newMessageId, newReceiptHandle, receiptHandleMessageId } from './mns/ids.js';
-import { DEFAULT_PRIORITY, MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_LIST, MAX_NAME_LENGTH, MAX_TAG_LENGTH, MESSAGE_RANGES, NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, QUEUE_RANGES, TOPIC_RANGES, type NotifyContentFormat, type NotifyStrategy, type Range } from './mns/limits.js';
+import { DEFAULT_PRIORITY, MAX_BATCH, MAX_BATCH_BODY_BYTES, MESSAGE_RANGES, NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, TOPIC_RANGES, type NotifyContentFormat, type NotifyStrategy } from './mns/limits.js';
+import { nowMs, type Executor, type MnsContext, type Tx } from './mns/context.js';
+import { isHttpEndpoint, parseQueueEndpoint } from './mns/endpoints.js';
+import { listLimit } from './mns/paging.js';
+import { Queues, type QueueRow } from './mns/queues.js';
+import { TOPIC_DEFAULTS, withDefaults, type BatchDeleteFailure, type ListOptions, type Page, type QueueAttributes, type QueueInfo, type QueueMessage, type QueueStats, type ReceiveOptions, type SendInput, type SendResult, type SubscriptionInfo, type SubscriptionInput, type TopicAttributes, type TopicInfo } from './mns/records.js';
+import { MnsSignals } from './mns/signals.js';
+import { byteLength, checkAttributes, checkName, checkRange, checkTag } from './mns/validate.js';
 
+// The public surface the dialect, the app and the tests import from here.
 export * from './mns/limits.js';
+export * from './mns/records.js';
 export { newMessageId, receiptHandleMessageId } from './mns/ids.js';
-
 export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from './mns/formats.js';
+export { parseQueueEndpoint, queueEndpoint, queueEndpointName } from './mns/endpoints.js';
+export { checkName, checkRange } from './mns/validate.js';
 
-type Tx = Transaction<Database>;
-type Executor = Db | Tx;
-type QueueRow = Selectable<MnsQueueTable>;
 type MessageRow = Selectable<MnsMessageTable>;
 type TopicRow = Selectable<MnsTopicTable>;
 type SubscriptionRow = Selectable<MnsSubscriptionTable>;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Limits and defaults (MNS API reference)
-// ---------------------------------------------------------------------------------------------------------------
-
-// In ./mns/limits.ts.
-
-// ---------------------------------------------------------------------------------------------------------------
-// Records
-// ---------------------------------------------------------------------------------------------------------------
-
-export interface QueueAttributes {
-  delaySeconds: number;
-  maximumMessageSize: number;
-  messageRetentionPeriod: number;
-  visibilityTimeout: number;
-  pollingWaitSeconds: number;
-  loggingEnabled: boolean;
-}
-
-export const QUEUE_DEFAULTS: Readonly<QueueAttributes> = {
-  delaySeconds: 0,
-  maximumMessageSize: 65536,
-  messageRetentionPeriod: 345600,
-  visibilityTimeout: 30,
-  pollingWaitSeconds: 0,
-  loggingEnabled: false,
-};
-
-export interface QueueInfo extends QueueAttributes {
-  name: string;
-  /** Epoch ms. */
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface QueueStats {
-  activeMessages: number;
-  inactiveMessages: number;
-  delayMessages: number;
-}
-
-export interface TopicAttributes {
-  maximumMessageSize: number;
-  loggingEnabled: boolean;
-}
-
-export const TOPIC_DEFAULTS: Readonly<TopicAttributes> = { maximumMessageSize: 65536, loggingEnabled: false };
-
-export interface TopicInfo extends TopicAttributes {
-  name: string;
-  createdAt: number;
-  updatedAt: number;
-  /** Messages published but not yet delivered to every HTTP subscriber. */
-  messageCount: number;
-}
-
-export interface SubscriptionInput {
-  endpoint: string;
-  notifyStrategy?: string;
-  notifyContentFormat?: string;
-  filterTag?: string;
-}
-
-export interface SubscriptionInfo {
-  topic: string;
-  name: string;
-  endpoint: string;
-  notifyStrategy: NotifyStrategy;
-  notifyContentFormat: NotifyContentFormat;
-  filterTag: string;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface SendInput {
-  body: string;
-  /** Default: the queue's DelaySeconds. */
-  delaySeconds?: number;
-  /** 1 (highest) .. 16; default 8. */
-  priority?: number;
-}
-
-export interface SendResult {
-  messageId: string;
-  messageBodyMd5: string;
-  /** Only for a delayed message: lets the sender delete it or change its visibility before it is due. */
-  receiptHandle?: string;
-}
-
-export interface QueueMessage {
-  messageId: string;
-  body: string;
-  bodyMd5: string;
-  priority: number;
-  /** Epoch ms. */
-  enqueueTime: number;
-  /** Epoch ms; 0 when never received. */
-  firstDequeueTime: number;
-  dequeueCount: number;
-  nextVisibleTime: number;
-  /** Set by receive (the handle of this receive). */
-  receiptHandle?: string;
-}
-
-export interface BatchDeleteFailure {
-  receiptHandle: string;
-  errorCode: string;
-  errorMessage: string;
-}
-
-export interface ListOptions {
-  prefix?: string;
-  marker?: string;
-  /** 1..1000, default 1000. */
-  limit?: number;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** The marker of the next page (the first name not returned); undefined on the last page. */
-  nextMarker?: string;
-}
-
-export interface ReceiveOptions {
-  /** 1..16 (default 1). */
-  max?: number;
-  /** 0..30; default the queue's PollingWaitSeconds. */
-  waitSeconds?: number;
-  /** Ends the wait early (the client went away, the server is closing). */
-  signal?: AbortSignal;
-}
 
 export interface MnsServiceOptions {
   /** Account id: TopicOwner/Subscriber in notifications, the account of acs:mns queue endpoints. */
@@ -189,75 +63,6 @@ export interface MnsServiceOptions {
   pollMs?: number;
   /** Wake-ups shared with the other nodes (default in-process only): long polls wake on any node's send. */
   wakeups?: Wakeups;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------------------------
-
-
-
-function byteLength(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
-
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
-
-/** Queue, topic and subscription names: 1-256 letters, digits and hyphens, not starting with a hyphen. */
-export function checkName(kind: 'queue' | 'topic' | 'subscription', name: string): void {
-  const length = { queue: 'MnsQueueNameLengthError', topic: 'MnsTopicNameLengthError', subscription: 'MnsSubscriptionNameLengthError' } as const;
-  const invalid = { queue: 'MnsInvalidQueueName', topic: 'MnsTopicNameInvalid', subscription: 'MnsSubscriptionNameInvalid' } as const;
-  if (name.length < 1 || name.length > MAX_NAME_LENGTH) fail(length[kind]);
-  if (!NAME_RE.test(name)) fail(invalid[kind], `The ${kind} name "${name}" is invalid: use letters, digits and hyphens, starting with a letter or digit.`);
-}
-
-/** InvalidArgument in MNS's words unless `value` is an integer in range. */
-export function checkRange(element: string, value: number, range: Range): void {
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    const unit = element === 'Priority' || element === 'numOfMessages' ? '' : ` ${range.unit}`;
-    fail('MnsInvalidArgument', `The value of ${element} should between ${range.min} and ${range.max}${unit}.`);
-  }
-}
-
-function checkQueueAttributes(a: Partial<QueueAttributes>): void {
-  if (a.delaySeconds !== undefined) checkRange('DelaySeconds', a.delaySeconds, QUEUE_RANGES.DelaySeconds);
-  if (a.maximumMessageSize !== undefined) checkRange('MaximumMessageSize', a.maximumMessageSize, QUEUE_RANGES.MaximumMessageSize);
-  if (a.messageRetentionPeriod !== undefined) checkRange('MessageRetentionPeriod', a.messageRetentionPeriod, QUEUE_RANGES.MessageRetentionPeriod);
-  if (a.visibilityTimeout !== undefined) checkRange('VisibilityTimeout', a.visibilityTimeout, QUEUE_RANGES.VisibilityTimeout);
-  if (a.pollingWaitSeconds !== undefined) checkRange('PollingWaitSeconds', a.pollingWaitSeconds, QUEUE_RANGES.PollingWaitSeconds);
-}
-
-function checkTopicAttributes(a: Partial<TopicAttributes>): void {
-  if (a.maximumMessageSize !== undefined) checkRange('MaximumMessageSize', a.maximumMessageSize, TOPIC_RANGES.MaximumMessageSize);
-}
-
-function checkTag(element: 'MessageTag' | 'FilterTag', tag: string): void {
-  if (tag.length > MAX_TAG_LENGTH) fail('MnsInvalidArgument', `The length of ${element} should be between 1 and ${MAX_TAG_LENGTH}.`);
-}
-
-function queueInfo(r: QueueRow): QueueInfo {
-  return {
-    name: r.name,
-    delaySeconds: r.delay_seconds,
-    maximumMessageSize: r.maximum_message_size,
-    messageRetentionPeriod: r.message_retention_period,
-    visibilityTimeout: r.visibility_timeout,
-    pollingWaitSeconds: r.polling_wait_seconds,
-    loggingEnabled: r.logging_enabled !== 0,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
-
-function sameQueueAttributes(a: QueueAttributes, b: QueueAttributes): boolean {
-  return (
-    a.delaySeconds === b.delaySeconds &&
-    a.maximumMessageSize === b.maximumMessageSize &&
-    a.messageRetentionPeriod === b.messageRetentionPeriod &&
-    a.visibilityTimeout === b.visibilityTimeout &&
-    a.pollingWaitSeconds === b.pollingWaitSeconds &&
-    a.loggingEnabled === b.loggingEnabled
-  );
 }
 
 function toMessage(r: MessageRow, withHandle: boolean): QueueMessage {
@@ -288,84 +93,25 @@ function subscriptionInfo(r: SubscriptionRow): SubscriptionInfo {
   };
 }
 
-function listLimit(limit: number | undefined): number {
-  if (limit === undefined) return MAX_LIST;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) fail('MnsInvalidArgument', `The value of x-mns-ret-number should between 1 and ${MAX_LIST}.`);
-  return limit;
-}
-
-/**
- * The queue an `acs:mns:<region>:<account>:queues/<queue>` endpoint (or its URL form
- * `http(s)://<account>.mns.<region>.aliyuncs.com/queues/<queue>`) names, with the account it belongs to;
- * undefined for any other endpoint.
- */
-export function parseQueueEndpoint(endpoint: string): { queue: string; accountId: string; region: string } | undefined {
-  const acs = /^acs:mns:([^:/]*):([^:/]*):queues\/([^/?#]+)$/.exec(endpoint);
-  if (acs) return { region: acs[1]!, accountId: acs[2]!, queue: acs[3]! };
-  const url = /^https?:\/\/(\d+)\.mns\.([a-z0-9-]+)(?:\.[a-z0-9.-]+)?(?::\d+)?\/queues\/([^/?#]+)\/?$/i.exec(endpoint);
-  if (url) return { accountId: url[1]!, region: url[2]!, queue: url[3]! };
-  return undefined;
-}
-
-/** The queue name of a queue endpoint; undefined for anything else (HTTP endpoints). */
-export function queueEndpointName(endpoint: string): string | undefined {
-  return parseQueueEndpoint(endpoint)?.queue;
-}
-
-/** `acs:mns:<region>:<account>:queues/<queue>`. */
-export function queueEndpoint(region: string, accountId: string, queue: string): string {
-  return `acs:mns:${region}:${accountId}:queues/${queue}`;
-}
-
-function isHttpEndpoint(endpoint: string): boolean {
-  if (!/^https?:\/\//i.test(endpoint)) return false;
-  try {
-    const u = new URL(endpoint);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-
-// ---------------------------------------------------------------------------------------------------------------
-// The service
-// ---------------------------------------------------------------------------------------------------------------
-
 export class MnsService implements Publisher {
   readonly accountId: string;
   readonly region: string;
-  private readonly autoCreateTopics: boolean;
-  private readonly clock: () => Date;
-  private readonly pollMs: number;
-  /** Wake-ups: event = queue name (a message may be receivable); 'push' (mns_pushes rows were added). */
-  private readonly signal = new EventEmitter();
-  private readonly lastPurge = new Map<string, number>();
-  private readonly closing = new AbortController();
-  private readonly wakeups: Wakeups;
-  private readonly offWakeups: () => void;
+  private readonly ctx: MnsContext;
+  private readonly queues: Queues;
 
-  constructor(
-    private readonly db: Db,
-    opts: MnsServiceOptions,
-  ) {
+  constructor(db: Db, opts: MnsServiceOptions) {
     this.accountId = opts.accountId;
     this.region = opts.region;
-    this.autoCreateTopics = opts.autoCreateTopics ?? false;
-    this.clock = opts.now ?? (() => new Date());
-    this.pollMs = opts.pollMs ?? POLL_MS;
-    this.signal.setMaxListeners(0);
-    this.wakeups = opts.wakeups ?? new LocalWakeups();
-    // Undefined payload (the listener reconnected): any queue may have messages.
-    const offMns = this.wakeups.subscribe('mns', (queue) => {
-      if (queue !== undefined) this.signal.emit(`queue:${queue}`);
-      else for (const e of this.signal.eventNames()) if (typeof e === 'string' && e.startsWith('queue:')) this.signal.emit(e);
-    });
-    const offPush = this.wakeups.subscribe('push', () => this.signal.emit('push'));
-    this.offWakeups = () => {
-      offMns();
-      offPush();
+    this.ctx = {
+      db,
+      accountId: opts.accountId,
+      region: opts.region,
+      autoCreateTopics: opts.autoCreateTopics ?? false,
+      pollMs: opts.pollMs ?? POLL_MS,
+      clock: opts.now ?? (() => new Date()),
+      signals: new MnsSignals(opts.wakeups ?? new LocalWakeups()),
     };
+    this.queues = new Queues(this.ctx);
   }
 
   /** The service as `medley serve` configures it (MEDLEY_ACCOUNT_ID, MEDLEY_REGION, MEDLEY_MNS_AUTO_CREATE_TOPICS). */
@@ -375,146 +121,48 @@ export class MnsService implements Publisher {
 
   /** Ends every long poll now (they answer with what they have: nothing). */
   close(): void {
-    this.closing.abort();
-    this.offWakeups();
+    this.ctx.signals.close();
   }
 
   /** Called (asynchronously) whenever mns_pushes rows were added in this process; returns an unsubscribe. */
   onPush(listener: () => void): () => void {
-    this.signal.on('push', listener);
-    return () => this.signal.off('push', listener);
+    return this.ctx.signals.onPush(listener);
   }
 
-  private nowMs(): number {
-    return this.clock().getTime();
-  }
-
-  /** After the commit that made a message receivable in queue `name` (on every node). */
-  private wakeQueue(name: string): void {
-    this.wakeups.notify('mns', name);
-  }
-
-  private wakePush(): void {
-    this.wakeups.notify('push');
-  }
-
-  // ----- queues ------------------------------------------------------------------------------------------------
+  // ----- queues (mns/queues.ts) --------------------------------------------------------------------------------
 
   /**
    * CreateQueue. `created: false` when the queue exists with the same attributes (MNS 204); a queue with
    * other attributes is QueueAlreadyExist. Unspecified attributes take the MNS defaults.
    */
-  async createQueue(name: string, attrs: Partial<QueueAttributes> = {}): Promise<{ created: boolean }> {
-    checkName('queue', name);
-    checkQueueAttributes(attrs);
-    const want: QueueAttributes = { ...QUEUE_DEFAULTS, ...stripUndefined(attrs) };
-    const now = this.nowMs();
-    const r = await this.db
-      .insertInto('mns_queues')
-      .values({
-        name,
-        delay_seconds: want.delaySeconds,
-        maximum_message_size: want.maximumMessageSize,
-        message_retention_period: want.messageRetentionPeriod,
-        visibility_timeout: want.visibilityTimeout,
-        polling_wait_seconds: want.pollingWaitSeconds,
-        logging_enabled: want.loggingEnabled ? 1 : 0,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .executeTakeFirst();
-    if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 1) return { created: true };
-    const existing = await this.findQueue(this.db, name);
-    if (existing && sameQueueAttributes(queueInfo(existing), want)) return { created: false };
-    return fail('MnsQueueAlreadyExist', `The queue you want to create is already exist: "${name}" has other attributes.`);
+  createQueue(name: string, attrs: Partial<QueueAttributes> = {}): Promise<{ created: boolean }> {
+    return this.queues.create(name, attrs);
   }
 
   /** DeleteQueue, with its messages. Deleting a missing queue succeeds (idempotent). */
-  async deleteQueue(name: string): Promise<void> {
-    checkName('queue', name);
-    await this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('mns_queues').where('name', '=', name).execute();
-      await tx.deleteFrom('mns_messages').where('queue', '=', name).execute();
-    });
-    this.lastPurge.delete(name);
-    this.wakeQueue(name);
+  deleteQueue(name: string): Promise<void> {
+    return this.queues.delete(name);
   }
 
-  async getQueue(name: string): Promise<QueueInfo & QueueStats> {
-    const q = await this.requireQueue(name);
-    await this.purgeExpired(name, true);
-    return { ...queueInfo(q), ...(await this.queueStats(name)) };
+  getQueue(name: string): Promise<QueueInfo & QueueStats> {
+    return this.queues.get(name);
   }
 
   /** SetQueueAttributes: changes only what is given. */
-  async setQueueAttributes(name: string, attrs: Partial<QueueAttributes>): Promise<void> {
-    checkName('queue', name);
-    checkQueueAttributes(attrs);
-    const set: Updateable<MnsQueueTable> = { updated_at: this.nowMs() };
-    if (attrs.delaySeconds !== undefined) set.delay_seconds = attrs.delaySeconds;
-    if (attrs.maximumMessageSize !== undefined) set.maximum_message_size = attrs.maximumMessageSize;
-    if (attrs.messageRetentionPeriod !== undefined) set.message_retention_period = attrs.messageRetentionPeriod;
-    if (attrs.visibilityTimeout !== undefined) set.visibility_timeout = attrs.visibilityTimeout;
-    if (attrs.pollingWaitSeconds !== undefined) set.polling_wait_seconds = attrs.pollingWaitSeconds;
-    if (attrs.loggingEnabled !== undefined) set.logging_enabled = attrs.loggingEnabled ? 1 : 0;
-    const r = await this.db.updateTable('mns_queues').set(set).where('name', '=', name).executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) fail('MnsQueueNotExist');
+  setQueueAttributes(name: string, attrs: Partial<QueueAttributes>): Promise<void> {
+    return this.queues.setAttributes(name, attrs);
   }
 
   /** ListQueue, by name. `withStats` adds the message counts (x-mns-with-meta). */
-  async listQueues(opts: ListOptions = {}, withStats = false): Promise<Page<QueueInfo & Partial<QueueStats>>> {
-    const limit = listLimit(opts.limit);
-    let q = this.db.selectFrom('mns_queues').selectAll().orderBy('name').limit(limit + 1);
-    if (opts.prefix) q = q.where(sql<boolean>`substr(name, 1, ${opts.prefix.length}) = ${opts.prefix}`);
-    if (opts.marker) q = q.where('name', '>=', opts.marker);
-    const rows = await q.execute();
-    const page = rows.slice(0, limit);
-    const items: (QueueInfo & Partial<QueueStats>)[] = [];
-    for (const r of page) items.push(withStats ? { ...queueInfo(r), ...(await this.queueStats(r.name)) } : queueInfo(r));
-    return { items, nextMarker: rows.length > limit ? rows[limit]!.name : undefined };
-  }
-
-  private async findQueue(ex: Executor, name: string): Promise<QueueRow | undefined> {
-    return ex.selectFrom('mns_queues').selectAll().where('name', '=', name).executeTakeFirst();
-  }
-
-  private async requireQueue(name: string): Promise<QueueRow> {
-    checkName('queue', name);
-    const q = await this.findQueue(this.db, name);
-    if (!q) fail('MnsQueueNotExist', `The queue name you provided is not exist: "${name}".`);
-    return q;
-  }
-
-  private async queueStats(name: string): Promise<QueueStats> {
-    const now = this.nowMs();
-    const r = await this.db
-      .selectFrom('mns_messages')
-      .select([
-        sql<number>`coalesce(sum(case when next_visible_at <= ${now} then 1 else 0 end), 0)`.as('active'),
-        sql<number>`coalesce(sum(case when next_visible_at > ${now} and dequeue_count > 0 then 1 else 0 end), 0)`.as('inactive'),
-        sql<number>`coalesce(sum(case when next_visible_at > ${now} and dequeue_count = 0 then 1 else 0 end), 0)`.as('delayed'),
-      ])
-      .where('queue', '=', name)
-      .where('expires_at', '>', now)
-      .executeTakeFirstOrThrow();
-    return { activeMessages: Number(r.active), inactiveMessages: Number(r.inactive), delayMessages: Number(r.delayed) };
-  }
-
-  /** Deletes messages past retention; at most once a second per queue unless forced. */
-  private async purgeExpired(queue: string, force = false): Promise<void> {
-    const now = this.nowMs();
-    const last = this.lastPurge.get(queue) ?? 0;
-    if (!force && now - last < 1000 && now >= last) return;
-    this.lastPurge.set(queue, now);
-    await this.db.deleteFrom('mns_messages').where('queue', '=', queue).where('expires_at', '<=', now).execute();
+  listQueues(opts: ListOptions = {}, withStats = false): Promise<Page<QueueInfo & Partial<QueueStats>>> {
+    return this.queues.list(opts, withStats);
   }
 
   /** Deletes every message past retention (housekeeping); returns how many. */
-  async purgeAllExpired(): Promise<number> {
-    const r = await this.db.deleteFrom('mns_messages').where('expires_at', '<=', this.nowMs()).executeTakeFirst();
-    return Number(r.numDeletedRows);
+  purgeAllExpired(): Promise<number> {
+    return this.queues.purgeAllExpired();
   }
+
 
   // ----- messages ----------------------------------------------------------------------------------------------
 
@@ -553,27 +201,27 @@ export class MnsService implements Publisher {
 
   /** SendMessage. */
   async sendMessage(queue: string, input: SendInput): Promise<SendResult> {
-    const q = await this.requireQueue(queue);
+    const q = await this.queues.require(queue);
     this.checkSend(q, input);
-    const res = await this.insertMessage(this.db, q, input, this.nowMs());
-    this.wakeQueue(queue);
+    const res = await this.insertMessage(this.ctx.db, q, input, nowMs(this.ctx));
+    this.ctx.signals.queue(queue);
     return res;
   }
 
   /** BatchSendMessage: 1-16 messages, bodies ≤ 64 KiB in all; all or nothing. */
   async sendMessages(queue: string, inputs: SendInput[]): Promise<SendResult[]> {
-    const q = await this.requireQueue(queue);
+    const q = await this.queues.require(queue);
     if (inputs.length < 1 || inputs.length > MAX_BATCH) fail('MnsInvalidArgument', `The count of messages should between 1 and ${MAX_BATCH}.`);
     for (const m of inputs) this.checkSend(q, m);
     const total = inputs.reduce((n, m) => n + byteLength(m.body), 0);
     if (total > MAX_BATCH_BODY_BYTES) fail('MnsInvalidArgument', `The total size of the messages should not be larger than ${MAX_BATCH_BODY_BYTES} bytes.`);
-    const now = this.nowMs();
-    const out = await this.db.transaction().execute(async (tx) => {
+    const now = nowMs(this.ctx);
+    const out = await this.ctx.db.transaction().execute(async (tx) => {
       const results: SendResult[] = [];
       for (const m of inputs) results.push(await this.insertMessage(tx, q, m, now));
       return results;
     });
-    this.wakeQueue(queue);
+    this.ctx.signals.queue(queue);
     return out;
   }
 
@@ -582,10 +230,10 @@ export class MnsService implements Publisher {
    * receivers (or processes) never get the same message. Each gets a new receipt handle.
    */
   private async claim(q: QueueRow, max: number): Promise<QueueMessage[]> {
-    await this.purgeExpired(q.name);
-    const now = this.nowMs();
+    await this.queues.purgeExpired(q.name);
+    const now = nowMs(this.ctx);
     const suffix = randomBytes(8).toString('hex');
-    const rows = await claimSerially(this.db, (db) => db
+    const rows = await claimSerially(this.ctx.db, (db) => db
       .updateTable('mns_messages')
       .set((eb) => ({
         next_visible_at: now + q.visibility_timeout * 1000,
@@ -625,7 +273,7 @@ export class MnsService implements Publisher {
     const max = opts.max ?? 1;
     checkRange('numOfMessages', max, MESSAGE_RANGES.BatchSize);
     if (opts.waitSeconds !== undefined) checkRange('waitseconds', opts.waitSeconds, MESSAGE_RANGES.WaitSeconds);
-    let q = await this.requireQueue(queue);
+    let q = await this.queues.require(queue);
     const waitMs = (opts.waitSeconds ?? q.polling_wait_seconds) * 1000;
     const deadline = Date.now() + waitMs;
     // A database outage during the wait does not end the long poll: it keeps polling until the wait ends,
@@ -642,14 +290,14 @@ export class MnsService implements Publisher {
       }
       if (got.length > 0) return got;
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || opts.signal?.aborted || this.closing.signal.aborted) {
+      if (remaining <= 0 || opts.signal?.aborted || this.ctx.signals.closed) {
         if (down !== undefined) throw down;
         return [];
       }
-      await this.waitForWake(queue, Math.min(remaining, this.pollMs), opts.signal);
-      let again: Awaited<ReturnType<typeof this.findQueue>>;
+      await this.ctx.signals.waitForQueue(queue, Math.min(remaining, this.ctx.pollMs), opts.signal);
+      let again: QueueRow | undefined;
       try {
-        again = await this.findQueue(this.db, queue);
+        again = await this.queues.find(this.ctx.db, queue);
       } catch (e) {
         if (!isDbUnavailable(e)) throw e;
         down = e;
@@ -660,30 +308,13 @@ export class MnsService implements Publisher {
     }
   }
 
-  private waitForWake(queue: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const event = `queue:${queue}`;
-      const done = (): void => {
-        clearTimeout(timer);
-        this.signal.off(event, done);
-        signal?.removeEventListener('abort', done);
-        this.closing.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.signal.on(event, done);
-      signal?.addEventListener('abort', done);
-      this.closing.signal.addEventListener('abort', done);
-    });
-  }
-
   /** PeekMessage / BatchPeekMessage: the next Active messages, unchanged. */
   async peekMessages(queue: string, max = 1): Promise<QueueMessage[]> {
     checkRange('numOfMessages', max, MESSAGE_RANGES.BatchSize);
-    await this.requireQueue(queue);
-    await this.purgeExpired(queue);
-    const now = this.nowMs();
-    const rows = await this.db
+    await this.queues.require(queue);
+    await this.queues.purgeExpired(queue);
+    const now = nowMs(this.ctx);
+    const rows = await this.ctx.db
       .selectFrom('mns_messages')
       .selectAll()
       .where('queue', '=', queue)
@@ -702,15 +333,15 @@ export class MnsService implements Publisher {
    * no longer the message's current one (visibility timeout over, received again, already deleted).
    */
   async deleteMessage(queue: string, receiptHandle: string): Promise<void> {
-    await this.requireQueue(queue);
+    await this.queues.require(queue);
     await this.deleteByHandle(queue, receiptHandle);
   }
 
   private async deleteByHandle(queue: string, receiptHandle: string): Promise<void> {
     if (receiptHandle === '') fail('MnsMissingReceiptHandle');
     const id = receiptHandleMessageId(receiptHandle);
-    const now = this.nowMs();
-    const r = await this.db
+    const now = nowMs(this.ctx);
+    const r = await this.ctx.db
       .deleteFrom('mns_messages')
       .where('id', '=', id)
       .where('queue', '=', queue)
@@ -723,7 +354,7 @@ export class MnsService implements Publisher {
 
   /** BatchDeleteMessage (≤ 16 handles): the failures, [] when every message was deleted. */
   async deleteMessages(queue: string, receiptHandles: string[]): Promise<BatchDeleteFailure[]> {
-    await this.requireQueue(queue);
+    await this.queues.require(queue);
     if (receiptHandles.length < 1 || receiptHandles.length > MAX_BATCH) fail('MnsInvalidArgument', `The count of receipt handles should between 1 and ${MAX_BATCH}.`);
     const failures: BatchDeleteFailure[] = [];
     for (const h of receiptHandles) {
@@ -739,14 +370,14 @@ export class MnsService implements Publisher {
 
   /** ChangeMessageVisibility: the message becomes visible `visibilityTimeout` s from now; returns its new handle. */
   async changeMessageVisibility(queue: string, receiptHandle: string, visibilityTimeout: number): Promise<{ receiptHandle: string; nextVisibleTime: number }> {
-    await this.requireQueue(queue);
+    await this.queues.require(queue);
     if (receiptHandle === '') fail('MnsMissingReceiptHandle');
     checkRange('VisibilityTimeout', visibilityTimeout, MESSAGE_RANGES.VisibilityTimeout);
     const id = receiptHandleMessageId(receiptHandle);
-    const now = this.nowMs();
+    const now = nowMs(this.ctx);
     const next = now + visibilityTimeout * 1000;
     const handle = newReceiptHandle(id);
-    const r = await this.db
+    const r = await this.ctx.db
       .updateTable('mns_messages')
       .set({ next_visible_at: next, receipt_handle: handle })
       .where('id', '=', id)
@@ -764,11 +395,11 @@ export class MnsService implements Publisher {
   /** CreateTopic; `created: false` for an existing topic with the same attributes (204), else TopicAlreadyExist. */
   async createTopic(name: string, attrs: Partial<TopicAttributes> = {}): Promise<{ created: boolean }> {
     checkName('topic', name);
-    checkTopicAttributes(attrs);
-    const want: TopicAttributes = { ...TOPIC_DEFAULTS, ...stripUndefined(attrs) };
-    const inserted = await this.insertTopic(this.db, name, want, this.nowMs());
+    checkAttributes(attrs, TOPIC_RANGES);
+    const want = withDefaults(TOPIC_DEFAULTS, attrs);
+    const inserted = await this.insertTopic(this.ctx.db, name, want, nowMs(this.ctx));
     if (inserted) return { created: true };
-    const existing = await this.db.selectFrom('mns_topics').selectAll().where('name', '=', name).executeTakeFirst();
+    const existing = await this.ctx.db.selectFrom('mns_topics').selectAll().where('name', '=', name).executeTakeFirst();
     if (existing && existing.maximum_message_size === want.maximumMessageSize && (existing.logging_enabled !== 0) === want.loggingEnabled) return { created: false };
     return fail('MnsTopicAlreadyExist', `The topic you want to create is already exist: "${name}" has other attributes.`);
   }
@@ -785,7 +416,7 @@ export class MnsService implements Publisher {
   /** DeleteTopic, with its subscriptions and undelivered pushes. Deleting a missing topic succeeds. */
   async deleteTopic(name: string): Promise<void> {
     checkName('topic', name);
-    await this.db.transaction().execute(async (tx) => {
+    await this.ctx.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('mns_topics').where('name', '=', name).execute();
       await tx.deleteFrom('mns_subscriptions').where('topic', '=', name).execute();
       await tx.deleteFrom('mns_pushes').where('topic', '=', name).where('state', '=', 'pending').execute();
@@ -800,7 +431,7 @@ export class MnsService implements Publisher {
   }
 
   private async topicInfo(t: TopicRow): Promise<TopicInfo> {
-    const c = await this.db
+    const c = await this.ctx.db
       .selectFrom('mns_pushes')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('topic', '=', t.name)
@@ -817,22 +448,22 @@ export class MnsService implements Publisher {
   }
 
   async getTopic(name: string): Promise<TopicInfo> {
-    return this.topicInfo(await this.requireTopic(this.db, name));
+    return this.topicInfo(await this.requireTopic(this.ctx.db, name));
   }
 
   async setTopicAttributes(name: string, attrs: Partial<TopicAttributes>): Promise<void> {
     checkName('topic', name);
-    checkTopicAttributes(attrs);
-    const set: Updateable<MnsTopicTable> = { updated_at: this.nowMs() };
+    checkAttributes(attrs, TOPIC_RANGES);
+    const set: Updateable<MnsTopicTable> = { updated_at: nowMs(this.ctx) };
     if (attrs.maximumMessageSize !== undefined) set.maximum_message_size = attrs.maximumMessageSize;
     if (attrs.loggingEnabled !== undefined) set.logging_enabled = attrs.loggingEnabled ? 1 : 0;
-    const r = await this.db.updateTable('mns_topics').set(set).where('name', '=', name).executeTakeFirst();
+    const r = await this.ctx.db.updateTable('mns_topics').set(set).where('name', '=', name).executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) fail('MnsTopicNotExist');
   }
 
   async listTopics(opts: ListOptions = {}): Promise<Page<TopicInfo>> {
     const limit = listLimit(opts.limit);
-    let q = this.db.selectFrom('mns_topics').selectAll().orderBy('name').limit(limit + 1);
+    let q = this.ctx.db.selectFrom('mns_topics').selectAll().orderBy('name').limit(limit + 1);
     if (opts.prefix) q = q.where(sql<boolean>`substr(name, 1, ${opts.prefix.length}) = ${opts.prefix}`);
     if (opts.marker) q = q.where('name', '>=', opts.marker);
     const rows = await q.execute();
@@ -868,8 +499,8 @@ export class MnsService implements Publisher {
     checkName('topic', topic);
     checkName('subscription', name);
     const v = this.subscriptionValues(input);
-    const now = this.nowMs();
-    return this.db.transaction().execute(async (tx) => {
+    const now = nowMs(this.ctx);
+    return this.ctx.db.transaction().execute(async (tx) => {
       await this.requireTopic(tx, topic);
       const r = await tx
         .insertInto('mns_subscriptions')
@@ -889,16 +520,16 @@ export class MnsService implements Publisher {
   async unsubscribe(topic: string, name: string): Promise<void> {
     checkName('topic', topic);
     checkName('subscription', name);
-    await this.db.transaction().execute(async (tx) => {
+    await this.ctx.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('mns_subscriptions').where('topic', '=', topic).where('name', '=', name).execute();
       await tx.deleteFrom('mns_pushes').where('topic', '=', topic).where('subscription', '=', name).where('state', '=', 'pending').execute();
     });
   }
 
   async getSubscription(topic: string, name: string): Promise<SubscriptionInfo> {
-    await this.requireTopic(this.db, topic);
+    await this.requireTopic(this.ctx.db, topic);
     checkName('subscription', name);
-    const s = await this.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).where('name', '=', name).executeTakeFirst();
+    const s = await this.ctx.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).where('name', '=', name).executeTakeFirst();
     if (!s) fail('MnsSubscriptionNotExist', `The subscription name you provided is not exist: "${name}".`);
     return subscriptionInfo(s);
   }
@@ -908,18 +539,18 @@ export class MnsService implements Publisher {
     const cur = await this.getSubscription(topic, name);
     const strategy = attrs.notifyStrategy === undefined || attrs.notifyStrategy === '' ? cur.notifyStrategy : attrs.notifyStrategy;
     if (!(NOTIFY_STRATEGIES as readonly string[]).includes(strategy)) fail('MnsInvalidArgument', `The NotifyStrategy should be one of ${NOTIFY_STRATEGIES.join(', ')}.`);
-    await this.db
+    await this.ctx.db
       .updateTable('mns_subscriptions')
-      .set({ notify_strategy: strategy, updated_at: this.nowMs() })
+      .set({ notify_strategy: strategy, updated_at: nowMs(this.ctx) })
       .where('topic', '=', topic)
       .where('name', '=', name)
       .execute();
   }
 
   async listSubscriptions(topic: string, opts: ListOptions = {}): Promise<Page<SubscriptionInfo>> {
-    await this.requireTopic(this.db, topic);
+    await this.requireTopic(this.ctx.db, topic);
     const limit = listLimit(opts.limit);
-    let q = this.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).orderBy('name').limit(limit + 1);
+    let q = this.ctx.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).orderBy('name').limit(limit + 1);
     if (opts.prefix) q = q.where(sql<boolean>`substr(name, 1, ${opts.prefix.length}) = ${opts.prefix}`);
     if (opts.marker) q = q.where('name', '>=', opts.marker);
     const rows = await q.execute();
@@ -931,27 +562,24 @@ export class MnsService implements Publisher {
   /** PublishMessage: validates the message, then fans out in its own transaction. */
   async publish(topic: string, input: { body: string; tag?: string }): Promise<PublishResult> {
     if (input.body.length === 0) fail('MnsInvalidArgument', 'The MessageBody should not be empty.');
-    const now = this.clock();
+    const now = this.ctx.clock();
     const touched = new Set<string>();
     let pushes = 0;
-    const res = await this.db.transaction().execute(async (tx) => {
+    const res = await this.ctx.db.transaction().execute(async (tx) => {
       const r = await this.fanOut(tx, { topic, body: input.body, tag: input.tag ?? '' }, now, true);
       r.queues.forEach((q) => touched.add(q));
       pushes = r.pushes;
       return r.result;
     });
-    for (const q of touched) this.wakeQueue(q);
-    if (pushes > 0) this.wakePush();
+    for (const q of touched) this.ctx.signals.queue(q);
+    if (pushes > 0) this.ctx.signals.push();
     return res;
   }
 
   /** Publisher: fans out inside the caller's transaction (the outbox dispatcher's). */
   async publishInTx(tx: Tx, input: PublishInput, now: Date): Promise<PublishResult> {
     const r = await this.fanOut(tx, { topic: input.topic, body: input.body, tag: input.tag ?? '' }, now, false);
-    // The rows are visible once the caller commits: PostgreSQL delivers the notifications at that commit;
-    // in-process (one SQLite connection) a woken receiver's query waits for it.
-    for (const q of r.queues) await this.wakeups.notifyInTx(tx, 'mns', q);
-    if (r.pushes > 0) await this.wakeups.notifyInTx(tx, 'push');
+    await this.ctx.signals.inTx(tx, r.queues, r.pushes > 0);
     return r.result;
   }
 
@@ -969,7 +597,7 @@ export class MnsService implements Publisher {
     const nowMs = now.getTime();
     let topic = await tx.selectFrom('mns_topics').selectAll().where('name', '=', input.topic).executeTakeFirst();
     if (!topic) {
-      if (!this.autoCreateTopics) fail('MnsTopicNotExist', `The topic name you provided is not exist: "${input.topic}".`);
+      if (!this.ctx.autoCreateTopics) fail('MnsTopicNotExist', `The topic name you provided is not exist: "${input.topic}".`);
       await this.insertTopic(tx, input.topic, TOPIC_DEFAULTS, nowMs);
       topic = await this.requireTopic(tx, input.topic);
     }
@@ -985,7 +613,7 @@ export class MnsService implements Publisher {
       if (s.filter_tag !== '' && s.filter_tag !== input.tag) continue;
       const target = parseQueueEndpoint(s.endpoint);
       if (target) {
-        const q = await this.findQueue(tx, target.queue);
+        const q = await this.queues.find(tx, target.queue);
         // A subscription whose queue is gone delivers nothing (MNS drops it after its retries).
         if (!q) continue;
         const body = formatNotification(s.notify_content_format, {
@@ -1026,10 +654,4 @@ export class MnsService implements Publisher {
     }
     return { result: { messageId, messageBodyMd5: md5 }, queues, pushes };
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
