@@ -17,27 +17,25 @@
  * - Publishing fans out inside one transaction: queue subscriptions get a message in their queue, HTTP
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
-import { isDbUnavailable } from '../db/errors.js';
-import { claimSerially } from '../db/dialect.js';
-import { randomBytes } from 'node:crypto';
 import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import type { MnsMessageTable, MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
-import { fail, isMedleyError } from '../errors.js';
+import type { MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
+import { fail } from '../errors.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
 import { md5HexUpper } from '../util/text.js';
 import { formatNotification } from './mns/formats.js';
-import { newMessageId, newReceiptHandle, receiptHandleMessageId } from './mns/ids.js';
-import { DEFAULT_PRIORITY, MAX_BATCH, MAX_BATCH_BODY_BYTES, MESSAGE_RANGES, NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, TOPIC_RANGES, type NotifyContentFormat, type NotifyStrategy } from './mns/limits.js';
+import { newMessageId } from './mns/ids.js';
+import { NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, TOPIC_RANGES, type NotifyContentFormat, type NotifyStrategy } from './mns/limits.js';
 import { nowMs, type Executor, type MnsContext, type Tx } from './mns/context.js';
 import { isHttpEndpoint, parseQueueEndpoint } from './mns/endpoints.js';
 import { listLimit } from './mns/paging.js';
-import { Queues, type QueueRow } from './mns/queues.js';
+import { Messages } from './mns/messages.js';
+import { Queues } from './mns/queues.js';
 import { TOPIC_DEFAULTS, withDefaults, type BatchDeleteFailure, type ListOptions, type Page, type QueueAttributes, type QueueInfo, type QueueMessage, type QueueStats, type ReceiveOptions, type SendInput, type SendResult, type SubscriptionInfo, type SubscriptionInput, type TopicAttributes, type TopicInfo } from './mns/records.js';
 import { MnsSignals } from './mns/signals.js';
-import { byteLength, checkAttributes, checkName, checkRange, checkTag } from './mns/validate.js';
+import { byteLength, checkAttributes, checkName, checkTag } from './mns/validate.js';
 
 // The public surface the dialect, the app and the tests import from here.
 export * from './mns/limits.js';
@@ -47,7 +45,6 @@ export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from '
 export { parseQueueEndpoint, queueEndpoint, queueEndpointName } from './mns/endpoints.js';
 export { checkName, checkRange } from './mns/validate.js';
 
-type MessageRow = Selectable<MnsMessageTable>;
 type TopicRow = Selectable<MnsTopicTable>;
 type SubscriptionRow = Selectable<MnsSubscriptionTable>;
 
@@ -63,21 +60,6 @@ export interface MnsServiceOptions {
   pollMs?: number;
   /** Wake-ups shared with the other nodes (default in-process only): long polls wake on any node's send. */
   wakeups?: Wakeups;
-}
-
-function toMessage(r: MessageRow, withHandle: boolean): QueueMessage {
-  const m: QueueMessage = {
-    messageId: r.id,
-    body: r.body,
-    bodyMd5: r.body_md5,
-    priority: r.priority,
-    enqueueTime: Number(r.enqueued_at),
-    firstDequeueTime: r.first_dequeued_at === null ? 0 : Number(r.first_dequeued_at),
-    dequeueCount: r.dequeue_count,
-    nextVisibleTime: Number(r.next_visible_at),
-  };
-  if (withHandle && r.receipt_handle !== null) m.receiptHandle = r.receipt_handle;
-  return m;
 }
 
 function subscriptionInfo(r: SubscriptionRow): SubscriptionInfo {
@@ -98,6 +80,7 @@ export class MnsService implements Publisher {
   readonly region: string;
   private readonly ctx: MnsContext;
   private readonly queues: Queues;
+  private readonly messages: Messages;
 
   constructor(db: Db, opts: MnsServiceOptions) {
     this.accountId = opts.accountId;
@@ -112,6 +95,7 @@ export class MnsService implements Publisher {
       signals: new MnsSignals(opts.wakeups ?? new LocalWakeups()),
     };
     this.queues = new Queues(this.ctx);
+    this.messages = new Messages(this.ctx, this.queues);
   }
 
   /** The service as `medley serve` configures it (MEDLEY_ACCOUNT_ID, MEDLEY_REGION, MEDLEY_MNS_AUTO_CREATE_TOPICS). */
@@ -164,230 +148,47 @@ export class MnsService implements Publisher {
   }
 
 
-  // ----- messages ----------------------------------------------------------------------------------------------
-
-  private checkSend(q: QueueRow, input: SendInput): void {
-    if (input.body.length === 0) fail('MnsInvalidArgument', 'The MessageBody should not be empty.');
-    if (byteLength(input.body) > q.maximum_message_size) {
-      fail('MnsInvalidArgument', `The length of message should not be larger than MaximumMessageSize (${q.maximum_message_size} bytes).`);
-    }
-    if (input.delaySeconds !== undefined) checkRange('DelaySeconds', input.delaySeconds, MESSAGE_RANGES.DelaySeconds);
-    if (input.priority !== undefined) checkRange('Priority', input.priority, MESSAGE_RANGES.Priority);
-  }
-
-  private async insertMessage(ex: Executor, q: QueueRow, input: SendInput, now: number): Promise<SendResult> {
-    const id = newMessageId(now);
-    const md5 = md5HexUpper(input.body);
-    const delay = input.delaySeconds ?? q.delay_seconds;
-    const handle = delay > 0 ? newReceiptHandle(id) : null;
-    await ex
-      .insertInto('mns_messages')
-      .values({
-        id,
-        queue: q.name,
-        body: input.body,
-        body_md5: md5,
-        priority: input.priority ?? DEFAULT_PRIORITY,
-        enqueued_at: now,
-        first_dequeued_at: null,
-        dequeue_count: 0,
-        next_visible_at: now + delay * 1000,
-        receipt_handle: handle,
-        expires_at: now + q.message_retention_period * 1000,
-      })
-      .execute();
-    return handle === null ? { messageId: id, messageBodyMd5: md5 } : { messageId: id, messageBodyMd5: md5, receiptHandle: handle };
-  }
+  // ----- messages (mns/messages.ts) ----------------------------------------------------------------------------
 
   /** SendMessage. */
-  async sendMessage(queue: string, input: SendInput): Promise<SendResult> {
-    const q = await this.queues.require(queue);
-    this.checkSend(q, input);
-    const res = await this.insertMessage(this.ctx.db, q, input, nowMs(this.ctx));
-    this.ctx.signals.queue(queue);
-    return res;
+  sendMessage(queue: string, input: SendInput): Promise<SendResult> {
+    return this.messages.send(queue, input);
   }
 
   /** BatchSendMessage: 1-16 messages, bodies ≤ 64 KiB in all; all or nothing. */
-  async sendMessages(queue: string, inputs: SendInput[]): Promise<SendResult[]> {
-    const q = await this.queues.require(queue);
-    if (inputs.length < 1 || inputs.length > MAX_BATCH) fail('MnsInvalidArgument', `The count of messages should between 1 and ${MAX_BATCH}.`);
-    for (const m of inputs) this.checkSend(q, m);
-    const total = inputs.reduce((n, m) => n + byteLength(m.body), 0);
-    if (total > MAX_BATCH_BODY_BYTES) fail('MnsInvalidArgument', `The total size of the messages should not be larger than ${MAX_BATCH_BODY_BYTES} bytes.`);
-    const now = nowMs(this.ctx);
-    const out = await this.ctx.db.transaction().execute(async (tx) => {
-      const results: SendResult[] = [];
-      for (const m of inputs) results.push(await this.insertMessage(tx, q, m, now));
-      return results;
-    });
-    this.ctx.signals.queue(queue);
-    return out;
-  }
-
-  /**
-   * Claims up to `max` Active messages (priority 1 first, then oldest): one conditional UPDATE, so two
-   * receivers (or processes) never get the same message. Each gets a new receipt handle.
-   */
-  private async claim(q: QueueRow, max: number): Promise<QueueMessage[]> {
-    await this.queues.purgeExpired(q.name);
-    const now = nowMs(this.ctx);
-    const suffix = randomBytes(8).toString('hex');
-    const rows = await claimSerially(this.ctx.db, (db) => db
-      .updateTable('mns_messages')
-      .set((eb) => ({
-        next_visible_at: now + q.visibility_timeout * 1000,
-        dequeue_count: eb('dequeue_count', '+', 1),
-        first_dequeued_at: eb.fn.coalesce('first_dequeued_at', sql.lit(now)),
-        receipt_handle: sql<string>`${'1-'} || id || ${`-${suffix}`}`,
-      }))
-      .where(
-        'id',
-        'in',
-        db
-          .selectFrom('mns_messages')
-          .select('id')
-          .where('queue', '=', q.name)
-          .where('next_visible_at', '<=', now)
-          .where('expires_at', '>', now)
-          .orderBy('priority')
-          .orderBy('enqueued_at')
-          .orderBy('id')
-          .limit(max),
-      )
-      // Re-checked so two claimers racing for the same rows cannot both win.
-      .where('queue', '=', q.name)
-      .where('next_visible_at', '<=', now)
-      .where('expires_at', '>', now)
-      .returningAll()
-      .execute());
-    rows.sort((a, b) => a.priority - b.priority || Number(a.enqueued_at) - Number(b.enqueued_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return rows.map((r) => toMessage(r, true));
+  sendMessages(queue: string, inputs: SendInput[]): Promise<SendResult[]> {
+    return this.messages.sendBatch(queue, inputs);
   }
 
   /**
    * ReceiveMessage / BatchReceiveMessage with long polling: returns as soon as at least one message is
    * claimed, or [] when the wait (waitSeconds, else the queue's PollingWaitSeconds) ends empty.
    */
-  async receiveMessages(queue: string, opts: ReceiveOptions = {}): Promise<QueueMessage[]> {
-    const max = opts.max ?? 1;
-    checkRange('numOfMessages', max, MESSAGE_RANGES.BatchSize);
-    if (opts.waitSeconds !== undefined) checkRange('waitseconds', opts.waitSeconds, MESSAGE_RANGES.WaitSeconds);
-    let q = await this.queues.require(queue);
-    const waitMs = (opts.waitSeconds ?? q.polling_wait_seconds) * 1000;
-    const deadline = Date.now() + waitMs;
-    // A database outage during the wait does not end the long poll: it keeps polling until the wait ends,
-    // then answers 503 (the dialect maps the error) if the database is still unreachable.
-    let down: unknown;
-    for (;;) {
-      let got: QueueMessage[] = [];
-      try {
-        got = await this.claim(q, max);
-        down = undefined;
-      } catch (e) {
-        if (!isDbUnavailable(e) || Date.now() >= deadline) throw e;
-        down = e;
-      }
-      if (got.length > 0) return got;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0 || opts.signal?.aborted || this.ctx.signals.closed) {
-        if (down !== undefined) throw down;
-        return [];
-      }
-      await this.ctx.signals.waitForQueue(queue, Math.min(remaining, this.ctx.pollMs), opts.signal);
-      let again: QueueRow | undefined;
-      try {
-        again = await this.queues.find(this.ctx.db, queue);
-      } catch (e) {
-        if (!isDbUnavailable(e)) throw e;
-        down = e;
-        continue;
-      }
-      if (!again) fail('MnsQueueNotExist', `The queue name you provided is not exist: "${queue}".`);
-      q = again;
-    }
+  receiveMessages(queue: string, opts: ReceiveOptions = {}): Promise<QueueMessage[]> {
+    return this.messages.receive(queue, opts);
   }
 
   /** PeekMessage / BatchPeekMessage: the next Active messages, unchanged. */
-  async peekMessages(queue: string, max = 1): Promise<QueueMessage[]> {
-    checkRange('numOfMessages', max, MESSAGE_RANGES.BatchSize);
-    await this.queues.require(queue);
-    await this.queues.purgeExpired(queue);
-    const now = nowMs(this.ctx);
-    const rows = await this.ctx.db
-      .selectFrom('mns_messages')
-      .selectAll()
-      .where('queue', '=', queue)
-      .where('next_visible_at', '<=', now)
-      .where('expires_at', '>', now)
-      .orderBy('priority')
-      .orderBy('enqueued_at')
-      .orderBy('id')
-      .limit(max)
-      .execute();
-    return rows.map((r) => toMessage(r, false));
+  peekMessages(queue: string, max = 1): Promise<QueueMessage[]> {
+    return this.messages.peek(queue, max);
   }
 
   /**
    * DeleteMessage. ReceiptHandleError for a handle Medley never issued; MessageNotExist when the handle is
    * no longer the message's current one (visibility timeout over, received again, already deleted).
    */
-  async deleteMessage(queue: string, receiptHandle: string): Promise<void> {
-    await this.queues.require(queue);
-    await this.deleteByHandle(queue, receiptHandle);
-  }
-
-  private async deleteByHandle(queue: string, receiptHandle: string): Promise<void> {
-    if (receiptHandle === '') fail('MnsMissingReceiptHandle');
-    const id = receiptHandleMessageId(receiptHandle);
-    const now = nowMs(this.ctx);
-    const r = await this.ctx.db
-      .deleteFrom('mns_messages')
-      .where('id', '=', id)
-      .where('queue', '=', queue)
-      .where('receipt_handle', '=', receiptHandle)
-      .where('next_visible_at', '>', now)
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    if (Number(r.numDeletedRows) !== 1) fail('MnsMessageNotExist', 'Message not exist or the receipt handle has expired.');
+  deleteMessage(queue: string, receiptHandle: string): Promise<void> {
+    return this.messages.delete(queue, receiptHandle);
   }
 
   /** BatchDeleteMessage (≤ 16 handles): the failures, [] when every message was deleted. */
-  async deleteMessages(queue: string, receiptHandles: string[]): Promise<BatchDeleteFailure[]> {
-    await this.queues.require(queue);
-    if (receiptHandles.length < 1 || receiptHandles.length > MAX_BATCH) fail('MnsInvalidArgument', `The count of receipt handles should between 1 and ${MAX_BATCH}.`);
-    const failures: BatchDeleteFailure[] = [];
-    for (const h of receiptHandles) {
-      try {
-        await this.deleteByHandle(queue, h);
-      } catch (e) {
-        if (!isMedleyError(e)) throw e;
-        failures.push({ receiptHandle: h, errorCode: e.code, errorMessage: e.message });
-      }
-    }
-    return failures;
+  deleteMessages(queue: string, receiptHandles: string[]): Promise<BatchDeleteFailure[]> {
+    return this.messages.deleteBatch(queue, receiptHandles);
   }
 
   /** ChangeMessageVisibility: the message becomes visible `visibilityTimeout` s from now; returns its new handle. */
-  async changeMessageVisibility(queue: string, receiptHandle: string, visibilityTimeout: number): Promise<{ receiptHandle: string; nextVisibleTime: number }> {
-    await this.queues.require(queue);
-    if (receiptHandle === '') fail('MnsMissingReceiptHandle');
-    checkRange('VisibilityTimeout', visibilityTimeout, MESSAGE_RANGES.VisibilityTimeout);
-    const id = receiptHandleMessageId(receiptHandle);
-    const now = nowMs(this.ctx);
-    const next = now + visibilityTimeout * 1000;
-    const handle = newReceiptHandle(id);
-    const r = await this.ctx.db
-      .updateTable('mns_messages')
-      .set({ next_visible_at: next, receipt_handle: handle })
-      .where('id', '=', id)
-      .where('queue', '=', queue)
-      .where('receipt_handle', '=', receiptHandle)
-      .where('next_visible_at', '>', now)
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) fail('MnsMessageNotExist', 'Message not exist or the receipt handle has expired.');
-    return { receiptHandle: handle, nextVisibleTime: next };
+  changeMessageVisibility(queue: string, receiptHandle: string, visibilityTimeout: number): Promise<{ receiptHandle: string; nextVisibleTime: number }> {
+    return this.messages.changeVisibility(queue, receiptHandle, visibilityTimeout);
   }
 
   // ----- topics ------------------------------------------------------------------------------------------------
@@ -626,7 +427,7 @@ export class MnsService implements Publisher {
           messageTag: input.tag,
           publishTime: nowMs,
         });
-        await this.insertMessage(tx, q, { body }, nowMs);
+        await this.messages.insert(tx, q, { body }, nowMs);
         queues.push(q.name);
       } else if (isHttpEndpoint(s.endpoint)) {
         await tx

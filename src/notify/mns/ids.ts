@@ -21,9 +21,18 @@ export function newMessageId(nowMs: number): string {
 
 const HANDLE_RE = /^1-([0-9A-F]{32})-([0-9a-f]{16})$/;
 
+/**
+ * What goes before and after the message id in a new handle. Receiving builds the handles of a whole batch
+ * in SQL (`prefix || id || suffix`), so the handle format is defined here once for both ways of making one.
+ */
+export function receiptHandleAffixes(): { prefix: string; suffix: string } {
+  return { prefix: '1-', suffix: `-${randomBytes(8).toString('hex')}` };
+}
+
 /** `1-<MessageId>-<16 random hex>`: URL-safe (clients put it in the query unencoded). */
 export function newReceiptHandle(messageId: string): string {
-  return `1-${messageId}-${randomBytes(8).toString('hex')}`;
+  const { prefix, suffix } = receiptHandleAffixes();
+  return `${prefix}${messageId}${suffix}`;
 }
 
 /** The message id a handle names; ReceiptHandleError when the handle is not one Medley issues. */
