@@ -18,24 +18,25 @@
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
 import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
-import { sql, type Selectable, type Updateable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import type { MnsSubscriptionTable, MnsTopicTable } from '../db/schema.js';
+import type { MnsSubscriptionTable } from '../db/schema.js';
 import { fail } from '../errors.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
 import { md5HexUpper } from '../util/text.js';
 import { formatNotification } from './mns/formats.js';
 import { newMessageId } from './mns/ids.js';
-import { NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, TOPIC_RANGES, type NotifyContentFormat, type NotifyStrategy } from './mns/limits.js';
-import { nowMs, type Executor, type MnsContext, type Tx } from './mns/context.js';
+import { NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, type NotifyContentFormat, type NotifyStrategy } from './mns/limits.js';
+import { nowMs, type MnsContext, type Tx } from './mns/context.js';
 import { isHttpEndpoint, parseQueueEndpoint } from './mns/endpoints.js';
 import { listLimit } from './mns/paging.js';
 import { Messages } from './mns/messages.js';
 import { Queues } from './mns/queues.js';
-import { TOPIC_DEFAULTS, withDefaults, type BatchDeleteFailure, type ListOptions, type Page, type QueueAttributes, type QueueInfo, type QueueMessage, type QueueStats, type ReceiveOptions, type SendInput, type SendResult, type SubscriptionInfo, type SubscriptionInput, type TopicAttributes, type TopicInfo } from './mns/records.js';
+import { Topics } from './mns/topics.js';
+import { TOPIC_DEFAULTS, type BatchDeleteFailure, type ListOptions, type Page, type QueueAttributes, type QueueInfo, type QueueMessage, type QueueStats, type ReceiveOptions, type SendInput, type SendResult, type SubscriptionInfo, type SubscriptionInput, type TopicAttributes, type TopicInfo } from './mns/records.js';
 import { MnsSignals } from './mns/signals.js';
-import { byteLength, checkAttributes, checkName, checkTag } from './mns/validate.js';
+import { byteLength, checkName, checkTag } from './mns/validate.js';
 
 // The public surface the dialect, the app and the tests import from here.
 export * from './mns/limits.js';
@@ -45,7 +46,6 @@ export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from '
 export { parseQueueEndpoint, queueEndpoint, queueEndpointName } from './mns/endpoints.js';
 export { checkName, checkRange } from './mns/validate.js';
 
-type TopicRow = Selectable<MnsTopicTable>;
 type SubscriptionRow = Selectable<MnsSubscriptionTable>;
 
 export interface MnsServiceOptions {
@@ -81,6 +81,7 @@ export class MnsService implements Publisher {
   private readonly ctx: MnsContext;
   private readonly queues: Queues;
   private readonly messages: Messages;
+  private readonly topics: Topics;
 
   constructor(db: Db, opts: MnsServiceOptions) {
     this.accountId = opts.accountId;
@@ -96,6 +97,7 @@ export class MnsService implements Publisher {
     };
     this.queues = new Queues(this.ctx);
     this.messages = new Messages(this.ctx, this.queues);
+    this.topics = new Topics(this.ctx);
   }
 
   /** The service as `medley serve` configures it (MEDLEY_ACCOUNT_ID, MEDLEY_REGION, MEDLEY_MNS_AUTO_CREATE_TOPICS). */
@@ -191,86 +193,28 @@ export class MnsService implements Publisher {
     return this.messages.changeVisibility(queue, receiptHandle, visibilityTimeout);
   }
 
-  // ----- topics ------------------------------------------------------------------------------------------------
+  // ----- topics (mns/topics.ts) --------------------------------------------------------------------------------
 
   /** CreateTopic; `created: false` for an existing topic with the same attributes (204), else TopicAlreadyExist. */
-  async createTopic(name: string, attrs: Partial<TopicAttributes> = {}): Promise<{ created: boolean }> {
-    checkName('topic', name);
-    checkAttributes(attrs, TOPIC_RANGES);
-    const want = withDefaults(TOPIC_DEFAULTS, attrs);
-    const inserted = await this.insertTopic(this.ctx.db, name, want, nowMs(this.ctx));
-    if (inserted) return { created: true };
-    const existing = await this.ctx.db.selectFrom('mns_topics').selectAll().where('name', '=', name).executeTakeFirst();
-    if (existing && existing.maximum_message_size === want.maximumMessageSize && (existing.logging_enabled !== 0) === want.loggingEnabled) return { created: false };
-    return fail('MnsTopicAlreadyExist', `The topic you want to create is already exist: "${name}" has other attributes.`);
-  }
-
-  private async insertTopic(ex: Executor, name: string, a: TopicAttributes, now: number): Promise<boolean> {
-    const r = await ex
-      .insertInto('mns_topics')
-      .values({ name, maximum_message_size: a.maximumMessageSize, logging_enabled: a.loggingEnabled ? 1 : 0, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+  createTopic(name: string, attrs: Partial<TopicAttributes> = {}): Promise<{ created: boolean }> {
+    return this.topics.create(name, attrs);
   }
 
   /** DeleteTopic, with its subscriptions and undelivered pushes. Deleting a missing topic succeeds. */
-  async deleteTopic(name: string): Promise<void> {
-    checkName('topic', name);
-    await this.ctx.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('mns_topics').where('name', '=', name).execute();
-      await tx.deleteFrom('mns_subscriptions').where('topic', '=', name).execute();
-      await tx.deleteFrom('mns_pushes').where('topic', '=', name).where('state', '=', 'pending').execute();
-    });
+  deleteTopic(name: string): Promise<void> {
+    return this.topics.delete(name);
   }
 
-  private async requireTopic(ex: Executor, name: string): Promise<TopicRow> {
-    checkName('topic', name);
-    const t = await ex.selectFrom('mns_topics').selectAll().where('name', '=', name).executeTakeFirst();
-    if (!t) fail('MnsTopicNotExist', `The topic name you provided is not exist: "${name}".`);
-    return t;
+  getTopic(name: string): Promise<TopicInfo> {
+    return this.topics.get(name);
   }
 
-  private async topicInfo(t: TopicRow): Promise<TopicInfo> {
-    const c = await this.ctx.db
-      .selectFrom('mns_pushes')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('topic', '=', t.name)
-      .where('state', '=', 'pending')
-      .executeTakeFirstOrThrow();
-    return {
-      name: t.name,
-      maximumMessageSize: t.maximum_message_size,
-      loggingEnabled: t.logging_enabled !== 0,
-      createdAt: Number(t.created_at),
-      updatedAt: Number(t.updated_at),
-      messageCount: Number(c.n),
-    };
+  setTopicAttributes(name: string, attrs: Partial<TopicAttributes>): Promise<void> {
+    return this.topics.setAttributes(name, attrs);
   }
 
-  async getTopic(name: string): Promise<TopicInfo> {
-    return this.topicInfo(await this.requireTopic(this.ctx.db, name));
-  }
-
-  async setTopicAttributes(name: string, attrs: Partial<TopicAttributes>): Promise<void> {
-    checkName('topic', name);
-    checkAttributes(attrs, TOPIC_RANGES);
-    const set: Updateable<MnsTopicTable> = { updated_at: nowMs(this.ctx) };
-    if (attrs.maximumMessageSize !== undefined) set.maximum_message_size = attrs.maximumMessageSize;
-    if (attrs.loggingEnabled !== undefined) set.logging_enabled = attrs.loggingEnabled ? 1 : 0;
-    const r = await this.ctx.db.updateTable('mns_topics').set(set).where('name', '=', name).executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) fail('MnsTopicNotExist');
-  }
-
-  async listTopics(opts: ListOptions = {}): Promise<Page<TopicInfo>> {
-    const limit = listLimit(opts.limit);
-    let q = this.ctx.db.selectFrom('mns_topics').selectAll().orderBy('name').limit(limit + 1);
-    if (opts.prefix) q = q.where(sql<boolean>`substr(name, 1, ${opts.prefix.length}) = ${opts.prefix}`);
-    if (opts.marker) q = q.where('name', '>=', opts.marker);
-    const rows = await q.execute();
-    const items: TopicInfo[] = [];
-    for (const r of rows.slice(0, limit)) items.push(await this.topicInfo(r));
-    return { items, nextMarker: rows.length > limit ? rows[limit]!.name : undefined };
+  listTopics(opts: ListOptions = {}): Promise<Page<TopicInfo>> {
+    return this.topics.list(opts);
   }
 
   // ----- subscriptions -----------------------------------------------------------------------------------------
@@ -302,7 +246,7 @@ export class MnsService implements Publisher {
     const v = this.subscriptionValues(input);
     const now = nowMs(this.ctx);
     return this.ctx.db.transaction().execute(async (tx) => {
-      await this.requireTopic(tx, topic);
+      await this.topics.require(tx, topic);
       const r = await tx
         .insertInto('mns_subscriptions')
         .values({ topic, name, ...v, created_at: now, updated_at: now })
@@ -328,7 +272,7 @@ export class MnsService implements Publisher {
   }
 
   async getSubscription(topic: string, name: string): Promise<SubscriptionInfo> {
-    await this.requireTopic(this.ctx.db, topic);
+    await this.topics.require(this.ctx.db, topic);
     checkName('subscription', name);
     const s = await this.ctx.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).where('name', '=', name).executeTakeFirst();
     if (!s) fail('MnsSubscriptionNotExist', `The subscription name you provided is not exist: "${name}".`);
@@ -349,7 +293,7 @@ export class MnsService implements Publisher {
   }
 
   async listSubscriptions(topic: string, opts: ListOptions = {}): Promise<Page<SubscriptionInfo>> {
-    await this.requireTopic(this.ctx.db, topic);
+    await this.topics.require(this.ctx.db, topic);
     const limit = listLimit(opts.limit);
     let q = this.ctx.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).orderBy('name').limit(limit + 1);
     if (opts.prefix) q = q.where(sql<boolean>`substr(name, 1, ${opts.prefix.length}) = ${opts.prefix}`);
@@ -396,11 +340,11 @@ export class MnsService implements Publisher {
     }
     checkTag('MessageTag', input.tag);
     const nowMs = now.getTime();
-    let topic = await tx.selectFrom('mns_topics').selectAll().where('name', '=', input.topic).executeTakeFirst();
+    let topic = await this.topics.find(tx, input.topic);
     if (!topic) {
       if (!this.ctx.autoCreateTopics) fail('MnsTopicNotExist', `The topic name you provided is not exist: "${input.topic}".`);
-      await this.insertTopic(tx, input.topic, TOPIC_DEFAULTS, nowMs);
-      topic = await this.requireTopic(tx, input.topic);
+      await this.topics.insert(tx, input.topic, TOPIC_DEFAULTS, nowMs);
+      topic = await this.topics.require(tx, input.topic);
     }
     if (byteLength(input.body) > topic.maximum_message_size) {
       fail('MnsInvalidArgument', `The length of message should not be larger than MaximumMessageSize (${topic.maximum_message_size} bytes).`);
