@@ -18,21 +18,19 @@
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
 import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
-import { sql, type Selectable } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import type { MnsSubscriptionTable } from '../db/schema.js';
 import { fail } from '../errors.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
 import { md5HexUpper } from '../util/text.js';
 import { formatNotification } from './mns/formats.js';
 import { newMessageId } from './mns/ids.js';
-import { NOTIFY_CONTENT_FORMATS, NOTIFY_STRATEGIES, POLL_MS, type NotifyContentFormat, type NotifyStrategy } from './mns/limits.js';
-import { nowMs, type MnsContext, type Tx } from './mns/context.js';
+import { POLL_MS } from './mns/limits.js';
+import { type MnsContext, type Tx } from './mns/context.js';
 import { isHttpEndpoint, parseQueueEndpoint } from './mns/endpoints.js';
-import { listLimit } from './mns/paging.js';
 import { Messages } from './mns/messages.js';
 import { Queues } from './mns/queues.js';
+import { Subscriptions } from './mns/subscriptions.js';
 import { Topics } from './mns/topics.js';
 import { TOPIC_DEFAULTS, type BatchDeleteFailure, type ListOptions, type Page, type QueueAttributes, type QueueInfo, type QueueMessage, type QueueStats, type ReceiveOptions, type SendInput, type SendResult, type SubscriptionInfo, type SubscriptionInput, type TopicAttributes, type TopicInfo } from './mns/records.js';
 import { MnsSignals } from './mns/signals.js';
@@ -46,7 +44,6 @@ export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from '
 export { parseQueueEndpoint, queueEndpoint, queueEndpointName } from './mns/endpoints.js';
 export { checkName, checkRange } from './mns/validate.js';
 
-type SubscriptionRow = Selectable<MnsSubscriptionTable>;
 
 export interface MnsServiceOptions {
   /** Account id: TopicOwner/Subscriber in notifications, the account of acs:mns queue endpoints. */
@@ -62,19 +59,6 @@ export interface MnsServiceOptions {
   wakeups?: Wakeups;
 }
 
-function subscriptionInfo(r: SubscriptionRow): SubscriptionInfo {
-  return {
-    topic: r.topic,
-    name: r.name,
-    endpoint: r.endpoint,
-    notifyStrategy: r.notify_strategy as NotifyStrategy,
-    notifyContentFormat: r.notify_content_format as NotifyContentFormat,
-    filterTag: r.filter_tag,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
-
 export class MnsService implements Publisher {
   readonly accountId: string;
   readonly region: string;
@@ -82,6 +66,7 @@ export class MnsService implements Publisher {
   private readonly queues: Queues;
   private readonly messages: Messages;
   private readonly topics: Topics;
+  private readonly subscriptions: Subscriptions;
 
   constructor(db: Db, opts: MnsServiceOptions) {
     this.accountId = opts.accountId;
@@ -98,6 +83,7 @@ export class MnsService implements Publisher {
     this.queues = new Queues(this.ctx);
     this.messages = new Messages(this.ctx, this.queues);
     this.topics = new Topics(this.ctx);
+    this.subscriptions = new Subscriptions(this.ctx, this.topics);
   }
 
   /** The service as `medley serve` configures it (MEDLEY_ACCOUNT_ID, MEDLEY_REGION, MEDLEY_MNS_AUTO_CREATE_TOPICS). */
@@ -217,89 +203,29 @@ export class MnsService implements Publisher {
     return this.topics.list(opts);
   }
 
-  // ----- subscriptions -----------------------------------------------------------------------------------------
-
-  /** Validated, defaulted subscription attributes. */
-  private subscriptionValues(input: SubscriptionInput): { endpoint: string; notify_strategy: NotifyStrategy; notify_content_format: NotifyContentFormat; filter_tag: string } {
-    const endpoint = input.endpoint.trim();
-    if (endpoint === '') fail('MnsEndpointInvalid', 'The Endpoint is required.');
-    const queue = parseQueueEndpoint(endpoint);
-    if (queue) {
-      if (queue.accountId !== this.accountId) fail('MnsEndpointInvalid', `The queue endpoint belongs to account ${queue.accountId}; this service is account ${this.accountId}.`);
-      checkName('queue', queue.queue);
-    } else if (!isHttpEndpoint(endpoint)) {
-      fail('MnsEndpointInvalid', `The endpoint "${endpoint.slice(0, 200)}" is not supported: use acs:mns:<region>:<account>:queues/<queue> or an http(s) URL.`);
-    }
-    const strategy = input.notifyStrategy === undefined || input.notifyStrategy === '' ? 'BACKOFF_RETRY' : input.notifyStrategy;
-    if (!(NOTIFY_STRATEGIES as readonly string[]).includes(strategy)) fail('MnsInvalidArgument', `The NotifyStrategy should be one of ${NOTIFY_STRATEGIES.join(', ')}.`);
-    const format = input.notifyContentFormat === undefined || input.notifyContentFormat === '' ? 'XML' : input.notifyContentFormat;
-    if (!(NOTIFY_CONTENT_FORMATS as readonly string[]).includes(format)) fail('MnsInvalidArgument', `The NotifyContentFormat should be one of ${NOTIFY_CONTENT_FORMATS.join(', ')}.`);
-    const tag = input.filterTag ?? '';
-    checkTag('FilterTag', tag);
-    return { endpoint, notify_strategy: strategy as NotifyStrategy, notify_content_format: format as NotifyContentFormat, filter_tag: tag };
-  }
+  // ----- subscriptions (mns/subscriptions.ts) ------------------------------------------------------------------
 
   /** Subscribe; `created: false` for an identical existing subscription (204), else SubscriptionAlreadyExist. */
-  async subscribe(topic: string, name: string, input: SubscriptionInput): Promise<{ created: boolean }> {
-    checkName('topic', topic);
-    checkName('subscription', name);
-    const v = this.subscriptionValues(input);
-    const now = nowMs(this.ctx);
-    return this.ctx.db.transaction().execute(async (tx) => {
-      await this.topics.require(tx, topic);
-      const r = await tx
-        .insertInto('mns_subscriptions')
-        .values({ topic, name, ...v, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['topic', 'name']).doNothing())
-        .executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 1) return { created: true };
-      const s = await tx.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).where('name', '=', name).executeTakeFirstOrThrow();
-      if (s.endpoint === v.endpoint && s.notify_strategy === v.notify_strategy && s.notify_content_format === v.notify_content_format && s.filter_tag === v.filter_tag) {
-        return { created: false };
-      }
-      return fail('MnsSubscriptionAlreadyExist', `The subscription you want to create is already exist: "${name}" has other attributes.`);
-    });
+  subscribe(topic: string, name: string, input: SubscriptionInput): Promise<{ created: boolean }> {
+    return this.subscriptions.subscribe(topic, name, input);
   }
 
   /** Unsubscribe (idempotent), dropping its undelivered pushes. */
-  async unsubscribe(topic: string, name: string): Promise<void> {
-    checkName('topic', topic);
-    checkName('subscription', name);
-    await this.ctx.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('mns_subscriptions').where('topic', '=', topic).where('name', '=', name).execute();
-      await tx.deleteFrom('mns_pushes').where('topic', '=', topic).where('subscription', '=', name).where('state', '=', 'pending').execute();
-    });
+  unsubscribe(topic: string, name: string): Promise<void> {
+    return this.subscriptions.unsubscribe(topic, name);
   }
 
-  async getSubscription(topic: string, name: string): Promise<SubscriptionInfo> {
-    await this.topics.require(this.ctx.db, topic);
-    checkName('subscription', name);
-    const s = await this.ctx.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).where('name', '=', name).executeTakeFirst();
-    if (!s) fail('MnsSubscriptionNotExist', `The subscription name you provided is not exist: "${name}".`);
-    return subscriptionInfo(s);
+  getSubscription(topic: string, name: string): Promise<SubscriptionInfo> {
+    return this.subscriptions.get(topic, name);
   }
 
   /** SetSubscriptionAttributes: only NotifyStrategy can change (as on MNS). */
-  async setSubscriptionAttributes(topic: string, name: string, attrs: { notifyStrategy?: string }): Promise<void> {
-    const cur = await this.getSubscription(topic, name);
-    const strategy = attrs.notifyStrategy === undefined || attrs.notifyStrategy === '' ? cur.notifyStrategy : attrs.notifyStrategy;
-    if (!(NOTIFY_STRATEGIES as readonly string[]).includes(strategy)) fail('MnsInvalidArgument', `The NotifyStrategy should be one of ${NOTIFY_STRATEGIES.join(', ')}.`);
-    await this.ctx.db
-      .updateTable('mns_subscriptions')
-      .set({ notify_strategy: strategy, updated_at: nowMs(this.ctx) })
-      .where('topic', '=', topic)
-      .where('name', '=', name)
-      .execute();
+  setSubscriptionAttributes(topic: string, name: string, attrs: { notifyStrategy?: string }): Promise<void> {
+    return this.subscriptions.setAttributes(topic, name, attrs);
   }
 
-  async listSubscriptions(topic: string, opts: ListOptions = {}): Promise<Page<SubscriptionInfo>> {
-    await this.topics.require(this.ctx.db, topic);
-    const limit = listLimit(opts.limit);
-    let q = this.ctx.db.selectFrom('mns_subscriptions').selectAll().where('topic', '=', topic).orderBy('name').limit(limit + 1);
-    if (opts.prefix) q = q.where(sql<boolean>`substr(name, 1, ${opts.prefix.length}) = ${opts.prefix}`);
-    if (opts.marker) q = q.where('name', '>=', opts.marker);
-    const rows = await q.execute();
-    return { items: rows.slice(0, limit).map(subscriptionInfo), nextMarker: rows.length > limit ? rows[limit]!.name : undefined };
+  listSubscriptions(topic: string, opts: ListOptions = {}): Promise<Page<SubscriptionInfo>> {
+    return this.subscriptions.list(topic, opts);
   }
 
   // ----- publishing --------------------------------------------------------------------------------------------
@@ -351,7 +277,7 @@ export class MnsService implements Publisher {
     }
     const messageId = newMessageId(nowMs);
     const md5 = md5HexUpper(input.body);
-    const subs = await tx.selectFrom('mns_subscriptions').selectAll().where('topic', '=', input.topic).orderBy('name').execute();
+    const subs = await this.subscriptions.ofTopic(tx, input.topic);
     const queues: string[] = [];
     let pushes = 0;
     for (const s of subs) {
