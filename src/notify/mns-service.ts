@@ -2,6 +2,19 @@
  * The message service (Simple Message Queue, formerly MNS): queues, messages, topics, subscriptions and
  * publishing, over the SQL index (tables mns_*). No HTTP here: src/http/mns is the wire dialect.
  *
+ * This file is the front: the one class the dialect, the app, the outbox and the tests hold. Each concern
+ * lives in its own module under ./mns/ and the front only wires them and delegates:
+ * - queues.ts         queues as resources (create/get/set/list/delete), message counts, retention purge
+ * - messages.ts       send and batch send, receive with long polling, peek, delete and change visibility
+ *                     by receipt handle
+ * - topics.ts         topics as resources
+ * - subscriptions.ts  subscribe/unsubscribe/get/set/list, endpoint and setting validation
+ * - publish.ts        fan-out of a topic message to queue subscriptions and push outbox rows, in one
+ *                     transaction (PublishMessage and the outbox's publishInTx)
+ * - signals.ts        wake-ups for long polls and the push deliverer; context.ts what the modules share
+ * - records.ts, validate.ts, endpoints.ts, paging.ts, limits.ts, ids.ts, formats.ts: the shapes, rules,
+ *   endpoint forms, list paging, limits, identifiers and notification formats they all use
+ *
  * Semantics follow the cloud service:
  * - A message is Delayed (dequeue_count 0, next_visible_at in the future), Active (next_visible_at <= now)
  *   or Inactive (received, next_visible_at = end of its visibility timeout). Receiving claims Active
@@ -17,33 +30,28 @@
  * - Publishing fans out inside one transaction: queue subscriptions get a message in their queue, HTTP
  *   subscriptions a `mns_pushes` row for the push deliverer.
  */
-import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import { fail } from '../errors.js';
+import { LocalWakeups, type Wakeups } from '../db/wakeups.js';
 import type { Publisher, PublishInput, PublishResult } from './types.js';
-import { md5HexUpper } from '../util/text.js';
-import { formatNotification } from './mns/formats.js';
-import { newMessageId } from './mns/ids.js';
+import type { MnsContext, Tx } from './mns/context.js';
 import { POLL_MS } from './mns/limits.js';
-import { type MnsContext, type Tx } from './mns/context.js';
-import { isHttpEndpoint, parseQueueEndpoint } from './mns/endpoints.js';
 import { Messages } from './mns/messages.js';
+import { Publishing } from './mns/publish.js';
 import { Queues } from './mns/queues.js';
+import type { BatchDeleteFailure, ListOptions, Page, QueueAttributes, QueueInfo, QueueMessage, QueueStats, ReceiveOptions, SendInput, SendResult, SubscriptionInfo, SubscriptionInput, TopicAttributes, TopicInfo } from './mns/records.js';
+import { MnsSignals } from './mns/signals.js';
 import { Subscriptions } from './mns/subscriptions.js';
 import { Topics } from './mns/topics.js';
-import { TOPIC_DEFAULTS, type BatchDeleteFailure, type ListOptions, type Page, type QueueAttributes, type QueueInfo, type QueueMessage, type QueueStats, type ReceiveOptions, type SendInput, type SendResult, type SubscriptionInfo, type SubscriptionInput, type TopicAttributes, type TopicInfo } from './mns/records.js';
-import { MnsSignals } from './mns/signals.js';
-import { byteLength, checkName, checkTag } from './mns/validate.js';
 
-// The public surface the dialect, the app and the tests import from here.
+// The public surface, as before the split: the dialect, the app and the tests import it from here.
 export * from './mns/limits.js';
-export * from './mns/records.js';
+export { QUEUE_DEFAULTS, TOPIC_DEFAULTS } from './mns/records.js';
+export type { BatchDeleteFailure, ListOptions, Page, QueueAttributes, QueueInfo, QueueMessage, QueueStats, ReceiveOptions, SendInput, SendResult, SubscriptionInfo, SubscriptionInput, TopicAttributes, TopicInfo } from './mns/records.js';
 export { newMessageId, receiptHandleMessageId } from './mns/ids.js';
 export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from './mns/formats.js';
 export { parseQueueEndpoint, queueEndpoint, queueEndpointName } from './mns/endpoints.js';
 export { checkName, checkRange } from './mns/validate.js';
-
 
 export interface MnsServiceOptions {
   /** Account id: TopicOwner/Subscriber in notifications, the account of acs:mns queue endpoints. */
@@ -67,6 +75,7 @@ export class MnsService implements Publisher {
   private readonly messages: Messages;
   private readonly topics: Topics;
   private readonly subscriptions: Subscriptions;
+  private readonly publishing: Publishing;
 
   constructor(db: Db, opts: MnsServiceOptions) {
     this.accountId = opts.accountId;
@@ -84,6 +93,7 @@ export class MnsService implements Publisher {
     this.messages = new Messages(this.ctx, this.queues);
     this.topics = new Topics(this.ctx);
     this.subscriptions = new Subscriptions(this.ctx, this.topics);
+    this.publishing = new Publishing(this.ctx, this.topics, this.subscriptions, this.queues, this.messages);
   }
 
   /** The service as `medley serve` configures it (MEDLEY_ACCOUNT_ID, MEDLEY_REGION, MEDLEY_MNS_AUTO_CREATE_TOPICS). */
@@ -228,101 +238,15 @@ export class MnsService implements Publisher {
     return this.subscriptions.list(topic, opts);
   }
 
-  // ----- publishing --------------------------------------------------------------------------------------------
+  // ----- publishing (mns/publish.ts) ----------------------------------------------------------------------------
 
   /** PublishMessage: validates the message, then fans out in its own transaction. */
-  async publish(topic: string, input: { body: string; tag?: string }): Promise<PublishResult> {
-    if (input.body.length === 0) fail('MnsInvalidArgument', 'The MessageBody should not be empty.');
-    const now = this.ctx.clock();
-    const touched = new Set<string>();
-    let pushes = 0;
-    const res = await this.ctx.db.transaction().execute(async (tx) => {
-      const r = await this.fanOut(tx, { topic, body: input.body, tag: input.tag ?? '' }, now, true);
-      r.queues.forEach((q) => touched.add(q));
-      pushes = r.pushes;
-      return r.result;
-    });
-    for (const q of touched) this.ctx.signals.queue(q);
-    if (pushes > 0) this.ctx.signals.push();
-    return res;
+  publish(topic: string, input: { body: string; tag?: string }): Promise<PublishResult> {
+    return this.publishing.publish(topic, input);
   }
 
   /** Publisher: fans out inside the caller's transaction (the outbox dispatcher's). */
-  async publishInTx(tx: Tx, input: PublishInput, now: Date): Promise<PublishResult> {
-    const r = await this.fanOut(tx, { topic: input.topic, body: input.body, tag: input.tag ?? '' }, now, false);
-    await this.ctx.signals.inTx(tx, r.queues, r.pushes > 0);
-    return r.result;
-  }
-
-  private async fanOut(tx: Tx, input: { topic: string; body: string; tag: string }, now: Date, strictName: boolean): Promise<{ result: PublishResult; queues: string[]; pushes: number }> {
-    if (strictName) checkName('topic', input.topic);
-    else {
-      // A name that cannot be a topic names no topic (and cannot be created on demand).
-      try {
-        checkName('topic', input.topic);
-      } catch {
-        fail('MnsTopicNotExist', `The topic name you provided is not exist: "${input.topic}".`);
-      }
-    }
-    checkTag('MessageTag', input.tag);
-    const nowMs = now.getTime();
-    let topic = await this.topics.find(tx, input.topic);
-    if (!topic) {
-      if (!this.ctx.autoCreateTopics) fail('MnsTopicNotExist', `The topic name you provided is not exist: "${input.topic}".`);
-      await this.topics.insert(tx, input.topic, TOPIC_DEFAULTS, nowMs);
-      topic = await this.topics.require(tx, input.topic);
-    }
-    if (byteLength(input.body) > topic.maximum_message_size) {
-      fail('MnsInvalidArgument', `The length of message should not be larger than MaximumMessageSize (${topic.maximum_message_size} bytes).`);
-    }
-    const messageId = newMessageId(nowMs);
-    const md5 = md5HexUpper(input.body);
-    const subs = await this.subscriptions.ofTopic(tx, input.topic);
-    const queues: string[] = [];
-    let pushes = 0;
-    for (const s of subs) {
-      if (s.filter_tag !== '' && s.filter_tag !== input.tag) continue;
-      const target = parseQueueEndpoint(s.endpoint);
-      if (target) {
-        const q = await this.queues.find(tx, target.queue);
-        // A subscription whose queue is gone delivers nothing (MNS drops it after its retries).
-        if (!q) continue;
-        const body = formatNotification(s.notify_content_format, {
-          topicOwner: this.accountId,
-          topicName: input.topic,
-          subscriber: this.accountId,
-          subscriptionName: s.name,
-          messageId,
-          message: input.body,
-          messageTag: input.tag,
-          publishTime: nowMs,
-        });
-        await this.messages.insert(tx, q, { body }, nowMs);
-        queues.push(q.name);
-      } else if (isHttpEndpoint(s.endpoint)) {
-        await tx
-          .insertInto('mns_pushes')
-          .values({
-            topic: input.topic,
-            subscription: s.name,
-            endpoint: s.endpoint,
-            notify_strategy: s.notify_strategy,
-            notify_content_format: s.notify_content_format,
-            message_id: messageId,
-            message_body: input.body,
-            message_tag: input.tag,
-            published_at: nowMs,
-            attempts: 0,
-            next_attempt_at: nowMs,
-            state: 'pending',
-            last_error: '',
-            lease_owner: null,
-            lease_expires_at: null,
-          })
-          .execute();
-        pushes++;
-      }
-    }
-    return { result: { messageId, messageBodyMd5: md5 }, queues, pushes };
+  publishInTx(tx: Tx, input: PublishInput, now: Date): Promise<PublishResult> {
+    return this.publishing.publishInTx(tx, input, now);
   }
 }
