@@ -526,6 +526,43 @@ describe('topics and subscriptions', () => {
     await mns.unsubscribe(t, 's'); // idempotent
   });
 
+  test('ListTopic and ListSubscriptionByTopic page like ListQueue: prefix, marker, NextMarker, ret-number range', async () => {
+    const p = fresh('lst');
+    for (const n of ['c', 'a', 'b', 'd']) await mns.createTopic(`${p}-${n}`);
+    const first = await mns.listTopics({ prefix: `${p}-`, limit: 3 });
+    assert.deepEqual(
+      first.items.map((t) => t.name),
+      ['a', 'b', 'c'].map((n) => `${p}-${n}`),
+    );
+    assert.equal(first.nextMarker, `${p}-d`);
+    const second = await mns.listTopics({ prefix: `${p}-`, limit: 3, marker: first.nextMarker });
+    assert.deepEqual(
+      second.items.map((t) => t.name),
+      [`${p}-d`],
+    );
+    assert.equal(second.nextMarker, undefined);
+    await rejectsWith(mns.listTopics({ limit: 0 }), 'InvalidArgument');
+
+    const t = `${p}-a`;
+    for (const n of ['y-2', 'x-1', 'y-1', 'x-2']) await mns.subscribe(t, n, { endpoint: 'https://example.com/hook' });
+    // Another topic's subscriptions never show up.
+    await mns.subscribe(`${p}-b`, 'y-0', { endpoint: 'https://example.com/hook' });
+    const ys = await mns.listSubscriptions(t, { prefix: 'y-', limit: 1 });
+    assert.deepEqual(
+      ys.items.map((s) => s.name),
+      ['y-1'],
+    );
+    assert.equal(ys.nextMarker, 'y-2');
+    const rest = await mns.listSubscriptions(t, { prefix: 'y-', marker: ys.nextMarker });
+    assert.deepEqual(
+      rest.items.map((s) => s.name),
+      ['y-2'],
+    );
+    assert.equal(rest.nextMarker, undefined);
+    await rejectsWith(mns.listSubscriptions(t, { limit: 1001 }), 'InvalidArgument');
+    await rejectsWith(mns.listSubscriptions(fresh('missing'), { limit: 1001 }), 'TopicNotExist');
+  });
+
   test('queue endpoints: acs:mns form and the http(s) account URL form', () => {
     assert.deepEqual(parseQueueEndpoint('acs:mns:cn-hangzhou:123:queues/q-1'), { region: 'cn-hangzhou', accountId: '123', queue: 'q-1' });
     assert.deepEqual(parseQueueEndpoint('http://123.mns.cn-beijing.aliyuncs.com/queues/q-2'), { region: 'cn-beijing', accountId: '123', queue: 'q-2' });
