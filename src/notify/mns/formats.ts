@@ -1,6 +1,6 @@
 /**
  * The ONE formatter of a topic message as a subscriber receives it, used by queue fan-out
- * (mns/publish.ts) and HTTP push (push-deliverer.ts) alike.
+ * (publish.ts) and HTTP push (push-deliverer.ts) alike.
  */
 import { md5HexUpper, xmlEscape } from '../../util/text.js';
 
