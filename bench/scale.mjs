@@ -17,7 +17,7 @@
  *   4. Tasks/s: 50 tiny tasks (1 s wav -> mp3; --quick 16) through `medley serve` (MEDLEY_WORKERS=0)
  *      with one, then two `medley worker` processes (MEDLEY_WORKERS=1 each).
  *   5. Per task (PostgreSQL, during 4): database transactions (pg_stat_database xact_commit +
- *      xact_rollback deltas; PostgreSQL counts no statements without pg_stat_statements) and tuples
+ *      xact_rollback deltas), statements = round trips (pg_stat_statements calls, BEGIN/COMMIT included) and tuples
  *      touched (tup_inserted + tup_updated + tup_deleted + tup_fetched), and bytes moved by the worker
  *      processes (/proc/<pid>/io rchar + wchar: files and sockets, FFmpeg's own I/O not included).
  *      Completion is read from the workers' info logs (no API polling adds database work); the idle
@@ -182,7 +182,10 @@ async function waitAll(imm, ids, t0) {
 
 async function pgStats(pg, db) {
   const [r] = await pg.query('postgres', 'select xact_commit + xact_rollback as x, tup_inserted + tup_updated + tup_deleted + tup_fetched as t from pg_stat_database where datname = $1', [db]);
-  return { x: Number(r.x), t: Number(r.t) };
+  // Statements (round trips: each is one request and its answer, BEGIN and COMMIT included) from
+  // pg_stat_statements, when the server preloads it (bench/lib/medley.mjs startPostgres does).
+  const [q] = await pg.query('postgres', 'select coalesce(sum(calls), 0) as s from pg_stat_statements where dbid = (select oid from pg_database where datname = $1)', [db]).catch(() => [{ s: NaN }]);
+  return { x: Number(r.x), t: Number(r.t), s: Number(q.s) };
 }
 
 async function workerBench(dataDir, env, pg, db) {
@@ -202,12 +205,14 @@ async function workerBench(dataDir, env, pg, db) {
     // pg_stat_database is updated by backends at transaction end and flushed about every second: settle,
     // then sample the idle rate (workers polling) to subtract it from the run.
     let idlePerSec = 0;
+    let idleStatementsPerSec = 0;
     if (pg) {
       await sleep(1200);
       const i0 = await pgStats(pg, db);
       await sleep(3000);
       const i1 = await pgStats(pg, db);
       idlePerSec = (i1.x - i0.x) / 3;
+      idleStatementsPerSec = (i1.s - i0.s) / 3;
     }
     const s0 = pg ? await pgStats(pg, db) : undefined;
     const t0 = performance.now();
@@ -227,6 +232,8 @@ async function workerBench(dataDir, env, pg, db) {
       netXactsPerTask: s1 ? (s1.x - s0.x - idlePerSec * runSec) / TASKS : undefined,
       idleXactsPerSec: pg ? idlePerSec : undefined,
       tuplesPerTask: s1 ? (s1.t - s0.t) / TASKS : undefined,
+      statementsPerTask: s1 ? (s1.s - s0.s) / TASKS : undefined,
+      netStatementsPerTask: s1 ? (s1.s - s0.s - idleStatementsPerSec * runSec) / TASKS : undefined,
       workerBytesPerTask: io / TASKS,
     };
     for (const w of workers) await w.stop();
@@ -310,6 +317,8 @@ async function main() {
     ['DB transactions per task (1 worker / 2)', 'n/a', `${f(p.tasks.workers1.xactsPerTask)} / ${f(p.tasks.workers2.xactsPerTask)}`],
     ['  minus idle polling (1 / 2)', 'n/a', `${f(p.tasks.workers1.netXactsPerTask)} / ${f(p.tasks.workers2.netXactsPerTask)}`],
     ['  idle transactions/s (1 / 2)', 'n/a', `${f(p.tasks.workers1.idleXactsPerSec)} / ${f(p.tasks.workers2.idleXactsPerSec)}`],
+    ['DB statements (round trips) per task (1 / 2)', 'n/a', `${f(p.tasks.workers1.statementsPerTask)} / ${f(p.tasks.workers2.statementsPerTask)}`],
+    ['  minus idle polling (1 / 2)', 'n/a', `${f(p.tasks.workers1.netStatementsPerTask)} / ${f(p.tasks.workers2.netStatementsPerTask)}`],
     ['DB tuples touched per task (1 / 2)', 'n/a', `${f(p.tasks.workers1.tuplesPerTask)} / ${f(p.tasks.workers2.tuplesPerTask)}`],
     ['worker bytes moved per task KiB (1 / 2)', `${f(e.tasks.workers1.workerBytesPerTask / 1024)} / ${f(e.tasks.workers2.workerBytesPerTask / 1024)}`, `${f(p.tasks.workers1.workerBytesPerTask / 1024)} / ${f(p.tasks.workers2.workerBytesPerTask / 1024)}`],
     [`cross-node pickup p50 / p99 ms (${p.pickup.samples})`, 'n/a', `${f(p.pickup.p50, 0)} / ${f(p.pickup.p99, 0)}`],

@@ -6,7 +6,8 @@
  *
  * Checked: an MNS long poll on one node wakes when a message is sent through the other; 20 concat tasks all
  * succeed with exactly one output each; a worker SIGKILLed mid-task has its task finished by the other
- * worker; every task's notification reaches a queue subscription and an HTTP push endpoint exactly once;
+ * worker; every task's notification reaches a queue subscription and an HTTP push endpoint exactly once,
+ * signed with the one key pair every node shares;
  * the cross-node pickup latency (started_at - created_at) is printed and its median is far below the poll;
  * PostgreSQL stopped for 10 s mid-run (tasks running and queued) and started again while clients keep
  * sending through both API nodes: every answer is the operation's success or 503 ServiceUnavailable (no
@@ -27,7 +28,8 @@ import { startS3, type TestS3 } from '../support/s3.js';
 import { localhostAgent, makeAliClient } from '../support/alioss.js';
 import { popClient, waitForTask, type ImmCaller } from '../support/tasks.js';
 import { tone } from '../support/media.js';
-import { acsQueue, DEFAULT_ACCOUNT_ID, mnsClient, rawMns, startPushReceiver, subscribe, type MnsClient, type PushReceiver } from '../support/mns.js';
+import { verifyPush } from '../../src/notify/push-signing.js';
+import { acsQueue, DEFAULT_ACCOUNT_ID, httpGet, mnsClient, rawMns, startPushReceiver, subscribe, type MnsClient, type PushReceiver } from '../support/mns.js';
 import { xmlTag } from '../support/raw-client.js';
 
 const SRC = 'mn-src';
@@ -418,4 +420,11 @@ test('20 tasks or more in all, submitted through both nodes: each succeeds with 
   await receiver.waitFor((all) => taskIds.every((id) => all.some((r) => r.body.includes(id))), 30_000, 'a push for every task');
   await new Promise((r) => setTimeout(r, 1000));
   for (const id of taskIds) assert.equal(receiver.to('/push').filter((r) => r.body.includes(id)).length, 1, `pushes for ${id}`);
+
+  // One push signing key pair in the database for every node: both API nodes serve the same certificate,
+  // and every push, whichever node delivered it, verifies against it.
+  const certs = await Promise.all(servers.map((s) => httpGet(`${s.mnsUrl}/-/mns-signing.crt`)));
+  assert.equal(certs[0]!.status, 200);
+  assert.equal(certs[1]!.body, certs[0]!.body, 'both nodes serve one certificate');
+  for (const r of receiver.to('/push')) assert.ok(verifyPush(r.method, r.path, r.headers, certs[0]!.body), `push ${r.path} verifies`);
 });
