@@ -41,6 +41,8 @@ const QUEUE = 'mn-done-q';
 const OUTAGE_QUEUE = 'mn-outage-q';
 const CLIPS = ['a.wav', 'b.wav', 'c.wav'];
 const LONG = 'long.wav';
+/** 30 s: a task that is still running a moment after it started (the outage test). */
+const MID = 'mid.wav';
 const POLL_MS = 5000;
 
 const agent = localhostAgent();
@@ -98,6 +100,7 @@ before(async () => {
   const ossB = makeAliClient(servers[1]!, agent, { bucket: SRC });
   for (const [i, name] of CLIPS.entries()) await (i % 2 ? ossB : oss).put(name, await readFile(tone(join(tmp, name), 330 + 110 * i, 1)));
   await ossB.put(LONG, await readFile(tone(join(tmp, LONG), 440, 120)));
+  await oss.put(MID, await readFile(tone(join(tmp, MID), 550, 30)));
   await imm[1]!.call('CreateProject', { ProjectName: PROJECT });
   assert.equal((await mns[0]!.createTopic(TOPIC)).code, 201);
   assert.equal((await mns[1]!.createQueue(QUEUE)).code, 201);
@@ -222,10 +225,15 @@ test('PostgreSQL stopped for 10 s mid-run, then started again: only 503s meanwhi
   t.after(() => {
     if (process.env.MEDLEY_TEST_DUMP) for (const n of [...servers, ...workers]) console.error(n.output());
   });
+  const t0 = Date.now();
+  const marks: string[] = [];
+  const mark = (what: string) => marks.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  t.after(() => console.log(`# outage test timeline: ${marks.join(', ')}`));
   // The node of the worker killed above restarts on its own data dir.
   workers.push(await startWorker(killedDir, workerEnv));
+  mark('worker restarted');
   const inFlight: string[] = [];
-  for (let i = 0; i < 6; i++) inFlight.push(await submit(i % 2, `outage-${i}.mp3`, i < 2 ? [LONG] : CLIPS));
+  for (let i = 0; i < 6; i++) inFlight.push(await submit(i % 2, `outage-${i}.mp3`, i < 2 ? [MID] : CLIPS));
   // The outage must catch work in flight: wait for a task running.
   for (const end = Date.now() + 20_000; ; await sleep(50)) {
     const [r] = await rows<{ n: number }>(`select count(*)::int as n from tasks where state = 'running' and id = any($1)`, [inFlight]);
@@ -233,6 +241,7 @@ test('PostgreSQL stopped for 10 s mid-run, then started again: only 503s meanwhi
     assert.ok(Date.now() < end, 'no task started');
   }
 
+  mark('a task runs');
   const seen: Seen[] = [];
   const ackedObjects = new Map<string, string>();
   const ackedMessages: string[] = [];
@@ -291,8 +300,10 @@ test('PostgreSQL stopped for 10 s mid-run, then started again: only 503s meanwhi
   phase = 'down';
   const downAt = Date.now();
   await pgs.pause();
+  mark('database stopped');
   await sleep(Math.max(0, 10_000 - (Date.now() - downAt)));
   await pgs.resume();
+  mark('database started');
   const downMs = Date.now() - downAt;
   phase = 'back';
   // Back when every kind of request succeeds again through both nodes; then a little more traffic.
@@ -302,6 +313,7 @@ test('PostgreSQL stopped for 10 s mid-run, then started again: only 503s meanwhi
     if (ok) break;
     assert.ok(Date.now() < end, `not every request succeeds again 30 s after the restart: ${JSON.stringify(back.slice(-20))}`);
   }
+  mark('every request succeeds');
   await sleep(1000);
   running = false;
   await Promise.all(clients);
@@ -328,6 +340,7 @@ test('PostgreSQL stopped for 10 s mid-run, then started again: only 503s meanwhi
 
   // Every task accepted before or during the outage succeeds (the 20-task test below checks outputs and notifications).
   for (const [i, id] of inFlight.entries()) await succeeded(i % 2, id);
+  mark('tasks done');
   const attempts = await rows<{ id: string; attempts: number }>('select id, attempts from tasks where id = any($1) order by created_at', [inFlight]);
   console.log(`# claims per task accepted before/during the outage: ${attempts.map((r) => r.attempts).join(', ')}`);
   // Every acknowledged object has its bytes, read through the other node.
@@ -349,13 +362,14 @@ test('PostgreSQL stopped for 10 s mid-run, then started again: only 503s meanwhi
   assert.deepEqual(received.sort(), [...ackedMessages].sort());
 
   // Both workers resumed: two long tasks at once run on the two worker processes side by side.
-  const pair = [await submit(0, 'after-0.mp3', [LONG]), await submit(1, 'after-1.mp3', [LONG])];
+  const pair = [await submit(0, 'after-0.mp3', [MID]), await submit(1, 'after-1.mp3', [MID])];
   const owners = new Set<string>();
   for (const end = Date.now() + 20_000; owners.size < 2 && Date.now() < end; await sleep(50)) {
     for (const r of await rows<{ lease_owner: string | null }>(`select lease_owner from tasks where state = 'running' and id = any($1)`, [pair])) if (r.lease_owner) owners.add(r.lease_owner);
   }
   assert.equal(owners.size, 2, `the two tasks ran on ${[...owners].join(', ')}`);
   for (const id of pair) await succeeded(0, id);
+  mark('both workers ran');
 
   // The wake-up listeners reconnected: pickups and long polls across nodes are immediate again, not the 5 s poll.
   const pickups: number[] = [];
