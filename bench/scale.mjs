@@ -5,7 +5,11 @@
  * server and the official clients. A benchmark, not a test: never in CI.
  *
  *   1. Small objects: 4 KiB PUT then GET, 8 concurrent ali-oss clients, ops/s.
- *   2. One big object (default 1 GiB, --big-mb N, --quick 64 MiB): PUT from a file, GET to a sink, MB/s.
+ *   2. One big object (default 1 GiB, --big-mb N, --quick 64 MiB): PUT streamed from a generator (never a
+ *      file, never whole in memory), GET to a sink (MD5 compared), MB/s; and how much the serve process's
+ *      RSS grew meanwhile (peak VmRSS sampled every 20 ms in a worker thread, minus the RSS at the start):
+ *      on S3 a PUT holds at most lib-storage's queueSize parts of partSize (2 x 8 MiB) plus the one being
+ *      filled, so the growth must stay within a few part buffers (S3_RSS_BOUND_MiB), whatever the size.
  *   3. Cross-node pickup (PostgreSQL only): two `medley serve` on the same database; node A
  *      (MEDLEY_WORKERS=0) accepts a tiny IMM task, node B (MEDLEY_WORKERS=1) runs it; created_at ->
  *      started_at from the database, p50/p99. Without LISTEN/NOTIFY wake-ups this is bounded by node B's
@@ -13,7 +17,7 @@
  *   4. Tasks/s: 50 tiny tasks (1 s wav -> mp3; --quick 16) through `medley serve` (MEDLEY_WORKERS=0)
  *      with one, then two `medley worker` processes (MEDLEY_WORKERS=1 each).
  *   5. Per task (PostgreSQL, during 4): database transactions (pg_stat_database xact_commit +
- *      xact_rollback deltas; PostgreSQL counts no statements without pg_stat_statements) and tuples
+ *      xact_rollback deltas), statements = round trips (pg_stat_statements calls, BEGIN/COMMIT included) and tuples
  *      touched (tup_inserted + tup_updated + tup_deleted + tup_fetched), and bytes moved by the worker
  *      processes (/proc/<pid>/io rchar + wchar: files and sockets, FFmpeg's own I/O not included).
  *      Completion is read from the workers' info logs (no API polling adds database work); the idle
@@ -23,14 +27,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
 import { KEY, SECRET, percentile, procIoBytes, sleep, startMedley, startPostgres, startS3 } from './lib/medley.mjs';
+import { rssPeakSampler } from './lib/proc.mjs';
 
 const require = createRequire(import.meta.url);
 const OSS = require('ali-oss');
@@ -50,6 +55,14 @@ const TASKS = flag('--tasks', QUICK ? 16 : 50);
 const PICKUPS = flag('--pickups', QUICK ? 8 : 30);
 const POLL_MS = process.env.MEDLEY_POLL_MS ?? '500';
 const MiB = 1024 * 1024;
+/**
+ * The S3 store's write buffers (src/storage/s3-blob-store.ts: partSize 8 MiB, queueSize 2; lib-storage's
+ * getChunkStream): the 2 parts in flight, the chunks of the next one and its concatenated copy = 4 parts;
+ * plus 48 MiB of what any streamed body costs in Node before the garbage collector returns freed buffers
+ * (the local store's growth in the same run, about 33 MiB on the 2-core VM). Independent of the size.
+ */
+const S3_PART_BUFFERS_MiB = (2 + 2) * 8;
+const S3_RSS_BOUND_MiB = S3_PART_BUFFERS_MiB + 48;
 const log = (l) => process.stdout.write(`${l}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'medley-bench-scale-'));
@@ -90,19 +103,46 @@ async function storageBench(server) {
   });
   const getOps = SMALL_COUNT / ((performance.now() - t) / 1000);
 
-  const bigFile = join(dir, 'big.bin');
   const bytes = BIG_MB * MiB;
-  t = performance.now();
-  await clients[0].putStream('big.bin', (await import('node:fs')).createReadStream(bigFile), { contentLength: bytes, timeout: 3_600_000 });
-  const putMBs = bytes / 1e6 / ((performance.now() - t) / 1000);
-  t = performance.now();
-  const hash = createHash('md5');
-  const r = await clients[0].getStream('big.bin', { timeout: 3_600_000 });
-  let got = 0;
-  await pipeline(r.stream, new Writable({ write(c, _e, cb) { got += c.length; hash.update(c); cb(); } }));
-  const getMBs = bytes / 1e6 / ((performance.now() - t) / 1000);
-  if (got !== bytes) throw new Error(`big GET returned ${got} of ${bytes} bytes`);
-  return { putOps, getOps, putMBs, getMBs };
+  const sampler = await rssPeakSampler(server.child.pid);
+  let putMBs, putRss, getMBs, getRss;
+  try {
+    await sleep(500);
+    sampler.begin();
+    const sent = createHash('md5');
+    t = performance.now();
+    await clients[0].putStream('big.bin', Readable.from(bigBody(bytes, sent)), { contentLength: bytes, timeout: 3_600_000 });
+    putMBs = bytes / 1e6 / ((performance.now() - t) / 1000);
+    putRss = sampler.end();
+    sampler.begin();
+    t = performance.now();
+    const hash = createHash('md5');
+    const r = await clients[0].getStream('big.bin', { timeout: 3_600_000 });
+    let got = 0;
+    await pipeline(r.stream, new Writable({ write(c, _e, cb) { got += c.length; hash.update(c); cb(); } }));
+    getMBs = bytes / 1e6 / ((performance.now() - t) / 1000);
+    getRss = sampler.end();
+    if (got !== bytes) throw new Error(`big GET returned ${got} of ${bytes} bytes`);
+    if (hash.digest('hex') !== sent.digest('hex')) throw new Error('big GET returned other bytes than the PUT sent');
+  } finally {
+    await sampler.stop();
+  }
+  const mib = (x) => x / MiB;
+  return { putOps, getOps, putMBs, getMBs, putRss: { baselineMiB: mib(putRss.baseline), growthMiB: mib(putRss.peak - putRss.baseline), samples: putRss.samples }, getRss: { baselineMiB: mib(getRss.baseline), growthMiB: mib(getRss.peak - getRss.baseline), samples: getRss.samples } };
+}
+
+/** The big object's bytes, generated as they are sent (1 MiB blocks, each different) and hashed into `md5`. */
+async function* bigBody(bytes, md5) {
+  const block = Buffer.alloc(MiB);
+  for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+  for (let off = 0, n = 0; off < bytes; off += MiB, n++) {
+    // A fresh buffer per chunk: the request may still hold the previous one.
+    const b = Buffer.from(block.subarray(0, Math.min(MiB, bytes - off)));
+    b.writeUInt32LE(n, 0);
+    md5.update(b);
+    yield b;
+  }
+
 }
 
 async function submitTask(imm, i) {
@@ -142,7 +182,10 @@ async function waitAll(imm, ids, t0) {
 
 async function pgStats(pg, db) {
   const [r] = await pg.query('postgres', 'select xact_commit + xact_rollback as x, tup_inserted + tup_updated + tup_deleted + tup_fetched as t from pg_stat_database where datname = $1', [db]);
-  return { x: Number(r.x), t: Number(r.t) };
+  // Statements (round trips: each is one request and its answer, BEGIN and COMMIT included) from
+  // pg_stat_statements, when the server preloads it (bench/lib/medley.mjs startPostgres does).
+  const [q] = await pg.query('postgres', 'select coalesce(sum(calls), 0) as s from pg_stat_statements where dbid = (select oid from pg_database where datname = $1)', [db]).catch(() => [{ s: NaN }]);
+  return { x: Number(r.x), t: Number(r.t), s: Number(q.s) };
 }
 
 async function workerBench(dataDir, env, pg, db) {
@@ -162,12 +205,14 @@ async function workerBench(dataDir, env, pg, db) {
     // pg_stat_database is updated by backends at transaction end and flushed about every second: settle,
     // then sample the idle rate (workers polling) to subtract it from the run.
     let idlePerSec = 0;
+    let idleStatementsPerSec = 0;
     if (pg) {
       await sleep(1200);
       const i0 = await pgStats(pg, db);
       await sleep(3000);
       const i1 = await pgStats(pg, db);
       idlePerSec = (i1.x - i0.x) / 3;
+      idleStatementsPerSec = (i1.s - i0.s) / 3;
     }
     const s0 = pg ? await pgStats(pg, db) : undefined;
     const t0 = performance.now();
@@ -187,6 +232,8 @@ async function workerBench(dataDir, env, pg, db) {
       netXactsPerTask: s1 ? (s1.x - s0.x - idlePerSec * runSec) / TASKS : undefined,
       idleXactsPerSec: pg ? idlePerSec : undefined,
       tuplesPerTask: s1 ? (s1.t - s0.t) / TASKS : undefined,
+      statementsPerTask: s1 ? (s1.s - s0.s) / TASKS : undefined,
+      netStatementsPerTask: s1 ? (s1.s - s0.s - idleStatementsPerSec * runSec) / TASKS : undefined,
       workerBytesPerTask: io / TASKS,
     };
     for (const w of workers) await w.stop();
@@ -224,13 +271,6 @@ async function pickupBench(dataDirA, dataDirB, env, pg, db) {
 
 async function main() {
   log(`bench:scale ${QUICK ? '(quick) ' : ''}small ${SMALL_COUNT} x 4 KiB, big ${BIG_MB} MiB, ${TASKS} tasks, ${PICKUPS} pickups, MEDLEY_POLL_MS=${POLL_MS}`);
-  {
-    const ws = createWriteStream(join(dir, 'big.bin'));
-    const block = Buffer.alloc(MiB);
-    for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
-    for (let i = 0; i < BIG_MB; i++) if (!ws.write(block)) await new Promise((r) => ws.once('drain', r));
-    await new Promise((r) => ws.end(r));
-  }
   const result = { quick: QUICK, bigMiB: BIG_MB, smallCount: SMALL_COUNT, tasks: TASKS, pollMs: Number(POLL_MS), notify: hasNotify() };
 
   log('embedded (SQLite + fs): storage');
@@ -268,11 +308,17 @@ async function main() {
     ['4 KiB GET ops/s (8 clients)', f(e.getOps), f(p.getOps)],
     [`${BIG_MB} MiB PUT MB/s`, f(e.putMBs), f(p.putMBs)],
     [`${BIG_MB} MiB GET MB/s`, f(e.getMBs), f(p.getMBs)],
+    [`${BIG_MB} MiB PUT: serve RSS growth MiB (S3 bound ${S3_RSS_BOUND_MiB})`, f(e.putRss.growthMiB), `${f(p.putRss.growthMiB)} ${p.putRss.growthMiB <= S3_RSS_BOUND_MiB ? 'ok' : 'OVER'}`],
+    [`  S3 minus fs (part buffers: ${S3_PART_BUFFERS_MiB})`, '', f(p.putRss.growthMiB - e.putRss.growthMiB)],
+    [`${BIG_MB} MiB GET: serve RSS growth MiB`, f(e.getRss.growthMiB), f(p.getRss.growthMiB)],
+    ['  serve RSS at the PUT\'s start MiB', f(e.putRss.baselineMiB), f(p.putRss.baselineMiB)],
     [`tasks/s, 1 worker process (${TASKS} tasks)`, f(e.tasks.workers1.tasksPerSec, 2), f(p.tasks.workers1.tasksPerSec, 2)],
     [`tasks/s, 2 worker processes`, f(e.tasks.workers2.tasksPerSec, 2), f(p.tasks.workers2.tasksPerSec, 2)],
     ['DB transactions per task (1 worker / 2)', 'n/a', `${f(p.tasks.workers1.xactsPerTask)} / ${f(p.tasks.workers2.xactsPerTask)}`],
     ['  minus idle polling (1 / 2)', 'n/a', `${f(p.tasks.workers1.netXactsPerTask)} / ${f(p.tasks.workers2.netXactsPerTask)}`],
     ['  idle transactions/s (1 / 2)', 'n/a', `${f(p.tasks.workers1.idleXactsPerSec)} / ${f(p.tasks.workers2.idleXactsPerSec)}`],
+    ['DB statements (round trips) per task (1 / 2)', 'n/a', `${f(p.tasks.workers1.statementsPerTask)} / ${f(p.tasks.workers2.statementsPerTask)}`],
+    ['  minus idle polling (1 / 2)', 'n/a', `${f(p.tasks.workers1.netStatementsPerTask)} / ${f(p.tasks.workers2.netStatementsPerTask)}`],
     ['DB tuples touched per task (1 / 2)', 'n/a', `${f(p.tasks.workers1.tuplesPerTask)} / ${f(p.tasks.workers2.tuplesPerTask)}`],
     ['worker bytes moved per task KiB (1 / 2)', `${f(e.tasks.workers1.workerBytesPerTask / 1024)} / ${f(e.tasks.workers2.workerBytesPerTask / 1024)}`, `${f(p.tasks.workers1.workerBytesPerTask / 1024)} / ${f(p.tasks.workers2.workerBytesPerTask / 1024)}`],
     [`cross-node pickup p50 / p99 ms (${p.pickup.samples})`, 'n/a', `${f(p.pickup.p50, 0)} / ${f(p.pickup.p99, 0)}`],
@@ -283,6 +329,10 @@ async function main() {
   for (const r of rows) log(`${r[0].padEnd(w0)}  ${r[1].padStart(14)}  ${r[2].padStart(16)}`);
   log(`pickup wake-up: ${result.notify ? 'LISTEN/NOTIFY present in this build (plus polling)' : `polling only: bounded by MEDLEY_POLL_MS=${POLL_MS} on the worker node`}`);
   log(`JSON ${JSON.stringify(result)}`);
+  if (p.putRss.growthMiB > S3_RSS_BOUND_MiB) {
+    console.error(`the ${BIG_MB} MiB PUT to S3 grew the serve process's RSS by ${f(p.putRss.growthMiB)} MiB, over the bound of ${S3_RSS_BOUND_MiB} MiB`);
+    process.exitCode = 1;
+  }
 }
 
 async function cleanup() {

@@ -23,7 +23,7 @@ import { prepareSandbox, prepareWorkRoot } from './media/engine/sandbox.js';
 import { ProjectService } from './projects/service.js';
 import { TaskQueue } from './tasks/queue.js';
 import { TaskService, TaskSignal } from './tasks/service.js';
-import { WorkerPool } from './tasks/worker-pool.js';
+import { processOwnerPrefix, WorkerPool } from './tasks/worker-pool.js';
 import { MnsService } from './notify/mns-service.js';
 import { OutboxDispatcher } from './notify/outbox.js';
 import { PushDeliverer } from './notify/push-deliverer.js';
@@ -97,7 +97,9 @@ export function workerCount(config: Config): number {
 
 /**
  * MEDLEY_MAX_RUNNING_PER_KEY; `auto` leaves one of this process's workers to other keys (at least 1), so
- * a key whose long tasks fill the queue never makes another key's task wait for one of them to end.
+ * a key whose long tasks fill the queue never makes another key's task wait for one of them to end. The
+ * `auto` limit counts the key's tasks running in this process only (TaskQueue limitScope), so every worker
+ * process added adds capacity for one key too; a number is a cap counted over every process.
  */
 export function maxRunningPerKey(config: Config, workers: number): number {
   return config.maxRunningPerKey === 'auto' ? Math.max(1, workers - 1) : config.maxRunningPerKey;
@@ -140,7 +142,8 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     await disk.start();
     for (const d of engine.dropped) log.warn({ engine: d }, 'an FFmpeg engine was found but cannot be used');
     if (!engine.available) log.warn('no usable FFmpeg engine: media tasks will fail (see `medley doctor`)');
-    const queue = new TaskQueue(db, undefined, { maxRunningPerKey: maxRunningPerKey(config, workers) });
+    // `auto` reserves a share of this process's slots (counted in this process); a number caps the installation.
+    const queue = new TaskQueue(db, undefined, { maxRunningPerKey: maxRunningPerKey(config, workers), ...(config.maxRunningPerKey === 'auto' ? { limitScope: processOwnerPrefix(config.nodeName) } : {}) });
     const wakeups = await openWakeups(db, config.databaseUrl, log);
     closeWakeups = () => wakeups.close();
     const signal = new TaskSignal(wakeups);

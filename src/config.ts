@@ -42,7 +42,7 @@ export const settingSpecs = [
   { key: 's3ForcePathStyle', env: 'MEDLEY_S3_FORCE_PATH_STYLE', flag: '--s3-force-path-style <bool>', def: 'true', help: 'path-style S3 addressing (MinIO, Ceph); false = virtual-hosted (AWS)' },
   { key: 's3CaBundle', env: 'MEDLEY_S3_CA_BUNDLE', flag: '--s3-ca-bundle <file>', def: undefined, help: 'PEM file of CA certificates to trust for an https S3 endpoint' },
   // Tenancy: fair sharing of the workers between access keys.
-  { key: 'maxRunningPerKey', env: 'MEDLEY_MAX_RUNNING_PER_KEY', flag: '--max-running-per-key <n>', def: 'auto', help: 'most media tasks of one access key running at once, counted over every process on the database (auto = the process workers - 1, at least 1, so one worker stays free for other keys)' },
+  { key: 'maxRunningPerKey', env: 'MEDLEY_MAX_RUNNING_PER_KEY', flag: '--max-running-per-key <n>', def: 'auto', help: 'most media tasks of one access key running at once, counted over every process on the database (auto = in each process, its workers - 1, at least 1, so one worker of each process stays free for other keys)' },
   { key: 'maxQueuedPerKey', env: 'MEDLEY_MAX_QUEUED_PER_KEY', flag: '--max-queued-per-key <n>', def: '1000', help: 'tasks one access key may have waiting to run; more are refused (OSS 429 TooManyRequests, IMM LimitExceededError)' },
   // Operations (limits-ops): the free-disk reserve and the metrics endpoint.
   { key: 'minFreeDisk', env: 'MEDLEY_MIN_FREE_DISK', flag: '--min-free-disk <size>', def: '1GiB', help: 'free space kept on the data volume: below it, writes and new media tasks are refused with 503 (bytes, 512MiB, 2GB, or 2% of the volume; 0 = off)' },

@@ -16,3 +16,53 @@ export function cpuTimes() {
   const total = line.reduce((a, b) => a + b, 0);
   return { idle, total };
 }
+
+const RSS_SAMPLER = `
+const { workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const s = new Int32Array(workerData.sab);
+function tick() {
+  let m;
+  try { m = /VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/' + workerData.pid + '/status', 'utf8')); } catch { return; }
+  if (!m) return;
+  const kb = Number(m[1]);
+  for (;;) {
+    const cur = Atomics.load(s, 0);
+    if (cur >= kb || Atomics.compareExchange(s, 0, cur, kb) === cur) break;
+  }
+  Atomics.add(s, 1, 1);
+}
+setInterval(tick, workerData.intervalMs);
+`;
+
+/** Resident set size of a process now (bytes), from /proc/<pid>/status VmRSS. */
+export function rssBytes(pid) {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/**
+ * Peak RSS of `pid` over a phase, sampled every `intervalMs` in a worker thread (a busy main thread must
+ * not skip samples). begin() starts a phase from the current RSS; end() returns { baseline, peak, samples }
+ * in bytes.
+ */
+export async function rssPeakSampler(pid, intervalMs = 20) {
+  const { Worker } = await import('node:worker_threads');
+  const sab = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const slots = new Int32Array(sab);
+  const worker = new Worker(RSS_SAMPLER, { eval: true, workerData: { sab, pid, intervalMs } });
+  worker.unref();
+  let baseline = 0;
+  return {
+    begin() {
+      baseline = rssBytes(pid);
+      Atomics.store(slots, 0, Math.round(baseline / 1024));
+      Atomics.store(slots, 1, 0);
+    },
+    end() {
+      const peak = Math.max(Atomics.load(slots, 0) * 1024, rssBytes(pid));
+      return { baseline, peak, samples: Atomics.load(slots, 1) };
+    },
+    stop: () => worker.terminate(),
+  };
+}

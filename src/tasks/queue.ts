@@ -72,6 +72,14 @@ function visibleTo(eb: ExpressionBuilder<Database, 'tasks'>, v: NonNullable<Task
 export interface TaskQueueOptions {
   /** Most tasks one submitting key may have running at once (MEDLEY_MAX_RUNNING_PER_KEY); default unlimited. */
   maxRunningPerKey?: number;
+  /**
+   * Lease-owner prefix of this process (worker-pool.ts processOwnerPrefix): only the key's tasks running in
+   * this process count towards `maxRunningPerKey`. The `auto` limit is a reservation of this process's own
+   * slots (one stays free for other keys); counted over every process sharing the database it would cap a
+   * key at one process's slots however many worker machines there are. Undefined: every process counts
+   * (an explicit MEDLEY_MAX_RUNNING_PER_KEY is a cap over the whole installation).
+   */
+  limitScope?: string;
 }
 
 export class TaskQueue {
@@ -125,10 +133,16 @@ export class TaskQueue {
   async claim(owner: string, leaseMs: number): Promise<TaskRecord | undefined> {
     const now = this.now().getTime();
     const limit = this.opts.maxRunningPerKey;
-    // Tasks that hold a worker now, per submitting key.
+    const scope = this.opts.limitScope;
+    // Tasks that hold a worker now, per submitting key: everywhere (n, the fairness order) and in this
+    // process's scope (m, the limit when scoped).
     const running = this.db
       .selectFrom('tasks')
-      .select((eb) => ['owner_key', eb.fn.countAll<number>().as('n')])
+      .select((eb) => [
+        'owner_key',
+        eb.fn.countAll<number>().as('n'),
+        (scope === undefined ? sql<number>`count(*)` : sql<number>`sum(case when substr(lease_owner, 1, ${sql.lit(scope.length)}) = ${scope} then 1 else 0 end)`).as('m'),
+      ])
       .where('state', '=', 'running')
       .where('lease_expires_at', '>=', now)
       .groupBy('owner_key')
@@ -139,7 +153,7 @@ export class TaskQueue {
       .leftJoin(running, 'r.owner_key', 't.owner_key')
       .select('t.id')
       .where((eb) => eb.or([eb('t.state', '=', 'queued'), eb.and([eb('t.state', '=', 'running'), eb('t.lease_expires_at', '<', now)])]));
-    if (limit !== undefined) pick = pick.where(load, '<', limit);
+    if (limit !== undefined) pick = pick.where(sql<number>`coalesce(r.m, 0)`, '<', limit);
     const candidate = skipLocked(this.db, pick.orderBy(load).orderBy('t.created_at').orderBy('t.id').limit(1), 't');
     const row = await this.db
       .updateTable('tasks')

@@ -44,7 +44,12 @@ const BOOT = randomBytes(6).toString('hex');
 const HOST = hostname();
 
 export function ownerId(slot: number, node: string = HOST): string {
-  return `${node}:${process.pid}:${BOOT}:${slot}`;
+  return `${processOwnerPrefix(node)}${slot}`;
+}
+
+/** What every owner id of this process starts with (TaskQueue's limitScope). */
+export function processOwnerPrefix(node: string = HOST): string {
+  return `${node}:${process.pid}:${BOOT}:`;
 }
 
 /** True when `owner` was a process of this node (machine) that is gone (so its leases need not run out). */

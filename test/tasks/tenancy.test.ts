@@ -17,6 +17,7 @@ import { QueuedLimitReached, TaskQueue, type TaskQueueOptions, type TaskVisibili
 import type { TaskListQuery } from '../../src/tasks/records.js';
 import { taskVisibility } from '../../src/auth/policy.js';
 import { maxRunningPerKey } from '../../src/app.js';
+import { openTestDatabase } from '../support/backend.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -93,6 +94,28 @@ test('a key at its running limit waits while other keys run; it resumes when one
   assert.equal(await q.claim('w3', LEASE), undefined, 'A is at its limit and B has nothing queued');
   assert.equal(await q.finish('long1', 'w1', done), true);
   assert.equal((await q.claim('w3', LEASE))?.taskId, 'long2');
+});
+
+test('a scoped limit (auto) counts the key\'s tasks running in this process only; the fairness order still counts every process', async () => {
+  // Two worker processes on one database (SQLite, or PostgreSQL under the scale suite), limit 1 each.
+  const d = mkdtempSync(join(tmpdir(), 'medley-tenancy-scope-'));
+  dirs.push(d);
+  const db = await openTestDatabase(d, { durable: false });
+  dbs.push(db);
+  const p1 = new TaskQueue(db, () => clock, { maxRunningPerKey: 1, limitScope: 'node:1:aa:' });
+  const p2 = new TaskQueue(db, () => clock, { maxRunningPerKey: 1, limitScope: 'node:2:bb:' });
+  const everywhere = new TaskQueue(db, () => clock, { maxRunningPerKey: 1 });
+  for (let i = 1; i <= 3; i++) await p1.insert(row(`a${i}`, 'A', T0 + i));
+  assert.equal((await p1.claim('node:1:aa:0', LEASE))?.taskId, 'a1');
+  assert.equal(await p1.claim('node:1:aa:1', LEASE), undefined, 'A is at its limit in process 1');
+  assert.equal(await everywhere.claim('other:9:cc:0', LEASE), undefined, 'an unscoped limit counts process 1\'s task');
+  assert.equal((await p2.claim('node:2:bb:0', LEASE))?.taskId, 'a2', 'process 2 has its own share');
+  assert.equal(await p2.claim('node:2:bb:1', LEASE), undefined);
+  // B (nothing running) goes before A's a3 in either process.
+  await p1.insert(row('b1', 'B', T0 + 10));
+  assert.equal((await p2.claim('node:2:bb:1', LEASE))?.taskId, 'b1');
+  assert.equal(await p1.finish('a1', 'node:1:aa:0', done), true);
+  assert.equal((await p1.claim('node:1:aa:0', LEASE))?.taskId, 'a3');
 });
 
 test('a running task whose lease ran out frees its key\'s slot and is claimed again first', async () => {
