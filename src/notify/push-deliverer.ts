@@ -8,7 +8,7 @@
  * Requests use node:http/https with a deadline over the whole exchange, and at most `concurrency` run at
  * once, so a slow or hanging endpoint delays only its own rows.
  */
-import { backoffMs, isDbUnavailable } from '../db/errors.js';
+import { retryWhileUnavailable } from '../db/errors.js';
 import { BackgroundLoop } from '../db/background-loop.js';
 import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
@@ -380,16 +380,8 @@ export class PushDeliverer {
    * sent again once the lease runs out.
    */
   private async record(row: PushRow, set: { state: string; last_error: string; next_attempt_at?: number }): Promise<void> {
-    const until = Date.now() + this.leaseMs;
-    for (let failures = 1; ; failures++) {
-      try {
-        return await this.recordOnce(row, set);
-      } catch (e) {
-        // Stopping: give up (the lease runs out and the push is retried) rather than hold the shutdown.
-        if (!isDbUnavailable(e) || Date.now() >= until || !this.loop.running) throw e;
-        await new Promise((r) => setTimeout(r, backoffMs(failures)));
-      }
-    }
+    // Stopping: give up (the lease runs out and the push is retried) rather than hold the shutdown.
+    await retryWhileUnavailable(() => this.recordOnce(row, set), { untilMs: Date.now() + this.leaseMs, keepGoing: () => this.loop.running });
   }
 
   private async recordOnce(row: PushRow, set: { state: string; last_error: string; next_attempt_at?: number }): Promise<void> {

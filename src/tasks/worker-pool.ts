@@ -16,7 +16,7 @@ import { LeaseLost, notificationFor, runTask, type RunnerDeps } from './runner.j
 import { liveAttempt, reapWorkDirs } from './work-dirs.js';
 import type { TaskSignal } from './service.js';
 import { isProcessAlive } from '../util/process.js';
-import { backoffMs, dbUnavailableReason, isDbUnavailable, isTransientDbError } from '../db/errors.js';
+import { dbUnavailableReason, isDbUnavailable, isTransientDbError, retryWhileUnavailable } from '../db/errors.js';
 import { BackgroundLoop } from '../db/background-loop.js';
 
 export { isTransientDbError };
@@ -152,16 +152,14 @@ export class WorkerPool {
    * as an attempt (the database went away; the task is not what failed).
    */
   private async handBack(taskId: string, owner: string, refundAttempt = true): Promise<boolean> {
-    const until = Date.now() + this.opts.leaseMs;
-    for (let failures = 1; ; failures++) {
-      try {
-        await this.opts.queue.release(taskId, owner, { refundAttempt });
-        return true;
-      } catch (err) {
-        if (!this.running || Date.now() >= until || !(isDbUnavailable(err) || isTransientDbError(err))) return false;
-        await new Promise((r) => setTimeout(r, backoffMs(failures)));
-      }
-    }
+    return retryWhileUnavailable(() => this.opts.queue.release(taskId, owner, { refundAttempt }), {
+      untilMs: Date.now() + this.opts.leaseMs,
+      keepGoing: () => this.running,
+      retryable: (err) => isDbUnavailable(err) || isTransientDbError(err),
+    }).then(
+      () => true,
+      () => false,
+    );
   }
 
   private async execute(task: TaskRecord, owner: string): Promise<void> {
