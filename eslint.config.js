@@ -6,6 +6,8 @@ import tseslint from 'typescript-eslint';
 // Dependency rules (docs/architecture.md, "Layers"): a module imports only from its own layer or below.
 // Patterns match import specifiers; `!` lines are allowed exceptions.
 const IO_MODULES = ['node:fs', 'node:fs/promises', 'node:child_process', 'node:net', 'node:http', 'node:https', 'node:worker_threads', 'better-sqlite3', 'kysely', 'pg', 'pino', '@aws-sdk/*'];
+// The pure modules beside media/plan and media/request (docs/architecture.md, "What is pure").
+const PURE_MEDIA_MODULES = ['src/media/job.ts', 'src/media/media-info.ts', 'src/media/media-meta.ts', 'src/media/ffprobe-json.ts', 'src/media/output-name.ts', 'src/media/limits.ts', 'src/media/verify.ts'];
 const layer = (files, forbidden, why) => ({
   files,
   rules: { 'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message: why }] }] },
@@ -14,7 +16,7 @@ const dependencyRules = [
   layer(['src/storage/**/*.ts'], ['**/http/*', '**/tasks/*', '**/notify/*', '**/media/*', '**/projects/*', '**/app.js', '**/cli/*'], 'storage sits below http, tasks, notify, media and projects (docs/architecture.md).'),
   layer(['src/db/**/*.ts'], ['**/storage/*', '**/auth/*', '**/media/*', '**/tasks/*', '**/notify/*', '**/projects/*', '**/http/*', '**/observability/*', '**/app.js', '**/cli/*'], 'db imports no domain module (docs/architecture.md).'),
   layer(['src/media/**/*.ts'], ['**/db/*', '**/tasks/*', '**/notify/*', '**/projects/*', '**/http/*', '**/observability/*', '**/app.js', '**/cli/*'], 'media sits below tasks, notify, projects and http (docs/architecture.md).'),
-  layer(['src/media/plan/**/*.ts', 'src/media/request/**/*.ts'], [...IO_MODULES, '**/engine/*', '**/storage/*', '!**/storage/names.js', '**/db/*', '**/tasks/*', '**/notify/*', '**/http/*', '**/projects/*', '**/observability/*', '**/app.js', '**/cli/*'], 'media/plan and media/request are pure: no I/O, no engine, storage, db, tasks, notify or http (docs/architecture.md).'),
+  layer(['src/media/plan/**/*.ts', 'src/media/request/**/*.ts', ...PURE_MEDIA_MODULES], [...IO_MODULES, '**/engine/*', '**/storage/*', '!**/storage/names.js', '**/db/*', '**/tasks/*', '**/notify/*', '**/http/*', '**/projects/*', '**/observability/*', '**/app.js', '**/cli/*'], 'media/plan, media/request and the pure media modules are pure: no I/O, no engine, storage, db, tasks, notify or http (docs/architecture.md).'),
   // (flat config: the last matching block wins, so the specific pure-module rule comes after the media rule)
   layer(['src/auth/**/*.ts'], ['**/media/*', '**/tasks/*', '**/notify/*', '**/projects/*', '**/http/*', '**/observability/*', '**/app.js', '**/cli/*'], 'auth sits below media, tasks, notify and http (docs/architecture.md).'),
   layer(['src/tasks/**/*.ts', 'src/notify/**/*.ts', 'src/projects/**/*.ts'], ['**/http/*', '**/observability/*', '**/app.js', '**/cli/*'], 'tasks, notify and projects sit below http (docs/architecture.md).'),

@@ -12,7 +12,7 @@
  * Pure: the caller passes the headers, the raw request target, a CredentialLookup and the time. Failures are
  * MedleyErrors from the Mns* catalog entries.
  */
-import { hmacSha1Base64 } from './canonical.js';
+import { canonicalizedPrefixedHeaders, headerValue, hmacSha1Base64, lowerCasedHeaders, type HeaderRecord } from './canonical.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { constantTimeEqual, type Credential, type CredentialLookup } from './credentials.js';
 import { fail } from '../errors.js';
@@ -39,33 +39,14 @@ export interface MnsAuth {
   credential: Credential;
 }
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(',') : v;
-}
-
 /** `x-mns-*` headers, lowercased and sorted, each as `name:value\n`. */
-export function canonicalizedMnsHeaders(headers: Record<string, string | string[] | number | undefined>): string {
-  const lower = new Map<string, string>();
-  for (const [k, v] of Object.entries(headers)) {
-    const name = k.toLowerCase();
-    if (v !== undefined && name.startsWith('x-mns-')) lower.set(name, Array.isArray(v) ? v.join(',') : String(v));
-  }
-  return [...lower.keys()]
-    .sort()
-    .map((k) => `${k}:${lower.get(k)!}\n`)
-    .join('');
+export function canonicalizedMnsHeaders(headers: HeaderRecord): string {
+  return canonicalizedPrefixedHeaders(lowerCasedHeaders(headers), 'x-mns-');
 }
 
-/** The StringToSign; `headers` keys may be in any case. */
-export function mnsStringToSign(method: string, headers: Record<string, string | string[] | number | undefined>, resource: string): string {
-  const get = (name: string): string => {
-    for (const [k, v] of Object.entries(headers)) {
-      if (k.toLowerCase() === name && v !== undefined) return Array.isArray(v) ? v.join(',') : String(v);
-    }
-    return '';
-  };
+/** The StringToSign; `headers` keys may be in any case. The MNS push signer signs the same string. */
+export function mnsStringToSign(method: string, headers: HeaderRecord, resource: string): string {
+  const get = (name: string): string => headerValue(headers, name) ?? '';
   return `${method.toUpperCase()}\n${get('content-md5')}\n${get('content-type')}\n${get('date')}\n${canonicalizedMnsHeaders(headers)}${resource}`;
 }
 

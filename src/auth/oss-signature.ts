@@ -8,8 +8,7 @@
  *
  * Every failure is a `MedleyError` (4xx); malformed input never escapes as a TypeError/URIError.
  */
-import { compareCodeUnits, hmacSha1Base64, percentEncode } from './canonical.js';
-import { createHash, createHmac } from 'node:crypto';
+import { canonicalizedPrefixedHeaders, compareCodeUnits, hmacSha1Base64, hmacSha256, percentEncode, sha256Hex } from './canonical.js';
 import { fail } from '../errors.js';
 import { constantTimeEqual, type Credential, type CredentialLookup } from './credentials.js';
 
@@ -322,11 +321,7 @@ function v1CanonicalResource(view: RequestView): string {
 
 /** Every `x-oss-*` header as `name:trimmed value\n`, sorted by name. */
 function v1CanonicalHeaders(view: RequestView): string {
-  return [...view.headers.entries()]
-    .filter(([name]) => name.startsWith('x-oss-'))
-    .sort(([a], [b]) => compareCodeUnits(a, b))
-    .map(([name, value]) => `${name}:${value.trim()}\n`)
-    .join('');
+  return canonicalizedPrefixedHeaders(new Map([...view.headers].map(([name, value]) => [name, value.trim()])), 'x-oss-');
 }
 
 function v1StringToSign(view: RequestView, dateLine: string): string {
@@ -636,19 +631,18 @@ function v4Candidates(view: RequestView, params: QueryParam[], additional: strin
 
 function v4StringToSign(canonicalRequest: string, xOssDate: string, scope: V4Scope): string {
   const scopeString = `${scope.date}/${scope.region}/${scope.product}/${V4_TERMINATOR}`;
-  const hash = createHash('sha256').update(canonicalRequest, 'utf8').digest('hex');
+  const hash = sha256Hex(canonicalRequest);
   return `${V4_ALGORITHM}\n${xOssDate}\n${scopeString}\n${hash}`;
 }
 
 /** HMAC chain "aliyun_v4"+SK → date → region → product → "aliyun_v4_request" (spec 2.4). */
 function v4SigningKey(secret: string, scope: V4Scope): Buffer {
-  const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
-  return hmac(hmac(hmac(hmac(`aliyun_v4${secret}`, scope.date), scope.region), scope.product), V4_TERMINATOR);
+  return hmacSha256(hmacSha256(hmacSha256(hmacSha256(`aliyun_v4${secret}`, scope.date), scope.region), scope.product), V4_TERMINATOR);
 }
 
 function v4Signer(secret: string, scope: V4Scope): (stringToSign: string) => string {
   const key = v4SigningKey(secret, scope);
-  return (s) => createHmac('sha256', key).update(s, 'utf8').digest('hex');
+  return (s) => hmacSha256(key, s).toString('hex');
 }
 
 function verifyV4Header(view: RequestView, rest: string, authorization: string, opts: VerifyOptions): AuthResult {

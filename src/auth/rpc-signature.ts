@@ -8,8 +8,7 @@
  * Every failure is a `MedleyError` with an `Imm*` catalog entry; malformed input never escapes as a
  * TypeError/URIError.
  */
-import { compareCodeUnits, hmacSha1Base64, percentEncode } from './canonical.js';
-import { createHash, createHmac } from 'node:crypto';
+import { compareCodeUnits, headerValue, hmacSha1Base64, hmacSha256, percentEncode, sha256Hex } from './canonical.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { fail } from '../errors.js';
 import { constantTimeEqual, type Credential, type CredentialLookup } from './credentials.js';
@@ -193,11 +192,7 @@ export function acs3StringToSign(canonicalRequest: string): string {
 
 /** Spec §1.6 step 8: hex(HMAC-SHA256(secret, StringToSign)); unlike v1 the key has no '&' suffix. */
 export function acs3Signature(secret: string, stringToSign: string): string {
-  return createHmac('sha256', secret).update(stringToSign, 'utf8').digest('hex');
-}
-
-function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hmacSha256(secret, stringToSign).toString('hex');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -282,15 +277,6 @@ function checkSecurityToken(provided: string | undefined, credential: Credential
 // ---------------------------------------------------------------------------------------------------------------
 // Entry point
 // ---------------------------------------------------------------------------------------------------------------
-
-/** First value of a header, whatever the case of its name; undefined when absent. */
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  for (const [key, raw] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name || raw === undefined) continue;
-    return Array.isArray(raw) ? raw.join(',') : raw;
-  }
-  return undefined;
-}
 
 /**
  * Detects the signing mode (spec §1.6, end) and verifies it. Does NOT check nonce replay: the caller records

@@ -93,3 +93,21 @@ export function isTransientDbError(e: unknown): boolean {
 export function backoffMs(failures: number, baseMs = 250, maxMs = 5000): number {
   return Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(failures - 1, 0), 20));
 }
+
+/**
+ * Runs `attempt` again, with backoffMs between tries, while it fails with an error `retryable` accepts
+ * (default: the database is unreachable), until `untilMs` (a lease running out) or until `keepGoing()`
+ * turns false (shutting down); then throws the last error. For writes that must land once the database is
+ * back: recording an outcome, handing a task back.
+ */
+export async function retryWhileUnavailable<T>(attempt: () => Promise<T>, opts: { untilMs: number; keepGoing: () => boolean; retryable?: (e: unknown) => boolean }): Promise<T> {
+  const retryable = opts.retryable ?? isDbUnavailable;
+  for (let failures = 1; ; failures++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!retryable(e) || Date.now() >= opts.untilMs || !opts.keepGoing()) throw e;
+      await new Promise((r) => setTimeout(r, backoffMs(failures)));
+    }
+  }
+}

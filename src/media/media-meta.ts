@@ -15,8 +15,7 @@
  *  - Cover art (attached pictures) is not listed among `VideoStreams`; `StreamCount` is ffprobe's count.
  *  - Languages are ffprobe's tags as written (ISO 639-2, e.g. `eng`); `und` counts as none.
  */
-import { streamRotation } from './engine/probe.js';
-import { isObj, num, type Json } from './ffprobe-json.js';
+import { isObj, num, streamRotation, type Json } from './ffprobe-json.js';
 
 export interface MetaVideoStream {
   Index: number;

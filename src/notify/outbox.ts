@@ -14,7 +14,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { MedleyError } from '../errors.js';
-import { backoffMs, dbUnavailableReason, isDbUnavailable } from '../db/errors.js';
+import { backoffMs, isDbUnavailable } from '../db/errors.js';
+import { BackgroundLoop } from '../db/background-loop.js';
 import type { Publisher } from './types.js';
 
 type Tx = Transaction<Database>;
@@ -67,11 +68,8 @@ export class OutboxDispatcher {
   private readonly batchSize: number;
   /** Rows whose last publish failed: not retried before `notBefore` (per process, in memory). */
   private readonly retries = new Map<number, { failures: number; notBefore: number }>();
-  private running = false;
   private stopping = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private kicked = false;
+  private readonly loop: BackgroundLoop;
 
   constructor(opts: OutboxDispatcherOptions) {
     this.db = opts.db;
@@ -81,29 +79,33 @@ export class OutboxDispatcher {
     this.now = opts.now ?? (() => new Date());
     this.backoff = opts.backoff ?? { baseMs: 1000, maxMs: 60_000 };
     this.batchSize = opts.batchSize ?? 100;
+    this.loop = new BackgroundLoop({
+      pass: async () => {
+        await this.dispatchOnce();
+        return this.sleepMs();
+      },
+      pollMs: this.pollMs,
+      log: this.log,
+      messages: { unreachable: 'the database is unreachable: task notifications wait', failed: 'outbox pass failed; will retry', recovered: 'outbox passes work again' },
+    });
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
+    if (this.loop.running) return;
     this.stopping = false;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops after the row in hand (if any) is done; pending rows stay for the next dispatcher. */
   async stop(): Promise<void> {
-    this.running = false;
     this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     this.stopping = false;
   }
 
   /** Look for pending rows now (a task just ended in this process). */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.loop.kick();
   }
 
   /** One pass over the pending rows, in id order. Returns how many were published. Exposed for tests and tools. */
@@ -161,7 +163,7 @@ export class OutboxDispatcher {
       // The database went away: not this row's fault (no per-row backoff); the pass stops and backs off.
       if (isDbUnavailable(e)) throw e;
       const prev = this.retries.get(id)?.failures ?? 0;
-      const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.min(prev, 30));
+      const delay = backoffMs(prev + 1, this.backoff.baseMs, this.backoff.maxMs);
       this.retries.set(id, { failures: prev + 1, notBefore: Date.now() + delay });
       this.log.warn({ err: e, outboxId: id, failures: prev + 1, retryInMs: delay }, 'publishing a task notification failed; will retry');
       return 'retry';
@@ -179,50 +181,11 @@ export class OutboxDispatcher {
     return 'undeliverable';
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      this.kicked = false;
-      try {
-        await this.dispatchOnce();
-        if (failures > 0) this.log.info('outbox passes work again');
-        failures = 0;
-      } catch (e) {
-        // Logged once per outage, then retried with exponential backoff (up to 5 s) until the database is back.
-        if (failures++ === 0) {
-          if (isDbUnavailable(e)) this.log.warn({ reason: dbUnavailableReason(e) }, 'the database is unreachable: task notifications wait');
-          else this.log.warn({ err: e }, 'outbox pass failed; will retry');
-        }
-      }
-      if (!this.running) break;
-      if (failures > 0) {
-        await this.sleep(Math.max(this.pollMs, backoffMs(failures)));
-        continue;
-      }
-      if (this.kicked) continue;
-      await this.sleep(this.sleepMs());
-    }
-  }
-
   /** Until the next poll, or sooner when a row in backoff becomes due. */
   private sleepMs(): number {
     let ms = this.pollMs;
     const now = Date.now();
     for (const r of this.retries.values()) ms = Math.min(ms, Math.max(0, r.notBefore - now));
     return ms;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
   }
 }

@@ -8,7 +8,8 @@
  * Requests use node:http/https with a deadline over the whole exchange, and at most `concurrency` run at
  * once, so a slow or hanging endpoint delays only its own rows.
  */
-import { backoffMs, dbUnavailableReason, isDbUnavailable } from '../db/errors.js';
+import { retryWhileUnavailable } from '../db/errors.js';
+import { BackgroundLoop } from '../db/background-loop.js';
 import { claimSerially } from '../db/dialect.js';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -215,10 +216,7 @@ export class PushDeliverer {
   private readonly now: () => Date;
   private readonly send: (req: SignedPush, timeoutMs: number) => Promise<number>;
   private readonly inFlight = new Set<Promise<void>>();
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private kicked = false;
+  private readonly loop: BackgroundLoop;
 
   constructor(opts: PushDelivererOptions) {
     this.db = opts.db;
@@ -233,14 +231,19 @@ export class PushDeliverer {
     this.owner = opts.owner ?? `push/${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
     this.now = opts.now ?? (() => new Date());
     this.send = opts.fetchImpl ?? post;
+    this.loop = new BackgroundLoop({
+      pass: () => this.pass(),
+      pollMs: this.pollMs,
+      log: this.log,
+      messages: { unreachable: 'the database is unreachable: MNS pushes wait', failed: 'claiming MNS pushes failed; will retry', recovered: 'claiming MNS pushes works again' },
+    });
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.releaseDeadOwners()
-      .catch((err: unknown) => this.log.warn({ err }, 'releasing pushes of dead deliverers failed'))
-      .then(() => this.run());
+    this.loop.start(() => this.releaseDeadOwners().then(
+      () => undefined,
+      (err: unknown) => this.log.warn({ err }, 'releasing pushes of dead deliverers failed'),
+    ));
   }
 
   /**
@@ -267,17 +270,13 @@ export class PushDeliverer {
 
   /** Stops claiming; resolves when the requests in flight have finished and been recorded. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
   /** Look for due rows now (a message was just published in this process). */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.loop.kick();
   }
 
   /** Claims up to `limit` due rows for this deliverer (one statement: atomic against other deliverers). */
@@ -305,32 +304,12 @@ export class PushDeliverer {
     });
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      this.kicked = false;
-      const free = this.concurrency - this.inFlight.size;
-      let failed = false;
-      if (free > 0) {
-        try {
-          const rows = await this.claim(free);
-          if (failures > 0) this.log.info('claiming MNS pushes works again');
-          failures = 0;
-          for (const row of rows) this.launch(row);
-        } catch (e) {
-          failed = true;
-          // Logged once per outage; retried with exponential backoff (up to 5 s).
-          if (failures++ === 0) {
-            if (isDbUnavailable(e)) this.log.warn({ reason: dbUnavailableReason(e) }, 'the database is unreachable: MNS pushes wait');
-            else this.log.warn({ err: e }, 'claiming MNS pushes failed; will retry');
-          }
-        }
-      }
-      if (!this.running) break;
-      // When every slot is busy, a finishing request kicks the loop (launch) to claim more.
-      if (this.kicked && !failed) continue;
-      await this.sleep(failed ? Math.max(this.pollMs, backoffMs(failures)) : await this.sleepMs());
-    }
+  /** Claims what the free slots can take; the next pass comes when a row is due or a request ends. */
+  private async pass(): Promise<number> {
+    const free = this.concurrency - this.inFlight.size;
+    if (free > 0) for (const row of await this.claim(free)) this.launch(row);
+    // When every slot is busy, a finishing request kicks the loop (launch) to claim more.
+    return this.sleepMs();
   }
 
   private launch(row: PushRow): void {
@@ -338,7 +317,7 @@ export class PushDeliverer {
       .catch((e: unknown) => this.log.error({ err: e, pushId: row.id }, 'recording an MNS push outcome failed'))
       .finally(() => {
         this.inFlight.delete(p);
-        if (this.running) this.kick();
+        if (this.loop.running) this.kick();
       });
     this.inFlight.add(p);
   }
@@ -357,20 +336,6 @@ export class PushDeliverer {
     } catch {
       return this.pollMs;
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(ms, 1));
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
   }
 
   /** One attempt for a claimed row, and its record. */
@@ -415,16 +380,8 @@ export class PushDeliverer {
    * sent again once the lease runs out.
    */
   private async record(row: PushRow, set: { state: string; last_error: string; next_attempt_at?: number }): Promise<void> {
-    const until = Date.now() + this.leaseMs;
-    for (let failures = 1; ; failures++) {
-      try {
-        return await this.recordOnce(row, set);
-      } catch (e) {
-        // Stopping: give up (the lease runs out and the push is retried) rather than hold the shutdown.
-        if (!isDbUnavailable(e) || Date.now() >= until || !this.running) throw e;
-        await new Promise((r) => setTimeout(r, backoffMs(failures)));
-      }
-    }
+    // Stopping: give up (the lease runs out and the push is retried) rather than hold the shutdown.
+    await retryWhileUnavailable(() => this.recordOnce(row, set), { untilMs: Date.now() + this.leaseMs, keepGoing: () => this.loop.running });
   }
 
   private async recordOnce(row: PushRow, set: { state: string; last_error: string; next_attempt_at?: number }): Promise<void> {

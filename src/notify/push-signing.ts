@@ -14,6 +14,8 @@ import { chmod, link, readFile, rename, unlink, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import type { Db } from '../db/connection.js';
+import { headerValue, type HeaderRecord } from '../auth/canonical.js';
+import { mnsStringToSign } from '../auth/mns-signature.js';
 
 export const SIGNING_KEY_FILE = 'mns-signing.pem';
 export const SIGNING_CERT_FILE = 'mns-signing.crt';
@@ -30,27 +32,11 @@ export interface PushSigningKeys extends PushSigningKeyPair {
   certFile: string;
 }
 
-type HeaderValue = string | number | readonly string[] | undefined;
-export type PushHeaders = Record<string, HeaderValue>;
+export type PushHeaders = HeaderRecord;
 
-function headerValue(headers: PushHeaders, name: string): string {
-  const want = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() !== want || v === undefined) continue;
-    return Array.isArray(v) ? v.join(',') : String(v);
-  }
-  return '';
-}
-
-/** The canonical string both sides sign/verify. `path` is the request target (path and query). */
+/** The canonical string both sides sign/verify: the MNS request StringToSign. `path` is the request target (path and query). */
 export function pushStringToSign(method: string, path: string, headers: PushHeaders): string {
-  const mns = Object.entries(headers)
-    .filter(([k, v]) => k.toLowerCase().startsWith('x-mns-') && v !== undefined)
-    .map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : String(v)] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}:${v}\n`)
-    .join('');
-  return `${method.toUpperCase()}\n${headerValue(headers, 'content-md5')}\n${headerValue(headers, 'content-type')}\n${headerValue(headers, 'date')}\n${mns}${path}`;
+  return mnsStringToSign(method, headers, path);
 }
 
 /** The Authorization header value: base64 RSA-SHA1 (PKCS#1 v1.5) over the StringToSign. */
@@ -63,7 +49,7 @@ export function signPush(method: string, path: string, headers: PushHeaders, pri
  * key. `headers` as Node's IncomingMessage gives them (any case); false on any mismatch or bad input.
  */
 export function verifyPush(method: string, path: string, headers: PushHeaders, certificatePem: string | Buffer): boolean {
-  const signature = headerValue(headers, 'authorization');
+  const signature = headerValue(headers, 'authorization') ?? '';
   if (!signature) return false;
   try {
     const key = new X509Certificate(certificatePem).publicKey;

@@ -16,7 +16,8 @@ import { LeaseLost, notificationFor, runTask, type RunnerDeps } from './runner.j
 import { liveAttempt, reapWorkDirs } from './work-dirs.js';
 import type { TaskSignal } from './service.js';
 import { isProcessAlive } from '../util/process.js';
-import { backoffMs, dbUnavailableReason, isDbUnavailable, isTransientDbError } from '../db/errors.js';
+import { dbUnavailableReason, isDbUnavailable, isTransientDbError, retryWhileUnavailable } from '../db/errors.js';
+import { BackgroundLoop } from '../db/background-loop.js';
 
 export { isTransientDbError };
 
@@ -65,18 +66,21 @@ export function isDeadLocalOwner(owner: string, alive: (pid: number) => boolean 
 
 export class WorkerPool {
   private running = false;
-  private readonly loops: Promise<void>[] = [];
   private readonly active = new Map<string, { controller: AbortController; owner: string; reason?: 'shutdown' | 'lease' }>();
-  private wake: (() => void)[] = [];
-  /** A wake-up that found no sleeper (every slot between claims): the next sleep returns at once. */
-  private missedWakes = 0;
   private purgeTimer?: NodeJS.Timeout;
-  /** Consecutive claims that failed because the database was unreachable, over every slot (for backoff and logs). */
-  private dbFailures = 0;
   private readonly node: string;
+  /** One slot per concurrent task; a queued task kicks one idle slot. */
+  private readonly slots: BackgroundLoop;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     this.node = opts.nodeName ?? HOST;
+    this.slots = new BackgroundLoop({
+      pass: (slot) => this.claimAndRun(ownerId(slot, this.node)),
+      slots: opts.concurrency,
+      pollMs: opts.pollMs,
+      log: opts.log,
+      messages: { unreachable: 'the database is unreachable: workers wait and retry', failed: 'claiming a task failed; retrying', recovered: 'the database is reachable again: workers resume' },
+    });
   }
 
   private isDeadOwner = (o: string) => isDeadLocalOwner(o, isProcessAlive, this.node);
@@ -99,8 +103,10 @@ export class WorkerPool {
         .then((n) => n > 0 && this.opts.log.info({ dirs: n }, 'removed work directories left by crashed attempts'))
         .catch((err: unknown) => this.opts.log.warn({ err }, 'cleaning the work directory failed'));
     await reap();
+    // Stopped while the dead workers' leftovers were being cleared: start nothing.
+    if (!this.running) return;
     this.opts.signal.on('queued', this.onQueued);
-    for (let slot = 0; slot < this.opts.concurrency; slot++) this.loops.push(this.loop(slot));
+    this.slots.start();
     const purge = () =>
       this.opts.queue
         .purgeExpired()
@@ -124,72 +130,25 @@ export class WorkerPool {
       a.reason = 'shutdown';
       a.controller.abort();
     }
-    this.wakeAll();
-    await Promise.all(this.loops);
+    await this.slots.stop();
   }
 
-  private readonly onQueued = () => {
-    // One task: one sleeper is enough; it claims, and the others keep sleeping.
-    const sleeper = this.wake.shift();
-    if (sleeper) sleeper();
-    else this.missedWakes = Math.min(this.missedWakes + 1, this.opts.concurrency);
-  };
+  /** One task: one idle slot is enough; it claims, and the others keep sleeping. */
+  private readonly onQueued = () => this.slots.kick();
 
-  private wakeAll(): void {
-    for (const w of this.wake.splice(0)) w();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.missedWakes > 0) {
-      this.missedWakes--;
-      return Promise.resolve();
+  /** One pass of a slot: claim a task (a failed claim backs off), run it, and claim again at once. */
+  private async claimAndRun(owner: string): Promise<number | 'again'> {
+    const task = await this.opts.queue.claim(owner, this.opts.leaseMs);
+    if (!task) return this.opts.pollMs;
+    try {
+      await this.execute(task, owner);
+    } catch (err) {
+      // Recording an outcome failed (the database went away): the task stays leased to us; handing it
+      // back, or its lease running out, makes it run again. The slot lives on.
+      this.opts.log.warn({ err, taskId: task.taskId }, 'recording a task outcome failed; the task will run again');
+      await this.handBack(task.taskId, owner);
     }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = this.wake.filter((w) => w !== done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake.push(done);
-    });
-  }
-
-  private async loop(slot: number): Promise<void> {
-    const owner = ownerId(slot, this.node);
-    let failures = 0;
-    while (this.running) {
-      let task: TaskRecord | undefined;
-      try {
-        task = await this.opts.queue.claim(owner, this.opts.leaseMs);
-        if (failures > 0 && this.dbFailures > 0) {
-          this.dbFailures = 0;
-          this.opts.log.info('the database is reachable again: workers resume');
-        }
-        failures = 0;
-      } catch (err) {
-        failures++;
-        if (isDbUnavailable(err)) {
-          // Once per outage, not once per slot and retry.
-          if (this.dbFailures++ === 0) this.opts.log.warn({ reason: dbUnavailableReason(err) }, 'the database is unreachable: workers wait and retry');
-        } else {
-          this.opts.log.warn({ err }, 'claiming a task failed; retrying');
-        }
-      }
-      if (!task) {
-        // Failures back off exponentially (up to 5 s) so a database that is down is not hammered.
-        await this.sleep(failures > 0 ? Math.max(this.opts.pollMs, backoffMs(failures)) : this.opts.pollMs);
-        continue;
-      }
-      try {
-        await this.execute(task, owner);
-      } catch (err) {
-        // Recording an outcome failed (the database went away): the task stays leased to us; handing it
-        // back, or its lease running out, makes it run again. The slot lives on.
-        this.opts.log.warn({ err, taskId: task.taskId }, 'recording a task outcome failed; the task will run again');
-        await this.handBack(task.taskId, owner);
-      }
-    }
+    return 'again';
   }
 
   /**
@@ -198,16 +157,14 @@ export class WorkerPool {
    * as an attempt (the database went away; the task is not what failed).
    */
   private async handBack(taskId: string, owner: string, refundAttempt = true): Promise<boolean> {
-    const until = Date.now() + this.opts.leaseMs;
-    for (let failures = 1; ; failures++) {
-      try {
-        await this.opts.queue.release(taskId, owner, { refundAttempt });
-        return true;
-      } catch (err) {
-        if (!this.running || Date.now() >= until || !(isDbUnavailable(err) || isTransientDbError(err))) return false;
-        await new Promise((r) => setTimeout(r, backoffMs(failures)));
-      }
-    }
+    return retryWhileUnavailable(() => this.opts.queue.release(taskId, owner, { refundAttempt }), {
+      untilMs: Date.now() + this.opts.leaseMs,
+      keepGoing: () => this.running,
+      retryable: (err) => isDbUnavailable(err) || isTransientDbError(err),
+    }).then(
+      () => true,
+      () => false,
+    );
   }
 
   private async execute(task: TaskRecord, owner: string): Promise<void> {

@@ -32,6 +32,14 @@ const cases: Array<[file: string, specifier: string, forbidden: boolean]> = [
   ['src/media/plan/x.ts', './containers.js', false],
   ['src/media/plan/x.ts', '../job.js', false],
   ['src/media/request/x.ts', '../../errors.js', false],
+  // So are the pure modules beside them (media-meta: DetectMediaMeta from ffprobe's JSON; output naming).
+  ['src/media/media-meta.ts', './engine/probe.js', true],
+  ['src/media/output-name.ts', 'node:fs', true],
+  ['src/media/media-meta.ts', './ffprobe-json.js', false],
+  ['src/media/detect-meta.ts', './engine/sandbox.js', false],
+  // the background loop lives in db/: below notify and tasks, which use it.
+  ['src/db/x.ts', '../notify/outbox.js', true],
+  ['src/notify/x.ts', '../db/background-loop.js', false],
   // storage never imports http or tasks.
   ['src/storage/x.ts', '../http/server.js', true],
   ['src/storage/x.ts', '../tasks/queue.js', true],

@@ -11,6 +11,7 @@ import { openTestDatabase } from '../support/backend.js';
 import { MedleyError } from '../../src/errors.js';
 import type { MediaJob } from '../../src/media/job.js';
 import { parseProcessString } from '../../src/media/request/process-string.js';
+import { outputNames } from '../../src/media/output-name.js';
 import { openStorage, type Storage } from '../../src/storage/index.js';
 import { TaskQueue } from '../../src/tasks/queue.js';
 import { TaskService, TaskSignal, type SubmitTaskInput } from '../../src/tasks/service.js';
@@ -151,6 +152,7 @@ test('a job from parseProcessString is accepted as is', async () => {
   const t = await service.get('proj', r.taskId, root);
   assert.deepEqual(t?.spec.job, j);
   assert.deepEqual(t?.spec.templateSource, { bucket: 'src-bucket', key: 'dir/song.wav' });
+  assert.deepEqual(await outputOf(r.taskId), { bucket: 'src-bucket', key: 'dir/song.mp3' });
 });
 
 test('an anonymous principal is refused with AccessDenied and nothing is stored', async () => {
@@ -222,9 +224,17 @@ test('an output template with an unknown variable is InvalidArgument at submit t
   assert.equal(await countTasks(), before);
 });
 
-test('an output template using tags and task time is accepted', async () => {
+/** The output the runner will write for a stored task: the names from its stored job, source and creation time. */
+async function outputOf(taskId: string, projectName = 'proj'): Promise<{ bucket: string; key: string }> {
+  const t = await service.get(projectName, taskId, root);
+  assert.ok(t, `task ${taskId} exists`);
+  const { bucket, key } = outputNames(t.spec.job, t.spec.templateSource, undefined, t.createdAt);
+  return { bucket, key };
+}
+
+test('an output template using tags and task time is accepted and expands to the tag and the task year', async () => {
   const r = await service.submit(input(job({ template: '{tags.env}/{t_year}/{barename}.{autoext}', tags: { env: 'prod' } })));
-  assert.ok(await service.get('proj', r.taskId, root));
+  assert.deepEqual(await outputOf(r.taskId), { bucket: 'in', key: `prod/${T0.getUTCFullYear()}/a.mp3` });
 });
 
 test('get() of another project is undefined', async () => {
@@ -264,6 +274,8 @@ test('an output bucket written as the {bucket} template (spec/imm.md §4.9 examp
   // parseMediaConvertRequest keeps `oss://{bucket}/...` as destination bucket "{bucket}" for later expansion.
   const r = await service.submit(input(job({ bucket: '{bucket}', template: '{barename}.{autoext}', origin: 'imm' }), { origin: 'imm' }));
   assert.equal((await service.get('proj', r.taskId, root))?.state, 'queued');
+  assert.deepEqual(await outputOf(r.taskId), { bucket: 'in', key: 'a.mp3' });
+  assert.deepEqual(await queue.bucketsOf(r.taskId), ['in'], 'the task touches the source bucket only');
 });
 
 test('submit records the submitting key and the buckets the task touches; reads follow the reader\'s grants', async () => {

@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { fail, isMedleyError } from '../../errors.js';
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../media-info.js';
-import { isObj, num, type Json } from '../ffprobe-json.js';
+import { isObj, num, streamRotation, type Json } from '../ffprobe-json.js';
 import { checkVideoSize, implausibility } from '../limits.js';
 import { FORMAT_WHITELIST, inputArgs } from '../plan/input-args.js';
 import { refusal, sniffFile } from './sniff.js';
@@ -72,31 +72,8 @@ export function parseSar(v: unknown): [number, number] {
   return [1, 1];
 }
 
-/** Any angle -> the nearest of 0, 90, 180, 270. */
-function normaliseAngle(deg: number): number {
-  const q = Math.round(deg / 90) * 90;
-  return ((q % 360) + 360) % 360;
-}
-
-/**
- * Clockwise display rotation, i.e. the turn FFmpeg's autorotation applies. ffprobe's display-matrix `rotation`
- * is counter-clockwise (iPhone portrait: -90), the legacy `rotate` tag is clockwise (iPhone portrait: 90);
- * ffprobe 4.0.2 prints both, the tag as 360 minus the matrix angle. Checked against the pictures the bundled
- * ffmpeg autorotates in test/media/engine/probe.test.ts.
- */
-export function streamRotation(stream: Json): number {
-  const sideData = Array.isArray(stream.side_data_list) ? stream.side_data_list : [];
-  for (const sd of sideData) {
-    if (!isObj(sd)) continue;
-    const r = num(sd.rotation);
-    if (r !== undefined && (sd.side_data_type === undefined || /display ?matrix/i.test(String(sd.side_data_type)))) {
-      return normaliseAngle(-r);
-    }
-  }
-  const tags = isObj(stream.tags) ? stream.tags : {};
-  const rotate = num(tags.rotate);
-  return rotate === undefined ? 0 : normaliseAngle(rotate);
-}
+// Display rotation is read by the pure DetectMediaMeta formatter too: it lives with the ffprobe JSON readers.
+export { streamRotation };
 
 /**
  * Seconds per packet of a raw elementary stream whose probed duration is a bit-rate estimate, else undefined.

@@ -23,13 +23,13 @@
 import { join } from 'node:path';
 import { fail } from '../../errors.js';
 import { inputArgs, inputDemuxer } from './input-args.js';
-import { approximateDuration, checkCodecs, containerArgs, containerSpec, durationTolerance, muxerFor, VIDEO_PROBE_NAMES } from './containers.js';
+import { approximateDuration, checkCodecs, containerArgs, containerSpec, durationTolerance, muxerFor, VIDEO_PROBE_NAMES, type ContainerSpec } from './containers.js';
 import { audioClipChain, blackChain, concatFilter, filterNames, silenceChain, videoClipChain, type AudioFormat, type VideoFormat } from './filters.js';
 import { clipGeometry, displaySize, framePixels, hasSquarePixels, sizeStr } from './geometry.js';
-import { segmentPlan } from './segments.js';
+import { segmentPlan, type SegmentPlan } from './segments.js';
 import { selectStrategy } from './strategy.js';
 import { resolveAudio, resolveVideo, usableVideo, type AudioPlan, type PlanSource, type VideoPlan } from './targets.js';
-import { clipWindow } from './timeline.js';
+import { clipWindow, type ClipWindow } from './timeline.js';
 import type { ExpectedOutput, Plan, PlanInput } from './types.js';
 import { fmtSec, ratString, ratValue, uniq } from './util.js';
 import { probedPixelFormat, videoEncoding } from './video-encoders.js';
@@ -41,6 +41,18 @@ function fileArg(p: string): string {
   return /^[^/]*:/.test(p) ? `file:${p}` : p;
 }
 
+/** A clip's exact length: frames (with video), samples (with audio), and the seconds they last. */
+interface ClipLength {
+  frames: number;
+  sec: number;
+  samples: number;
+}
+
+/**
+ * The steps in order: what the output holds, each clip's window and strategy, the resolved video and audio,
+ * exact clip lengths, the filter graph, the output argv, what the output must probe as. `decisions` is
+ * written in that order.
+ */
 export function planJob(input: PlanInput): Plan {
   const { job, inputs, outputDir, outputName } = input;
   if (!outputName || /[/\\]/.test(outputName)) throw new Error(`planJob: bad output name ${JSON.stringify(outputName)}`);
@@ -53,17 +65,7 @@ export function planJob(input: PlanInput): Plan {
   const decisions: string[] = [];
   const out = job.output;
   const cspec = containerSpec(out.container);
-  const videoAction = job.action.startsWith('video/');
-  const wantVideo = videoAction && !cspec.audioOnly && !out.video.disabled;
-  const wantAudio = !out.audio.disabled;
-  if (videoAction && cspec.audioOnly && !out.video.disabled) decisions.push(`container ${cspec.name} is audio-only: no video stream`);
-  if (videoAction && out.video.disabled) decisions.push('video disabled (vn): audio only');
-  if (out.audio.disabled) decisions.push('audio disabled (an): no audio stream');
-  if (!wantVideo && !wantAudio) fail('InvalidMediaArgument', 'both audio and video are disabled: nothing to produce');
-  if (out.segment && out.container !== 'mp4' && out.container !== 'ts') {
-    fail('InvalidMediaArgument', `segmenting (${out.segment.format}) needs container mp4 or ts, not ${out.container}`);
-  }
-  if (out.segment && !(out.segment.durationMs > 0)) fail('InvalidMediaArgument', 'the segment length must be greater than 0');
+  const { wantVideo, wantAudio } = outputStreams(job, cspec, decisions);
 
   const sources: PlanSource[] = job.clips.map((c, i) => ({
     index: i,
@@ -82,9 +84,75 @@ export function planJob(input: PlanInput): Plan {
   const video: VideoPlan | undefined = wantVideo ? resolveVideo(job, sources, cspec, decisions) : undefined;
   const audio: AudioPlan | undefined = wantAudio ? resolveAudio(job, sources, cspec, decisions) : undefined;
 
-  // Exact clip lengths.
+  const lengths = clipLengths(windows, video, audio);
+  const expectedDurationSec = lengths.reduce((a, l) => a + l.sec, 0);
+  const { graph, openEnded } = filterGraph(windows, sources, lengths, video, audio, decisions);
+
+  // Output side.
+  const seg = out.segment ? segmentPlan(out.segment, out.container, outputDir, outputName, decisions) : undefined;
+  const args: string[] = [];
+  inputs.forEach((inp, i) => {
+    const pre = (windows[i] as ClipWindow).preSeekSec;
+    args.push(...inputArgs(inputDemuxer(inp.info)), ...(pre > 0 ? ['-ss', fmtSec(pre)] : []), '-i', fileArg(inp.path));
+  });
+  args.push('-filter_complex', graph);
+  if (video) args.push('-map', '[vout]');
+  if (audio) args.push('-map', '[aout]');
+  const encoders = encoderArgs(args, job, video, audio, seg);
+  args.push('-map_chapters', '-1', '-max_muxing_queue_size', '1024');
+  args.push(...containerArgs(cspec, audio?.codec, seg !== undefined));
+
+  let mainOutput: string;
+  let extension: string;
+  let muxers: string[];
+  if (seg) {
+    args.push(...seg.args);
+    mainOutput = seg.mainOutput;
+    extension = seg.extension;
+    muxers = seg.muxers;
+  } else {
+    const muxer = muxerFor(cspec, audio?.codec, decisions);
+    args.push('-f', muxer);
+    mainOutput = `${outputName}.${cspec.extension}`;
+    extension = cspec.extension;
+    muxers = [muxer];
+  }
+  if (input.maxOutputBytes !== undefined) args.push('-fs', String(Math.floor(input.maxOutputBytes)));
+  args.push(fileArg(join(outputDir, mainOutput)));
+
+  return {
+    args,
+    mainOutput,
+    ...(seg ? { extraOutputPattern: seg.extraOutputPattern } : {}),
+    extension,
+    expectedDurationSec,
+    expect: expectedOutput(cspec, seg, expectedDurationSec, video, audio, openEnded),
+    needs: { encoders: uniq(encoders), muxers: uniq(muxers), filters: filterNames(graph) },
+    decisions,
+  };
+}
+
+/** Which streams the output holds (vn, an, an audio-only container), and the output-shape checks. */
+function outputStreams(job: PlanInput['job'], cspec: ContainerSpec, decisions: string[]): { wantVideo: boolean; wantAudio: boolean } {
+  const out = job.output;
+  const videoAction = job.action.startsWith('video/');
+  const wantVideo = videoAction && !cspec.audioOnly && !out.video.disabled;
+  const wantAudio = !out.audio.disabled;
+  if (videoAction && cspec.audioOnly && !out.video.disabled) decisions.push(`container ${cspec.name} is audio-only: no video stream`);
+  if (videoAction && out.video.disabled) decisions.push('video disabled (vn): audio only');
+  if (out.audio.disabled) decisions.push('audio disabled (an): no audio stream');
+  if (!wantVideo && !wantAudio) fail('InvalidMediaArgument', 'both audio and video are disabled: nothing to produce');
+  if (out.segment && out.container !== 'mp4' && out.container !== 'ts') {
+    fail('InvalidMediaArgument', `segmenting (${out.segment.format}) needs container mp4 or ts, not ${out.container}`);
+  }
+  if (out.segment && !(out.segment.durationMs > 0)) fail('InvalidMediaArgument', 'the segment length must be greater than 0');
+  return { wantVideo, wantAudio };
+}
+
+/** Exact clip lengths: whole frames with video (and as many samples as they last), else whole samples. */
+function clipLengths(windows: ClipWindow[], video: VideoPlan | undefined, audio: AudioPlan | undefined): ClipLength[] {
   const fpsVal = video ? ratValue(video.fps) : 0;
-  const lengths = windows.map((w) => {
+  return windows.map((w) => {
     if (video) {
       const frames = Math.max(1, Math.round(w.durationSec * fpsVal));
       const sec = frames / fpsVal;
@@ -93,11 +161,20 @@ export function planJob(input: PlanInput): Plan {
     const samples = Math.max(1, Math.round(w.durationSec * (audio as AudioPlan).sampleRate));
     return { frames: 0, sec: samples / (audio as AudioPlan).sampleRate, samples };
   });
-  const expectedDurationSec = lengths.reduce((a, l) => a + l.sec, 0);
+}
 
-  // Filter graph.
+/** One chain per clip and stream (black frames / silence where a clip has none), then the concat. */
+function filterGraph(
+  windows: ClipWindow[],
+  sources: PlanSource[],
+  lengths: ClipLength[],
+  video: VideoPlan | undefined,
+  audio: AudioPlan | undefined,
+  decisions: string[],
+): { graph: string; openEnded: Array<{ sec: number; formatName: string }> } {
+  const fpsVal = video ? ratValue(video.fps) : 0;
   const chains: string[] = [];
-  const single = job.clips.length === 1;
+  const single = windows.length === 1;
   const vLabel = (i: number): string => (single ? 'vout' : `v${i}`);
   const aLabel = (i: number): string => (single ? 'aout' : `a${i}`);
   const vf: VideoFormat | undefined = video && { size: video.size, fps: video.fps, pixelFormat: video.pixelFormat };
@@ -145,19 +222,12 @@ export function planJob(input: PlanInput): Plan {
     const segs = windows.map((_, i) => [...(video ? [vLabel(i)] : []), ...(audio ? [aLabel(i)] : [])]);
     chains.push(concatFilter(segs, video ? 1 : 0, audio ? 1 : 0, [...(video ? ['vout'] : []), ...(audio ? ['aout'] : [])]));
   }
-  const graph = chains.join(';');
+  return { graph: chains.join(';'), openEnded };
+}
 
-  // Output side.
-  const seg = out.segment ? segmentPlan(out.segment, out.container, outputDir, outputName, decisions) : undefined;
-  const args: string[] = [];
-  inputs.forEach((inp, i) => {
-    const pre = (windows[i] as (typeof windows)[number]).preSeekSec;
-    args.push(...inputArgs(inputDemuxer(inp.info)), ...(pre > 0 ? ['-ss', fmtSec(pre)] : []), '-i', fileArg(inp.path));
-  });
-  args.push('-filter_complex', graph);
-  if (video) args.push('-map', '[vout]');
-  if (audio) args.push('-map', '[aout]');
-
+/** The encoder options of each stream (appended to `args`); returns the encoder names. */
+function encoderArgs(args: string[], job: PlanInput['job'], video: VideoPlan | undefined, audio: AudioPlan | undefined, seg: SegmentPlan | undefined): string[] {
+  const out = job.output;
   const encoders: string[] = [];
   if (video) {
     const enc = videoEncoding({
@@ -179,27 +249,19 @@ export function planJob(input: PlanInput): Plan {
     encoders.push(audio.encoding.encoder);
     args.push(...audio.encoding.args, '-ar', String(audio.sampleRate), '-ac', String(audio.channels));
   }
-  args.push('-map_chapters', '-1', '-max_muxing_queue_size', '1024');
-  args.push(...containerArgs(cspec, audio?.codec, seg !== undefined));
+  return encoders;
+}
 
-  let mainOutput: string;
-  let extension: string;
-  let muxers: string[];
-  if (seg) {
-    args.push(...seg.args);
-    mainOutput = seg.mainOutput;
-    extension = seg.extension;
-    muxers = seg.muxers;
-  } else {
-    const muxer = muxerFor(cspec, audio?.codec, decisions);
-    args.push('-f', muxer);
-    mainOutput = `${outputName}.${cspec.extension}`;
-    extension = cspec.extension;
-    muxers = [muxer];
-  }
-  if (input.maxOutputBytes !== undefined) args.push('-fs', String(Math.floor(input.maxOutputBytes)));
-  args.push(fileArg(join(outputDir, mainOutput)));
-
+/** What the output must probe as (media/verify.ts): format, duration within tolerance, streams. */
+function expectedOutput(
+  cspec: ContainerSpec,
+  seg: SegmentPlan | undefined,
+  expectedDurationSec: number,
+  video: VideoPlan | undefined,
+  audio: AudioPlan | undefined,
+  openEnded: Array<{ sec: number; formatName: string }>,
+): ExpectedOutput {
+  const fpsVal = video ? ratValue(video.fps) : 0;
   const expect: ExpectedOutput = {
     formatNames: seg ? seg.formatNames : cspec.formatNames,
     durationSec: expectedDurationSec,
@@ -229,15 +291,5 @@ export function planJob(input: PlanInput): Plan {
       pixelFormat: probedPixelFormat(video.codec, video.pixelFormat),
     };
   }
-
-  return {
-    args,
-    mainOutput,
-    ...(seg ? { extraOutputPattern: seg.extraOutputPattern } : {}),
-    extension,
-    expectedDurationSec,
-    expect,
-    needs: { encoders: uniq(encoders), muxers: uniq(muxers), filters: filterNames(graph) },
-    decisions,
-  };
+  return expect;
 }

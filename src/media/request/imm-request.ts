@@ -244,8 +244,25 @@ export function parseMediaConvertRequest(params: Record<string, string>): { job:
   return { job: validateJob(job, book), projectName };
 }
 
+/**
+ * Targets[0] to the output half of the job. The steps run in the order the checks always ran (what Medley
+ * does not support, container, destination, audio, video, segment): the first problem found is the error.
+ */
 function parseTarget(t: Target, isConcat: boolean, book: ArgumentBook) {
-  const at = 'Targets[0]';
+  refuseUnsupportedTarget(t, book);
+  const { container, containerRef, uri } = targetContainer(t, book);
+  const destination = targetDestination(uri, book);
+  const audio = targetAudio(t, container, isConcat, book);
+  const video = targetVideo(t, container, containerRef, isConcat, book);
+  const segment = targetSegment(t, book);
+  return { container, destination, audio, video, segment, dropSubtitles: t.Subtitle?.DisableSubtitle === true };
+}
+
+const TARGET = 'Targets[0]';
+
+/** Target features IMM has and Medley does not: refused by name rather than ignored. */
+function refuseUnsupportedTarget(t: Target, book: ArgumentBook): void {
+  const at = TARGET;
   if (t.Image !== undefined) unsupported(book, `${at}.Image`, undefined, 'snapshots, sprites and animations');
   if (nonEmptyStreams(t.AttachedPicture)) unsupported(book, `${at}.AttachedPicture`, undefined, 'keeping attached pictures');
   if (nonEmptyStreams(t.Data)) unsupported(book, `${at}.Data`, undefined, 'keeping data streams');
@@ -253,7 +270,11 @@ function parseTarget(t: Target, isConcat: boolean, book: ArgumentBook) {
   if (t.StripMetadata === true) unsupported(book, `${at}.StripMetadata`, true, 'stripping metadata');
   if (t.Subtitle?.ExtractSubtitle !== undefined) unsupported(book, `${at}.Subtitle.ExtractSubtitle`, undefined, 'subtitle extraction');
   if (t.Subtitle?.Stream !== undefined) unsupported(book, `${at}.Subtitle.Stream`, undefined, 'subtitle stream selection');
+}
 
+/** URI and Container come together; the container is one Medley writes. */
+function targetContainer(t: Target, book: ArgumentBook): { container: Container; containerRef: ArgumentRef; uri: string } {
+  const at = TARGET;
   if (t.URI === undefined || t.Container === undefined) {
     if (t.URI === undefined && t.Container === undefined) book.rejectRequest(`${at} needs URI and Container (targets that only extract subtitles or capture images are not supported)`, { ArgumentName: `${at}.URI` });
     const given = t.URI === undefined ? ref(`${at}.Container`, t.Container) : ref(`${at}.URI`, t.URI);
@@ -264,11 +285,13 @@ function parseTarget(t: Target, isConcat: boolean, book: ArgumentBook) {
   const containers: readonly string[] = [...VIDEO_CONTAINERS, ...AUDIO_CONTAINERS];
   if (!containers.includes(t.Container)) book.reject(containerRef, `is not one of ${containers.join(', ')}`);
   const container = t.Container as Container;
-  const audioOnly = isAudioContainer(container);
+  return { container, containerRef, uri: t.URI };
+}
 
-  // Destination.
-  const uriRef = ref(`${at}.URI`, t.URI);
-  const m = /^oss:\/\/([^/]+)\/(.+)$/.exec(t.URI);
+/** `oss://<bucket>/<key>`; a key without an extension gets the container's. */
+function targetDestination(uri: string, book: ArgumentBook): { bucket: string; keyTemplate: string } {
+  const uriRef = ref(`${TARGET}.URI`, uri);
+  const m = /^oss:\/\/([^/]+)\/(.+)$/.exec(uri);
   if (!m) book.reject(uriRef, 'must be oss://<bucket>/<key>');
   book.set('destination.bucket', uriRef);
   book.set('destination.keyTemplate', uriRef);
@@ -277,7 +300,12 @@ function parseTarget(t: Target, isConcat: boolean, book: ArgumentBook) {
   if (!/\.[^/]*$/.test(keyTemplate)) keyTemplate += '.{autoext}';
   const destination = { bucket: m[1] as string, keyTemplate };
 
-  // Audio.
+  return destination;
+}
+
+/** Audio.TranscodeAudio (a codec defaulted from the container when absent). */
+function targetAudio(t: Target, container: Container, isConcat: boolean, book: ArgumentBook): AudioTarget {
+  const at = TARGET;
   const a = t.Audio;
   const ta = a?.TranscodeAudio;
   if (a?.Stream !== undefined && !isFirstStreamOnly(a.Stream)) unsupported(book, `${at}.Audio.Stream`, JSON.stringify(a.Stream), 'audio stream selection');
@@ -312,7 +340,13 @@ function parseTarget(t: Target, isConcat: boolean, book: ArgumentBook) {
     }
   }
 
-  // Video.
+  return audio;
+}
+
+/** Video.TranscodeVideo (none in an audio-only container). */
+function targetVideo(t: Target, container: Container, containerRef: ArgumentRef, isConcat: boolean, book: ArgumentBook): VideoTarget {
+  const at = TARGET;
+  const audioOnly = isAudioContainer(container);
   const v = t.Video;
   const tv = v?.TranscodeVideo;
   const video: VideoTarget = { disabled: true, fpsOption: 'fixed', resolutionOption: 'fixed', scaleType: 'stretch', adaptiveOrientation: false, bitrateOption: 'fixed' };
@@ -379,6 +413,12 @@ function parseTarget(t: Target, isConcat: boolean, book: ArgumentBook) {
     if ((video.maxBitrate !== undefined || video.bufferSize !== undefined) && video.crf === undefined && video.bitrate === undefined) video.crf = IMM_DEFAULT_CRF;
   }
 
+  return video;
+}
+
+/** Segment (HLS or DASH), when given. */
+function targetSegment(t: Target, book: ArgumentBook): { format: 'hls' | 'dash'; durationMs: number } | undefined {
+  const at = TARGET;
   let segment: { format: 'hls' | 'dash'; durationMs: number } | undefined;
   if (t.Segment) {
     const p = `${at}.Segment`;
@@ -391,7 +431,7 @@ function parseTarget(t: Target, isConcat: boolean, book: ArgumentBook) {
     segment = { format: t.Segment.Format, durationMs };
   }
 
-  return { container, destination, audio, video, segment, dropSubtitles: t.Subtitle?.DisableSubtitle === true };
+  return segment;
 }
 
 // ---------------------------------------------------------------------------------------------------------

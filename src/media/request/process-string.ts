@@ -123,11 +123,62 @@ export function extractProcessBody(rawBody: string, field: ProcessField): string
   return decoded;
 }
 
-/** Parse and validate an asynchronous media process string for the object `ctx.key` in `ctx.bucket`. */
+/** What every step of the parse needs: the action and the book that names arguments in errors. */
+interface Step {
+  action: Action;
+  book: ArgumentBook;
+  isAudioAction: boolean;
+  isConcat: boolean;
+}
+
 /**
+ * Parse and validate an asynchronous media process string for the object `ctx.key` in `ctx.bucket`.
  * `requireSaveAs` (default true): the APIs need `|sys/saveas`; the local CLI may name the output itself.
+ *
+ * The steps run in the order the string reads (pipes, the media pipe's head and sub-operations, clips,
+ * audio, video, segment, sys/saveas), so the first thing wrong in that order is the error reported.
  */
 export function parseProcessString(body: string, ctx: { bucket: string; key: string }, opts: { requireSaveAs?: boolean } = {}): MediaJob {
+  const { step, media, saveas } = readPipes(body, opts.requireSaveAs !== false);
+  const { action, book } = step;
+  const allowed: Record<string, JobField | null> = { ...(step.isAudioAction ? AUDIO_PARAMS : VIDEO_PARAMS), ...(step.isConcat ? { align: 'align' } : {}) };
+  const head = parseOp(action, media.headParams, Object.keys(allowed), book);
+  for (const [key, p] of head.params) {
+    const field = allowed[key];
+    if (field) book.set(field, p);
+  }
+  const { pre, sur, segmentOp } = readSubOps(media.subs, step);
+
+  const hp = head.params;
+  const f = hp.get('f');
+  if (!f) fail('MissingMediaParameter', `${action}: parameter "f" (the output container) is required`, { ArgumentName: 'f' });
+  const containers: readonly string[] = step.isAudioAction ? AUDIO_CONTAINERS : [...VIDEO_CONTAINERS, ...AUDIO_CONTAINERS];
+  const container = oneOf(f, containers, book) as Container;
+
+  const clips = readClips(pre, hp, sur, ctx, step);
+  const align = hp.get('align');
+  const alignIndex = align ? intOf(align, book) : 0;
+  const audio = readAudio(hp, f, container, step);
+  const video = readVideo(hp, f, container, step);
+  const segment = segmentOp ? readSegment(segmentOp, step) : undefined;
+  const sn = hp.get('sn');
+  const dropSubtitles = sn ? flagOf(sn, book) : false;
+  const { destination, notify } = saveas ? readSaveAs(saveas, ctx.bucket, step) : {};
+
+  const job: MediaJob = {
+    origin: 'oss',
+    action,
+    clips,
+    alignIndex,
+    output: { container, audio, video, dropSubtitles, ...(destination ? { destination } : {}) },
+  };
+  if (segment) job.output.segment = segment;
+  if (notify) job.notify = notify;
+  return validateJob(job, book);
+}
+
+/** The media pipe (its action first), then at most one more pipe: sys/saveas, last. */
+function readPipes(body: string, requireSaveAs: boolean): { step: Step; media: SplitPipe; saveas?: SplitPipe } {
   const text = body.replace(/[\r\n]+$/, '');
   const outer: ArgumentBook = new ArgumentBook('x-oss-async-process');
   if (text.trim() === '') fail('MissingMediaParameter', 'x-oss-async-process: the process string is empty', { ArgumentName: 'x-oss-async-process' });
@@ -142,7 +193,6 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
   }
   const book: ArgumentBook = new ArgumentBook(action);
 
-  // Pipes after the media pipe: exactly one, sys/saveas, last.
   let saveas: SplitPipe | undefined;
   for (let i = 1; i < pipes.length; i++) {
     const pipe = pipes[i] as string;
@@ -157,22 +207,17 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
       book.rejectRequest(`only one media action per request; unexpected pipe "${pipe}"`, { ArgumentName: 'pipe', ArgumentValue: pipe });
     }
   }
-  if (!saveas && opts.requireSaveAs !== false) fail('MissingMediaParameter', `${action}: "|sys/saveas,o_<base64 key>" is required for asynchronous processing`, { ArgumentName: 'sys/saveas' });
+  if (!saveas && requireSaveAs) fail('MissingMediaParameter', `${action}: "|sys/saveas,o_<base64 key>" is required for asynchronous processing`, { ArgumentName: 'sys/saveas' });
+  const step: Step = { action, book, isAudioAction: action.startsWith('audio/'), isConcat: action.endsWith('/concat') };
+  return saveas ? { step, media, saveas } : { step, media };
+}
 
-  const isAudioAction = action.startsWith('audio/');
-  const isConcat = action.endsWith('/concat');
-  const allowed: Record<string, JobField | null> = { ...(isAudioAction ? AUDIO_PARAMS : VIDEO_PARAMS), ...(isConcat ? { align: 'align' } : {}) };
-  const head = parseOp(action, media.headParams, Object.keys(allowed), book);
-  for (const [key, p] of head.params) {
-    const field = allowed[key];
-    if (field) book.set(field, p);
-  }
-
-  // Sub-operations of the media pipe.
+/** The media pipe's sub-operations: /pre and /sur clips (concat only), one /segment (video only). */
+function readSubOps(subs: SplitPipe['subs'], { book, isAudioAction, isConcat }: Step): { pre: Op[]; sur: Op[]; segmentOp?: Op } {
   const pre: Op[] = [];
   const sur: Op[] = [];
   let segmentOp: Op | undefined;
-  for (const sub of media.subs) {
+  for (const sub of subs) {
     const label = `/${sub.name}`;
     if (sub.name === 'pre' || sub.name === 'sur') {
       if (!isConcat) book.rejectRequest(`"${label},${sub.params}" is only allowed with audio/concat and video/concat`, { ArgumentName: sub.name });
@@ -187,15 +232,11 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
       book.rejectRequest(`"/saveas" must be a separate pipe written "|sys/saveas,..."`, { ArgumentName: 'saveas' });
     }
   }
+  return segmentOp ? { pre, sur, segmentOp } : { pre, sur };
+}
 
-  const hp = head.params;
-  const f = hp.get('f');
-  if (!f) fail('MissingMediaParameter', `${action}: parameter "f" (the output container) is required`, { ArgumentName: 'f' });
-  const containers: readonly string[] = isAudioAction ? AUDIO_CONTAINERS : [...VIDEO_CONTAINERS, ...AUDIO_CONTAINERS];
-  const container = oneOf(f, containers, book) as Container;
-  const audioContainer = isAudioContainer(container);
-
-  // Clips: /pre..., the URL object, /sur...
+/** Clips: /pre..., the URL object (trimmed by the action's own ss/t), /sur... */
+function readClips(pre: Op[], hp: Map<string, Param>, sur: Op[], ctx: { bucket: string; key: string }, { action, book }: Step): Clip[] {
   const clips: Clip[] = [];
   const addClip = (op: Op, ordinal: string): void => {
     const o = op.params.get('o');
@@ -216,18 +257,20 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
     disableVideo: false,
   });
   sur.forEach((op, n) => addClip(op, ordinalOf(n + 1)));
+  return clips;
+}
 
-  const align = hp.get('align');
-  const alignIndex = align ? intOf(align, book) : 0;
-
-  // Audio.
+/** The audio parameters; an audio-only container implies its codec. */
+function readAudio(hp: Map<string, Param>, f: Param, container: Container, { action, isConcat, ...step }: Step): AudioTarget {
+  // Declared with its type so that `book.reject` (never returns) narrows.
+  const book: ArgumentBook = step.book;
   const an = hp.get('an');
   const audioDisabled = an ? flagOf(an, book) : false;
   const audio: AudioTarget = { disabled: audioDisabled, bitrateOption: 'fixed' };
   const acodec = hp.get('acodec');
   if (acodec) {
     audio.codec = codecOf(acodec, AUDIO_CODECS, isConcat, action, book) as AudioCodec;
-  } else if (audioContainer) {
+  } else if (isAudioContainer(container)) {
     audio.codec = AUDIO_CONTAINER_CODEC[container as keyof typeof AUDIO_CONTAINER_CODEC];
     book.set('audio.codec', f);
   } else if (!audioDisabled) {
@@ -249,10 +292,13 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
     if (d !== 16 && d !== 24) book.reject(adepth, 'must be 16 or 24');
     audio.bitsPerSample = d;
   }
+  return audio;
+}
 
-  // Video.
+/** The video parameters (none with an audio action; refused with an audio-only container). */
+function readVideo(hp: Map<string, Param>, f: Param, container: Container, { action, book, isAudioAction, isConcat }: Step): VideoTarget {
   const video: VideoTarget = { disabled: true, fpsOption: 'fixed', resolutionOption: 'fixed', scaleType: 'stretch', adaptiveOrientation: false, bitrateOption: 'fixed' };
-  if (audioContainer) {
+  if (isAudioContainer(container)) {
     for (const key of Object.keys(VIDEO_ONLY_PARAMS)) {
       const p = hp.get(key);
       if (p && !(key === 'vn' && p.value === '1')) book.reject(p, `cannot be used: container "${f.token}" holds audio only`);
@@ -290,62 +336,47 @@ export function parseProcessString(body: string, ctx: { bucket: string; key: str
     const bufsize = hp.get('bufsize');
     if (bufsize) video.bufferSize = intOf(bufsize, book);
   }
+  return video;
+}
 
-  let segment: SegmentTarget | undefined;
-  if (segmentOp) {
-    const sf = segmentOp.params.get('f');
-    const st = segmentOp.params.get('t');
-    const token = `/segment,${segmentOp.text}`;
-    book.set('segment', { name: 'segment', value: segmentOp.text, token });
-    if (!sf) fail('MissingMediaParameter', `${action}: parameter "f" of "${token}" is required (hls or dash)`, { ArgumentName: 'f' });
-    if (!st) fail('MissingMediaParameter', `${action}: parameter "t" of "${token}" is required (segment length, ms)`, { ArgumentName: 't' });
-    book.set('segment.format', sf);
-    book.set('segment.durationMs', st);
-    segment = { format: oneOf(sf, ['hls', 'dash'], book) as 'hls' | 'dash', durationMs: intOf(st, book) };
+/** `/segment,f_<hls|dash>,t_<ms>`. */
+function readSegment(segmentOp: Op, { action, book }: Step): SegmentTarget {
+  const sf = segmentOp.params.get('f');
+  const st = segmentOp.params.get('t');
+  const token = `/segment,${segmentOp.text}`;
+  book.set('segment', { name: 'segment', value: segmentOp.text, token });
+  if (!sf) fail('MissingMediaParameter', `${action}: parameter "f" of "${token}" is required (hls or dash)`, { ArgumentName: 'f' });
+  if (!st) fail('MissingMediaParameter', `${action}: parameter "t" of "${token}" is required (segment length, ms)`, { ArgumentName: 't' });
+  book.set('segment.format', sf);
+  book.set('segment.durationMs', st);
+  return { format: oneOf(sf, ['hls', 'dash'], book) as 'hls' | 'dash', durationMs: intOf(st, book) };
+}
+
+/** `sys/saveas,o_<base64 key>[,b_<base64 bucket>][/notify,topic_<base64 topic>]`. */
+function readSaveAs(saveas: SplitPipe, sourceBucket: string, { action, book }: Step): { destination: NonNullable<MediaJob['output']['destination']>; notify?: { topic: string } } {
+  const save = parseOp('sys/saveas', saveas.headParams, SAVEAS_PARAMS, book);
+  const so = save.params.get('o');
+  if (!so) fail('MissingMediaParameter', `${action}: parameter "o" of sys/saveas (the target object) is required`, { ArgumentName: 'o' });
+  const keyTemplate = decodeBase64Name(so.value, { parameter: 'o of sys/saveas', token: so.token, context: action, argumentName: 'o' });
+  book.set('destination.keyTemplate', so);
+  const sb = save.params.get('b');
+  let bucket = sourceBucket;
+  if (sb) {
+    bucket = decodeBase64Name(sb.value, { parameter: 'b of sys/saveas', token: sb.token, context: action, argumentName: 'b' });
+    book.set('destination.bucket', sb);
   }
-
-  const sn = hp.get('sn');
-  const dropSubtitles = sn ? flagOf(sn, book) : false;
-
-  // sys/saveas and notify.
-  let destination: MediaJob['output']['destination'];
   let notify: { topic: string } | undefined;
-  if (saveas) {
-    const save = parseOp('sys/saveas', saveas.headParams, SAVEAS_PARAMS, book);
-    const so = save.params.get('o');
-    if (!so) fail('MissingMediaParameter', `${action}: parameter "o" of sys/saveas (the target object) is required`, { ArgumentName: 'o' });
-    const keyTemplate = decodeBase64Name(so.value, { parameter: 'o of sys/saveas', token: so.token, context: action, argumentName: 'o' });
-    book.set('destination.keyTemplate', so);
-    const sb = save.params.get('b');
-    let bucket = ctx.bucket;
-    if (sb) {
-      bucket = decodeBase64Name(sb.value, { parameter: 'b of sys/saveas', token: sb.token, context: action, argumentName: 'b' });
-      book.set('destination.bucket', sb);
-    }
-    let notifySeen = false;
-    for (const sub of saveas.subs) {
-      if (sub.name !== 'notify') book.rejectRequest(`"/${sub.name}" cannot follow sys/saveas; only "/notify,topic_..." can`, { ArgumentName: sub.name });
-      if (notifySeen) book.rejectRequest('"/notify" is given twice', { ArgumentName: 'notify' });
-      notifySeen = true;
-      const n = parseOp('/notify', sub.params, NOTIFY_PARAMS, book);
-      const topic = n.params.get('topic');
-      if (!topic) fail('MissingMediaParameter', `${action}: parameter "topic" of /notify is required`, { ArgumentName: 'topic' });
-      notify = { topic: decodeBase64Name(topic.value, { parameter: 'topic of /notify', token: topic.token, context: action, argumentName: 'topic' }) };
-      book.set('notify.topic', topic);
-    }
-    destination = { bucket, keyTemplate };
+  for (const sub of saveas.subs) {
+    if (sub.name !== 'notify') book.rejectRequest(`"/${sub.name}" cannot follow sys/saveas; only "/notify,topic_..." can`, { ArgumentName: sub.name });
+    if (notify) book.rejectRequest('"/notify" is given twice', { ArgumentName: 'notify' });
+    const n = parseOp('/notify', sub.params, NOTIFY_PARAMS, book);
+    const topic = n.params.get('topic');
+    if (!topic) fail('MissingMediaParameter', `${action}: parameter "topic" of /notify is required`, { ArgumentName: 'topic' });
+    notify = { topic: decodeBase64Name(topic.value, { parameter: 'topic of /notify', token: topic.token, context: action, argumentName: 'topic' }) };
+    book.set('notify.topic', topic);
   }
-
-  const job: MediaJob = {
-    origin: 'oss',
-    action,
-    clips,
-    alignIndex,
-    output: { container, audio, video, dropSubtitles, ...(destination ? { destination } : {}) },
-  };
-  if (segment) job.output.segment = segment;
-  if (notify) job.notify = notify;
-  return validateJob(job, book);
+  const destination = { bucket, keyTemplate };
+  return notify ? { destination, notify } : { destination };
 }
 
 // ---------------------------------------------------------------------------------------------------------

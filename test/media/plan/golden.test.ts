@@ -83,26 +83,44 @@ const cases: Case[] = [
     name: 'seed001-audio-concat',
     job: () =>
       parseProcessString(
-        'audio/concat,f_aac,ac_1,ar_44100,ab_96000,align_2/pre,o_cHJlMS5tcDMK/pre,o_cHJlMi53YXYK,t_2000/sur,o_c3VyMS5hYWMK,ss_4000,t_10000/sur,o_c3VyMi53bWEK,ss_10000|sys/saveas,o_b3V0b2JqLnthdXRvZXh0fQo',
+        'audio/concat,f_aac,ac_1,ar_44100,ab_96000,align_2/pre,o_cHJlMS5tcDMK/pre,o_cHJlMi53YXYK,t_2000/sur,o_c3VyMS5hYWMK,ss_4000,t_10000/sur,o_c3VyMi53bWEK,ss_10000|sys/saveas,b_b3V0YnVja2V0,o_b3V0b2JqLnthdXRvZXh0fQo/notify,topic_QXVkaW9Db252ZXJ0',
         { bucket: 'examplebucket', key: 'example.oga' },
       ),
   },
-  // Seed 002: audio/convert (trim + AAC, and Opus with rate and channels).
+  // Seed 001's SDK examples (Python, Java, Go): two /pre clips before the URL object, the second with t_0.
+  {
+    name: 'seed001-sdk-audio-concat',
+    job: () =>
+      parseProcessString(
+        `audio/concat,f_aac,ac_1,ar_44100,ab_96000,align_2/pre,o_${enc('src1.mp3')}/pre,o_${enc('src2.mp3')},t_0|sys/saveas,b_${enc('examplebucket')},o_${enc('dest.aac')}/notify,topic_QXVkaW9Db252ZXJ0`,
+        { bucket: 'examplebucket', key: 'src1.mp3' },
+      ),
+  },
+  // Seed 002: audio/convert (trim + AAC, and Opus with rate and channels; the second as printed, with the
+  // space before o_).
   {
     name: 'seed002-audio-convert-aac',
-    job: () => parseProcessString('audio/convert,ss_10000,t_60000,f_aac,ab_96000|sys/saveas,o_b3V0b2JqcHJlZml4LnthdXRvZXh0fQo', { bucket: 'examplebucket', key: 'example.mp3' }),
+    job: () => parseProcessString('audio/convert,ss_10000,t_60000,f_aac,ab_96000|sys/saveas,b_b3V0YnVja2V0,o_b3V0b2JqcHJlZml4LnthdXRvZXh0fQo/notify,topic_QXVkaW9Db252ZXJ0', { bucket: 'examplebucket', key: 'example.mp3' }),
   },
   {
     name: 'seed002-audio-convert-opus',
-    job: () => parseProcessString('audio/convert,f_opus,ab_96000,ar_48000,ac_2|sys/saveas,o_b3V0b2JqLnthdXRvZXh0fQo', { bucket: 'examplebucket', key: 'example.wav' }),
+    job: () => parseProcessString('audio/convert,f_opus,ab_96000,ar_48000,ac_2|sys/saveas,b_b3V0YnVja2V0, o_b3V0b2JqLnthdXRvZXh0fQo/notify,topic_QXVkaW9Db252ZXJ0', { bucket: 'examplebucket', key: 'example.wav' }),
   },
-  // Seed 003: video/concat to MP4, and to HLS segments.
+  // Seed 003: video/concat to MP4 (the worked example and the SDK examples), and to HLS segments.
   {
     name: 'seed003-video-concat-mp4',
     job: () =>
       parseProcessString(
-        'video/concat,ss_10000,f_mp4,vcodec_h264,fps_25,vb_1000000,acodec_aac,ab_96000,ar_48000,ac_2,align_1/pre,o_cHJlLm1vdgo/sur,o_c3VyMS5hYWMK,t_10000|sys/saveas,o_b3V0b2JqLnthdXRvZXh0fQo',
+        'video/concat,ss_10000,f_mp4,vcodec_h264,fps_25,vb_1000000,acodec_aac,ab_96000,ar_48000,ac_2,align_1/pre,o_cHJlLm1vdgo/sur,o_c3VyMS5hYWMK,t_10000|sys/saveas,b_b3V0YnVja2V0,o_b3V0b2JqLnthdXRvZXh0fQo/notify,topic_QXVkaW9Db252ZXJ0',
         { bucket: 'examplebucket', key: 'example.mkv' },
+      ),
+  },
+  {
+    name: 'seed003-sdk-video-concat-mp4',
+    job: () =>
+      parseProcessString(
+        `video/concat,ss_0,f_mp4,vcodec_h264,fps_25,vb_1000000,acodec_aac,ab_96000,ar_48000,ac_2,align_1/pre,o_${enc('concat1.mp4')}/sur,o_${enc('concat2.mp4')},t_0|sys/saveas,b_${enc('examplebucket')},o_${enc('dest.mp4')}/notify,topic_QXVkaW9Db252ZXJ0`,
+        { bucket: 'examplebucket', key: 'src.mp4' },
       ),
   },
   {

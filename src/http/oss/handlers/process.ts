@@ -7,22 +7,17 @@
  * The dialect has already refused anonymous callers (IMM processing is never anonymous, §7.2), checked read
  * access on the URL object and that it exists. The grammar (body decoding, action routing, the sync grammar)
  * lives with the parser in media/request/process-actions.ts, the TaskRequestDefinition beside the IMM request
- * reader in media/request/request-definition.ts: this handler only translates the wire to them and back.
+ * reader in media/request/request-definition.ts, the probing in media/detect-meta.ts: this handler only
+ * translates the wire to them and back.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { createPrivateDir } from '../../../media/engine/sandbox.js';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ServerResponse } from 'node:http';
-import { fail } from '../../../errors.js';
 import type { AccessGate } from '../../../auth/access.js';
 import { parseProcessString, type ProcessField } from '../../../media/request/process-string.js';
 import { checkAsyncAction, decodeProcessBody, parseSyncProcess } from '../../../media/request/process-actions.js';
 import { buildRequestDefinition } from '../../../media/request/request-definition.js';
-import { notAudioVisual, toDetectMediaMeta, type DetectMediaMeta } from '../../../media/media-meta.js';
+import { detectMediaMeta } from '../../../media/detect-meta.js';
 import type { MediaEngine } from '../../../media/engine/index.js';
 import type { ProjectService } from '../../../projects/service.js';
 import type { TaskService } from '../../../tasks/service.js';
@@ -101,7 +96,12 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
     deps.assertWritable?.();
   }
 
-  const { record, meta } = await detectMediaMeta(ctx, deps, source);
+  // openKey re-reads the record, so the headers describe the very bytes probed.
+  const open = async () => {
+    const { record, stream } = await ctx.storage.objects.openKey(source.bucket, source.key);
+    return { record, stream, displayName: `oss://${record.bucket}/${record.key}`, size: record.size };
+  };
+  const { opened: { record }, meta } = await detectMediaMeta(deps.engine, deps.workDir, open, newJsonRequestId());
   const body = Buffer.from(JSON.stringify(meta));
   if (!target) {
     ctx.res.writeHead(200, {
@@ -121,26 +121,4 @@ export async function processObject(ctx: OssContext, deps: ProcessDeps, source: 
     expectedLength: body.length,
   });
   sendJson(ctx.res, 200, { bucket: request.saveAs?.bucket ?? '', fileSize: saved.size, object: target.key, status: 'OK' });
-}
-
-/** Copies the object (streamed) to a private temp directory, probes it, and removes the copy. */
-async function detectMediaMeta(ctx: OssContext, deps: ProcessDeps, source: ObjectRecord): Promise<{ record: ObjectRecord; meta: DetectMediaMeta }> {
-  await mkdir(deps.workDir, { recursive: true });
-  // Private (0700, unguessable, owned by the FFmpeg user): see media/engine/sandbox.ts.
-  const dir = await createPrivateDir(deps.workDir, deps.engine.sandbox);
-  try {
-    // openKey re-reads the record, so the headers describe the very bytes probed.
-    const { record, stream } = await ctx.storage.objects.openKey(source.bucket, source.key);
-    // No extension from the key: the engine sniffs the content and forces a single-file demuxer (a name like
-    // `x.m3u8` would otherwise let FFmpeg pick a demuxer that reads other files).
-    const file = join(dir, 'source');
-    await pipeline(stream, createWriteStream(file));
-    const name = `oss://${record.bucket}/${record.key}`;
-    const { info, json } = await deps.engine.probeDetailed(file, name);
-    const not = notAudioVisual(json);
-    if (not) fail('MediaUnreadable', `${name} could not be read as media: ${not}`);
-    return { record, meta: toDetectMediaMeta(json, { requestId: newJsonRequestId(), size: record.size, durationSec: info.durationSec }) };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
