@@ -23,7 +23,8 @@ export async function getAcl(bucket: string, key?: string): Promise<string> {
 
 export async function setAcl(acl: ObjectAcl, bucket: string, key?: string): Promise<void> {
   const url = key === undefined ? `/-/console/api/oss/${encodeURIComponent(bucket)}?acl` : `${ossPath(bucket, key)}?acl`;
-  await call('PUT', url, undefined, { 'x-oss-acl': acl });
+  // PutBucketAcl reads x-oss-acl, PutObjectAcl x-oss-object-acl (as OSS).
+  await call('PUT', url, undefined, { [key === undefined ? 'x-oss-acl' : 'x-oss-object-acl']: acl });
 }
 
 export const createBucketWithAcl = (name: string, acl: BucketAcl) => call('PUT', `/-/console/api/oss/${encodeURIComponent(name)}`, undefined, { 'x-oss-acl': acl });

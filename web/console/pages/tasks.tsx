@@ -136,9 +136,12 @@ export function Tasks() {
       const t = JSON.parse((e as MessageEvent<string>).data) as TaskDetail;
       setTasks((m) => {
         const old = m.get(t.taskId);
-        // Shown tasks update in place; a new one appears only on the first page and when it matches the filters.
+        // Shown tasks update in place; another appears only when it is new (newer than every task shown), the
+        // page is the first and it matches the filters: the stream's first burst (every visible task) does
+        // not overfill a page.
         if (old) return new Map(m).set(t.taskId, { ...old, ...t });
-        if (!view.current.firstPage || !matches(t, view.current.filter)) return m;
+        const newest = [...m.values()].reduce((x, y) => (y.createdAt > x ? y.createdAt : x), '');
+        if (!view.current.firstPage || !matches(t, view.current.filter) || t.createdAt <= newest) return m;
         return new Map(m).set(t.taskId, t);
       });
     });
