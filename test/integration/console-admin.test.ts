@@ -187,6 +187,8 @@ async function audit(page: Page, name: string, found: string[]): Promise<void> {
 
 /** ms from navigation start until `selector` shows (the first data render), and DOMContentLoaded. */
 async function timed(page: Page, url: string, selector: string): Promise<{ domContentLoaded: number; firstData: number }> {
+  // A fresh document each time (a hash change alone is no page load).
+  await page.goto('about:blank');
   await page.goto(url);
   await page.locator(selector).first().waitFor();
   const firstData = await page.evaluate<number>('performance.now()');

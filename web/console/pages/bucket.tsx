@@ -243,7 +243,7 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
               <td>{size(o.size)}</td>
               <td>{new Date(o.lastModified).toLocaleString()}</td>
               <td class="actions">
-                <button class="small share" aria-expanded={share === o.key} aria-label={`Share or set the ACL of ${o.key}`} onClick={() => setShare(share === o.key ? undefined : o.key)}>
+                <button class="small share" aria-expanded={share === o.key} aria-label={`ACL / link: ${o.key}`} onClick={() => setShare(share === o.key ? undefined : o.key)}>
                   ACL / link
                 </button>
               </td>
