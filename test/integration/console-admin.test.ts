@@ -376,7 +376,7 @@ describe('console admin pages in a real browser', async () => {
     assert.deepEqual([...seen].sort(), [...ids].sort(), 'every task exactly once across the pages');
     await page.click('text=First page');
     await page.locator('li.task audio.player').first().waitFor();
-    await audit(page, 'tasks', violations);
+    await audit(page, 'tasks-list', violations);
 
     // Notifications: a topic with a queue and two URL subscriptions (one that answers, one that refuses).
     let pushed = 0;

@@ -325,7 +325,10 @@ function Pushes({ version }: { version: number }) {
                     {p.topic} / {p.subscription}
                   </td>
                   <td>{p.endpoint}</td>
-                  <td>{p.state}</td>
+                  <td>
+                    {p.state}
+                    {p.state === 'pending' && p.attempts > 0 && <span class="muted"> (next try {when(p.nextAttemptAt)})</span>}
+                  </td>
                   <td>{p.attempts}</td>
                   <td class={p.lastError ? 'error' : ''}>{p.lastError || '—'}</td>
                 </tr>
