@@ -20,11 +20,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { tone } from '../support/media.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { queryRows } from '../support/backend.js';
+import { backendEnv, queryRows } from '../support/backend.js';
 import { presignOssPath, verifyOssRequest, PRESIGN_MAX_EXPIRES_SECONDS } from '../../src/auth/oss-signature.js';
 
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../test-output/console/', import.meta.url));
 const SCOPED = { accessKeyId: 'LTAIadminScoped01', accessKeySecret: 'AdminScopedSecret00000000000001', buckets: { 'adm-scoped': 'read-write' } };
 const require = createRequire(import.meta.url);
@@ -75,6 +77,7 @@ let a: TestServer;
 let b: TestServer;
 let dataDir: string;
 let fixtures: string;
+let backend: Record<string, string>;
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'medley-console-admin-'));
@@ -82,6 +85,7 @@ before(async () => {
   await writeFile(join(dataDir, 'access-keys.json'), JSON.stringify({ keys: [SCOPED] }));
   // One after the other: the first runs the migrations (two processes migrating one new SQLite file at
   // once race on CREATE TABLE).
+  backend = await backendEnv(dataDir);
   a = await startServer({ dataDir });
   b = await startServer({ dataDir, env: { MEDLEY_WORKERS: '0' } });
 });
@@ -106,6 +110,27 @@ describe('sessions in the database', () => {
     assert.equal((await api(a.url, s, '/session')).status, 200, 'still signed in after the restart');
     assert.equal((await api(a.url, s, '/session', { method: 'DELETE' })).status, 200);
     assert.equal((await api(b.url, s, '/session')).status, 401, 'signed out on the other node too');
+  });
+
+  test('medley keys revoke ends the key\'s console sessions at once, on every node', async () => {
+    const id = 'LTAIadminCliKey01';
+    const secret = 'AdminCliKeySecret0000000000001';
+    const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'keys', ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...backend } });
+    const added = cli('add', id, '--secret', secret, '--bucket', 'adm-cli=read');
+    assert.equal(added.status, 0, added.stderr);
+    // The nodes re-read the keys every ~2 s.
+    let session: Session | undefined;
+    for (const until = Date.now() + 15_000; !session && Date.now() < until; ) {
+      const r = await fetch(`${a.url}/-/console/api/session`, { method: 'POST', body: JSON.stringify({ accessKeyId: id, accessKeySecret: secret }) });
+      if (r.status === 200) session = { cookie: r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: ((await r.json()) as { csrf: string }).csrf };
+      else await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.ok(session, 'the added key signs in');
+    assert.equal((await api(b.url, session, '/session')).status, 200);
+    const revoked = cli('revoke', id);
+    assert.equal(revoked.status, 0, revoked.stderr);
+    assert.equal((await api(a.url, session, '/session')).status, 401, 'ended at once (the rows are gone), before any key cache refresh');
+    assert.equal((await api(b.url, session, '/session')).status, 401);
   });
 
   test('the admin API refuses malformed input with a 400 naming it, and a scoped key on the message service with MNS AccessDenied', async () => {
@@ -315,6 +340,26 @@ describe('console admin pages in a real browser', async () => {
     assert.equal(await page.evaluate<string>('JSON.stringify({ ...sessionStorage })'), '{}', 'nothing left to resume');
     timings.bucket = await timed(page, `${base}#/b/adm-media/`, 'tr.object');
     await audit(page, 'buckets-bucket', violations);
+
+    // A bucket of 250 objects: the page lists 100 at a time (ListObjectsV2 max-keys=100), more only on request.
+    assert.equal((await api(a.url, s, '/oss/adm-many', { method: 'PUT' })).status, 200);
+    const keys = Array.from({ length: 250 }, (_, i) => `k-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < keys.length; i += 25) {
+      await Promise.all(keys.slice(i, i + 25).map(async (k) => assert.equal((await api(a.url, s, `/oss/adm-many/${k}`, { method: 'PUT', body: k })).status, 200)));
+    }
+    const listings: string[] = [];
+    const onList = (r: { url(): string }) => {
+      if (/\/api\/oss\/adm-many\?list-type=2/.test(r.url())) listings.push(new URL(r.url()).searchParams.get('max-keys') ?? '');
+    };
+    page.on('request', onList);
+    await page.goto(`${base}#/b/adm-many/`);
+    await page.locator('tr.object', { hasText: 'k-099' }).waitFor();
+    assert.equal(await page.locator('tr.object').count(), 100);
+    await page.click('text=Load the next 100 entries');
+    await page.locator('tr.object', { hasText: 'k-199' }).waitFor();
+    assert.equal(await page.locator('tr.object').count(), 200);
+    page.off('request', onList);
+    assert.deepEqual(listings, ['100', '100'], 'two pages of 100, nothing more read');
 
     // Tasks: three that succeed and one that fails, then filters and paging.
     const b64 = (x: string) => Buffer.from(x).toString('base64url');
