@@ -5,7 +5,8 @@
  *
  * A session is a random id (the HttpOnly cookie); the table keeps only its sha256, bound to an AccessKeyId
  * and a digest of the secret it was opened with, so it ends when the key is removed or its secret rotated
- * (checked on every request by `resolve`, which then deletes the row), at sign-out, and after `ttlMs`.
+ * (checked on every request by `resolve`), when `medley keys revoke` deletes the key (and its sessions),
+ * at sign-out, and after `ttlMs`.
  * The secret itself is never kept.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -64,10 +65,15 @@ export class SessionStore {
     if (!row) return undefined;
     const cred = this.lookup(row.access_key_id);
     const now = this.now();
-    if (Number(row.expires_at) <= now || !cred || !constantTimeEqual(sha256(cred.secret), row.secret_digest) || (cred.expiresAt && cred.expiresAt.getTime() <= now)) {
+    if (Number(row.expires_at) <= now) {
       await this.db.deleteFrom('console_sessions').where('id_hash', '=', hash).execute();
       return undefined;
     }
+    // Refused, but not deleted: this node's key cache may lag another's by a refresh (a key just added, a
+    // secret just rotated there), so what it sees now is no reason to end the session everywhere. Revoking
+    // a key deletes its sessions (KeyStore.revoke); a rotated-away session is refused on every node that
+    // knows the new secret and is swept at its expiry.
+    if (!cred || !constantTimeEqual(sha256(cred.secret), row.secret_digest) || (cred.expiresAt && cred.expiresAt.getTime() <= now)) return undefined;
     const session: Session = { id, accessKeyId: row.access_key_id, secretDigest: row.secret_digest, csrf: row.csrf, expiresAt: Number(row.expires_at) };
     return { session, principal: { kind: 'signed', accessKeyId: row.access_key_id, grants: cred.grants } };
   }
