@@ -249,6 +249,8 @@ export async function startApp(config: Config, env: NodeJS.ProcessEnv = {}, log:
       disk: core.disk,
       metrics: core.metrics,
       rootAccessKeyId: core.root.accessKeyId,
+      db: core.db,
+      mns: core.mns,
       pingDatabase: async () => void (await sql`select 1`.execute(core.db)),
     });
   } catch (e) {

@@ -66,7 +66,7 @@ export const settingSpecs = [
   { key: 'nodeName', env: 'MEDLEY_NODE_NAME', flag: '--node-name <name>', def: undefined, help: 'this process in logs, the detailed /-/health and task lease owners (default: the host name)' },
   // Web console (src/http/console): served at /-/console on the OSS port.
   { key: 'console', env: 'MEDLEY_CONSOLE', flag: '--console <bool>', def: 'true', help: 'serve the web console at /-/console (sign-in with an access key; false = 404)' },
-  { key: 'consoleSessionHours', env: 'MEDLEY_CONSOLE_SESSION_HOURS', flag: '--console-session-hours <n>', def: '12', help: 'a console session ends this many hours after sign-in (sessions live in this process\'s memory)' },
+  { key: 'consoleSessionHours', env: 'MEDLEY_CONSOLE_SESSION_HOURS', flag: '--console-session-hours <n>', def: '12', help: 'a console session ends this many hours after sign-in (sessions are kept in the database, shared by every node)' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);

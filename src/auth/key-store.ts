@@ -72,6 +72,8 @@ export class KeyStore {
   /** Removes a key; false when there was none. */
   async revoke(accessKeyId: string): Promise<boolean> {
     const r = await this.db.deleteFrom('access_keys').where('access_key_id', '=', accessKeyId).executeTakeFirst();
+    // Its web console sessions end now (every node would refuse them anyway once its key cache refreshes).
+    await this.db.deleteFrom('console_sessions').where('access_key_id', '=', accessKeyId).execute();
     return Number(r.numDeletedRows) > 0;
   }
 

@@ -708,3 +708,54 @@ function verifyV4Presigned(view: RequestView, opts: VerifyOptions): AuthResult {
   return signed('v4-presigned', scope.accessKeyId, checkSecurityToken(view, credential));
 }
 
+
+// ---------------------------------------------------------------------------------------------------------------
+// Presigning (the web console's "copy a presigned URL"): built from the same canonical forms the verifier
+// checks, so a URL this module signs is one this module accepts.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The longest presigned URL Medley signs, V1 or V4: a week (the V4 ceiling, spec 2.5). */
+export const PRESIGN_MAX_EXPIRES_SECONDS = V4_MAX_EXPIRES_SECONDS;
+
+export interface PresignInput {
+  method: 'GET' | 'HEAD' | 'PUT';
+  bucket: string;
+  /** Decoded object key. */
+  key: string;
+  credential: Pick<Credential, 'accessKeyId' | 'secret'>;
+  /** 1..PRESIGN_MAX_EXPIRES_SECONDS. */
+  expiresSeconds: number;
+  version: 'v1' | 'v4';
+  /** The signing instant. */
+  now: Date;
+  /** V4: the region of the credential scope (this server's). */
+  region: string;
+}
+
+/** Path + query of a presigned URL for `/<bucket>/<key>` (path-style; prefix it with the endpoint's origin). */
+export function presignOssPath(input: PresignInput): string {
+  if (!Number.isInteger(input.expiresSeconds) || input.expiresSeconds < 1 || input.expiresSeconds > PRESIGN_MAX_EXPIRES_SECONDS) {
+    fail('InvalidArgument', `The expiry must be a whole number of seconds from 1 to ${PRESIGN_MAX_EXPIRES_SECONDS} (one week).`, { ArgumentName: 'expires', ArgumentValue: String(input.expiresSeconds) });
+  }
+  const path = `/${percentEncode(input.bucket, false)}/${percentEncode(input.key, true)}`;
+  const base = { method: input.method, headers: new Map<string, string>(), bucket: input.bucket, key: input.key };
+  const { accessKeyId, secret } = input.credential;
+  if (input.version === 'v1') {
+    const expires = String(Math.floor(input.now.getTime() / 1000) + input.expiresSeconds);
+    const signature = hmacSha1Base64(secret, v1StringToSign({ ...base, query: [] }, expires));
+    return `${path}?OSSAccessKeyId=${percentEncode(accessKeyId)}&Expires=${expires}&Signature=${percentEncode(signature)}`;
+  }
+  const xOssDate = new Date(Math.floor(input.now.getTime() / 1000) * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const scope: V4Scope = { accessKeyId, date: xOssDate.slice(0, 8), region: input.region, product: 'oss' };
+  const params: QueryParam[] = [
+    { name: 'x-oss-signature-version', value: V4_ALGORITHM, hasEquals: true },
+    { name: 'x-oss-credential', value: `${accessKeyId}/${scope.date}/${scope.region}/oss/${V4_TERMINATOR}`, hasEquals: true },
+    { name: 'x-oss-date', value: xOssDate, hasEquals: true },
+    { name: 'x-oss-expires', value: String(input.expiresSeconds), hasEquals: true },
+  ];
+  const view: RequestView = { ...base, query: params };
+  const query = v4CanonicalQuery(params, 'bare', 'encoded-bytes');
+  const canonicalRequest = [view.method, v4CanonicalUri(view), query, v4CanonicalHeaders(view, []), '', UNSIGNED_PAYLOAD].join('\n');
+  const signature = v4Signer(secret, scope)(v4StringToSign(canonicalRequest, xOssDate, scope));
+  return `${path}?${query}&x-oss-signature=${signature}`;
+}

@@ -282,5 +282,23 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0006_console_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Web console sessions, shared by every node on the database. Only a hash of the session id (the
+      // cookie) is kept, so a copy of the table opens no session; secret_digest ties a session to the
+      // secret it was opened with (a rotated or removed key ends it).
+      await db.schema
+        .createTable('console_sessions')
+        .addColumn('id_hash', T.text, (c) => c.primaryKey())
+        .addColumn('access_key_id', T.text, (c) => c.notNull())
+        .addColumn('secret_digest', T.text, (c) => c.notNull())
+        .addColumn('csrf', T.text, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('console_sessions_expiry').on('console_sessions').column('expires_at').execute();
+      await db.schema.createIndex('console_sessions_key').on('console_sessions').column('access_key_id').execute();
+    },
+  },
 };
 }

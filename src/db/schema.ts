@@ -243,6 +243,18 @@ export interface PushSigningKeyTable {
   created_at: number;
 }
 
+/** A web console session (src/http/console/sessions.ts): the cookie's id is kept only as its sha256. */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  access_key_id: string;
+  /** sha256 of the secret the session was opened with. */
+  secret_digest: string;
+  /** The double-submit CSRF token (the page reads it; it opens nothing without the cookie). */
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   buckets: BucketTable;
   blobs: BlobTable;
@@ -262,4 +274,5 @@ export interface Database {
   notification_outbox: NotificationOutboxTable;
   access_keys: AccessKeyTable;
   push_signing_keys: PushSigningKeyTable;
+  console_sessions: ConsoleSessionTable;
 }

@@ -23,6 +23,8 @@ import { operatorOf, type OperatorAuthDeps } from '../observability/operator-aut
 import { listen, tlsFiles, type CertificateInfo, type MedleyServer } from './listen.js';
 import { dbUnavailableReason } from '../db/errors.js';
 import { CONSOLE_PREFIX, createConsole } from './console/index.js';
+import type { Db } from '../db/connection.js';
+import type { MnsService } from '../notify/mns-service.js';
 
 export interface HttpDeps {
   config: Config;
@@ -43,6 +45,9 @@ export interface HttpDeps {
   metrics?: Metrics;
   /** The root key may read /-/metrics and the detailed /-/health (as may MEDLEY_METRICS_TOKEN). */
   rootAccessKeyId?: string;
+  /** The database (web console sessions) and the message service (the console's notifications page). */
+  db: Db;
+  mns: MnsService;
   /** A cheap query (`select 1`): /-/health is not ready while it fails (the database is unreachable). */
   pingDatabase?: () => Promise<void>;
 }
@@ -105,7 +110,7 @@ const MEDLEY_ENDPOINTS = new Set(['/-/health', '/-/metrics']);
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, disk: deps.disk });
   const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces, disk: deps.disk });
-  const webConsole = createConsole({ lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal, closing: () => !ready, enabled: deps.config.console, sessionTtlMs: deps.config.consoleSessionHours * 3_600_000 });
+  const webConsole = createConsole({ db: deps.db, mns: deps.mns, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal, closing: () => !ready, enabled: deps.config.console, sessionTtlMs: deps.config.consoleSessionHours * 3_600_000 });
   const started = Date.now();
 
   const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };

@@ -249,4 +249,51 @@ export class MnsService implements Publisher {
   publishInTx(tx: Tx, input: PublishInput, now: Date): Promise<PublishResult> {
     return this.publishing.publishInTx(tx, input, now);
   }
+
+  // ----- push deliveries (the web console's view) ----------------------------------------------------------------
+
+  /**
+   * HTTP push deliveries, newest first: attempts so far, state (pending | delivered | failed) and the last
+   * error. Paged by id (`before`: the `next` of the previous page), so a long history is never read whole.
+   */
+  async listPushes(opts: { topic?: string; state?: string; before?: number; limit?: number } = {}): Promise<{ items: PushDeliveryInfo[]; next?: number }> {
+    const limit = Math.min(Math.max(opts.limit ?? 50, 1), 200);
+    let q = this.db
+      .selectFrom('mns_pushes')
+      .select(['id', 'topic', 'subscription', 'endpoint', 'message_id', 'message_tag', 'published_at', 'attempts', 'next_attempt_at', 'state', 'last_error'])
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
+    if (opts.topic) q = q.where('topic', '=', opts.topic);
+    if (opts.state) q = q.where('state', '=', opts.state);
+    if (opts.before !== undefined) q = q.where('id', '<', opts.before);
+    const rows = await q.execute();
+    const items = rows.slice(0, limit).map((r) => ({
+      id: Number(r.id),
+      topic: r.topic,
+      subscription: r.subscription,
+      endpoint: r.endpoint,
+      messageId: r.message_id,
+      messageTag: r.message_tag,
+      publishedAt: Number(r.published_at),
+      attempts: Number(r.attempts),
+      nextAttemptAt: Number(r.next_attempt_at),
+      state: r.state,
+      lastError: r.last_error,
+    }));
+    return { items, next: rows.length > limit ? items.at(-1)!.id : undefined };
+  }
+}
+
+export interface PushDeliveryInfo {
+  id: number;
+  topic: string;
+  subscription: string;
+  endpoint: string;
+  messageId: string;
+  messageTag: string;
+  publishedAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  state: string;
+  lastError: string;
 }

@@ -139,53 +139,7 @@ export async function mediaInfo(bucket: string, key: string, kind: 'audio' | 'vi
   return (await call('GET', `${ossPath(bucket, key)}?x-oss-process=${kind}/info`)).json();
 }
 
-/** Files this large go up in parts (multipart upload), so one failed request costs a part, not the file. */
-export const MULTIPART_THRESHOLD = 32 * 1024 * 1024;
-const PART_SIZE = 8 * 1024 * 1024;
-
-/** One XHR with upload progress (fetch has none); resolves with the request. */
-function xhr(method: string, url: string, body: Blob | string, onProgress: (loaded: number) => void, contentType?: string): Promise<XMLHttpRequest> {
-  return new Promise((resolve, reject) => {
-    const x = new XMLHttpRequest();
-    x.open(method, url);
-    x.setRequestHeader('X-Medley-Csrf', csrf);
-    if (contentType) x.setRequestHeader('Content-Type', contentType);
-    x.upload.onprogress = (e) => onProgress(e.loaded);
-    x.onload = () => {
-      if (x.status >= 200 && x.status < 300) return resolve(x);
-      const doc = new DOMParser().parseFromString(x.responseText, 'application/xml');
-      reject(new ApiError(x.status, doc.querySelector('Code')?.textContent ?? String(x.status), doc.querySelector('Message')?.textContent ?? x.statusText));
-    };
-    x.onerror = () => reject(new ApiError(0, 'NetworkError', 'The upload was interrupted.'));
-    x.send(body);
-  });
-}
-
-/** Uploads one file with progress: a single streamed PUT, or a multipart upload above MULTIPART_THRESHOLD. */
-export async function upload(bucket: string, key: string, file: File, onProgress: (loaded: number, total: number) => void): Promise<void> {
-  const url = ossPath(bucket, key);
-  if (file.size < MULTIPART_THRESHOLD) {
-    await xhr('PUT', url, file, (n) => onProgress(n, file.size), file.type || undefined);
-    return;
-  }
-  const init = await xhr('POST', `${url}?uploads`, '', () => undefined, file.type || undefined);
-  const uploadId = new DOMParser().parseFromString(init.responseText, 'application/xml').querySelector('UploadId')?.textContent ?? '';
-  const parts: string[] = [];
-  try {
-    for (let n = 1, at = 0; at < file.size; n++, at += PART_SIZE) {
-      const r = await xhr('PUT', `${url}?partNumber=${n}&uploadId=${encodeURIComponent(uploadId)}`, file.slice(at, at + PART_SIZE), (loaded) => onProgress(at + loaded, file.size));
-      parts.push(`<Part><PartNumber>${n}</PartNumber><ETag>${esc(r.getResponseHeader('ETag') ?? '')}</ETag></Part>`);
-    }
-    await xhr('POST', `${url}?uploadId=${encodeURIComponent(uploadId)}`, `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`, () => undefined, 'application/xml');
-  } catch (e) {
-    await call('DELETE', `${url}?uploadId=${encodeURIComponent(uploadId)}`).catch(() => undefined);
-    throw e;
-  }
-}
-
-export async function listTasks(): Promise<TaskView[]> {
-  return ((await (await call('GET', '/-/console/api/tasks')).json()) as { tasks: TaskView[] }).tasks;
-}
+// Uploads (resumable multipart) and task lists with filters: admin.ts.
 
 /** Submits an x-oss-async-process string on `bucket/key`; answers the TaskId. */
 export async function submitProcess(bucket: string, key: string, process: string): Promise<string> {

@@ -10,6 +10,7 @@ import { Bucket } from './pages/bucket.js';
 import { ObjectPage } from './pages/object.js';
 import { Tasks } from './pages/tasks.js';
 import { Compose } from './pages/compose.js';
+import { Notifications } from './pages/notifications.js';
 
 function App() {
   const [session, setSession] = useState<SessionInfo | null>();
@@ -40,6 +41,9 @@ function App() {
           <a href="#/compose" class={route.page === 'compose' ? 'active' : ''}>
             Compose
           </a>
+          <a href="#/notifications" class={route.page === 'notifications' ? 'active' : ''}>
+            Notifications
+          </a>
         </nav>
         <span class="who">
           {session.accessKeyId} {session.root ? '(root)' : '(scoped)'}
@@ -54,6 +58,7 @@ function App() {
         {route.page === 'object' && <ObjectPage bucket={route.bucket} objectKey={route.key} key={`${route.bucket}/${route.key}`} />}
         {route.page === 'tasks' && <Tasks />}
         {route.page === 'compose' && <Compose session={session} bucket={route.bucket} />}
+        {route.page === 'notifications' && <Notifications session={session} />}
       </main>
     </>
   );

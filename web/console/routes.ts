@@ -1,7 +1,7 @@
-/** Hash routes of the console: #/buckets, #/b/<bucket>/<prefix>, #/o/<bucket>/<key>, #/tasks, #/compose. */
+/** Hash routes of the console: #/buckets, #/b/<bucket>/<prefix>, #/o/<bucket>/<key>, #/tasks, #/compose, #/notifications. */
 import { useEffect, useState } from 'preact/hooks';
 
-export type Route = { page: 'buckets' } | { page: 'bucket'; bucket: string; prefix: string } | { page: 'object'; bucket: string; key: string } | { page: 'tasks' } | { page: 'compose'; bucket?: string };
+export type Route = { page: 'buckets' } | { page: 'bucket'; bucket: string; prefix: string } | { page: 'object'; bucket: string; key: string } | { page: 'tasks' } | { page: 'notifications' } | { page: 'compose'; bucket?: string };
 
 function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
@@ -10,6 +10,7 @@ function parseRoute(hash: string): Route {
   if (head === 'b' && b) return { page: 'bucket', bucket: dec(b), prefix: rest.map(dec).join('/') };
   if (head === 'o' && b) return { page: 'object', bucket: dec(b), key: rest.map(dec).join('/') };
   if (head === 'tasks') return { page: 'tasks' };
+  if (head === 'notifications') return { page: 'notifications' };
   if (head === 'compose') return { page: 'compose', bucket: b ? dec(b) : undefined };
   return { page: 'buckets' };
 }

@@ -23,6 +23,9 @@ import type { Storage } from '../../storage/index.js';
 import type { TaskRecord } from '../../tasks/records.js';
 import { constantTimeEqual } from '../../auth/credentials.js';
 import { FailureLimiter, SessionStore } from './sessions.js';
+import type { Db } from '../../db/connection.js';
+import { createAdminApi } from './admin-api.js';
+import type { MnsService } from '../../notify/mns-service.js';
 import { settleUnreadBody } from '../drain.js';
 
 export const CONSOLE_PREFIX = '/-/console';
@@ -34,6 +37,8 @@ const SIGN_IN_FAILURES_PER_MINUTE = 5;
 /** How often the event stream re-reads the visible tasks. */
 const EVENT_POLL_MS = 250;
 const MAX_SIGN_IN_BODY = 4096;
+/** How often an open event stream re-checks its session (sign-out or rotation elsewhere ends it). */
+const SESSION_RECHECK_MS = 2000;
 
 /** The page's policy: only this origin's files, no inline script or style, never framed. */
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -44,7 +49,11 @@ const OBJECT_CSP = "sandbox; default-src 'none'";
 const ASSET_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'console');
 
 export interface ConsoleDeps {
+  /** Where sessions live (shared by every node on the database). */
+  db: Db;
   lookup: CredentialLookup;
+  /** The message service (the notifications page); absent: those calls answer that it is not running. */
+  mns?: MnsService;
   tasks: TaskService;
   projects: ProjectService;
   storage: Storage;
@@ -123,9 +132,10 @@ export function taskView(t: TaskRecord) {
 }
 
 export function createConsole(deps: ConsoleDeps) {
-  const sessions = new SessionStore(deps.lookup, deps.sessionTtlMs !== undefined && Number.isFinite(deps.sessionTtlMs) && deps.sessionTtlMs > 0 ? deps.sessionTtlMs : 12 * 3_600_000);
+  const sessions = new SessionStore(deps.db, deps.lookup, deps.sessionTtlMs !== undefined && Number.isFinite(deps.sessionTtlMs) && deps.sessionTtlMs > 0 ? deps.sessionTtlMs : 12 * 3_600_000);
   const limiter = new FailureLimiter(SIGN_IN_FAILURES_PER_MINUTE, 60_000);
   const assetDir = deps.assetDir ?? ASSET_DIR;
+  const admin = createAdminApi({ ...deps, projectsOf: (p) => projectsOf(p), taskView, region: deps.mns?.region ?? '' });
   const files = new Map<string, Buffer>();
 
   async function asset(name: string): Promise<Buffer | undefined> {
@@ -176,7 +186,7 @@ export function createConsole(deps: ConsoleDeps) {
   }
 
   /** Server-sent events: every task of the list whose state or progress changed since the last push. */
-  function events(req: IncomingMessage, res: ServerResponse, principal: () => Principal | undefined): void {
+  function events(req: IncomingMessage, res: ServerResponse, principal: () => Promise<Principal | undefined>): void {
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.write('retry: 1000\n\n');
     const seen = new Map<string, string>();
@@ -190,7 +200,7 @@ export function createConsole(deps: ConsoleDeps) {
           res.end();
           return;
         }
-        const p = principal();
+        const p = await principal();
         if (!p) {
           res.end('event: signed-out\ndata: {}\n\n');
           return;
@@ -241,7 +251,7 @@ export function createConsole(deps: ConsoleDeps) {
 
     const cookies = parseCookies(req.headers.cookie);
     const current = () => sessions.resolve(cookies.get(SESSION_COOKIE));
-    const active = current();
+    const active = await current();
     const safe = method === 'GET' || method === 'HEAD';
     const client = req.socket.remoteAddress ?? '';
 
@@ -260,20 +270,20 @@ export function createConsole(deps: ConsoleDeps) {
         if (typeof body?.accessKeyId !== 'string' || typeof body.accessKeySecret !== 'string' || body.accessKeyId === '' || body.accessKeySecret === '') {
           return fault(res, 400, 'MissingArgument', 'Sign-in needs accessKeyId and accessKeySecret (strings).');
         }
-        const s = sessions.open(body.accessKeyId, body.accessKeySecret);
+        const s = await sessions.open(body.accessKeyId, body.accessKeySecret);
         if (!s) {
           limiter.fail(client);
           return fault(res, 401, 'SignInFailed', 'The AccessKeyId or AccessKeySecret is wrong (temporary STS credentials cannot sign in).');
         }
         const ttl = Math.floor(sessions.ttlMs / 1000);
-        const resolved = sessions.resolve(s.id)!;
+        const resolved = (await sessions.resolve(s.id))!;
         return send(res, 200, sessionView(resolved.principal, s.csrf, s.expiresAt), { 'Set-Cookie': [cookie(SESSION_COOKIE, s.id, ttl, true), cookie(CSRF_COOKIE, s.csrf, ttl, false)] });
       }
       if (!active) return fault(res, 401, 'NotSignedIn', 'Sign in to the console first.');
       if (method === 'GET') return send(res, 200, sessionView(active.principal, active.session.csrf, active.session.expiresAt));
       if (method === 'DELETE') {
         if (!csrfOk(req, cookies, active.session.csrf)) return csrfFault(res);
-        sessions.close(active.session.id);
+        await sessions.close(active.session.id);
         return send(res, 200, { signedOut: true }, { 'Set-Cookie': [cookie(SESSION_COOKIE, '', 0, true), cookie(CSRF_COOKIE, '', 0, false)] });
       }
       return fault(res, 405, 'MethodNotAllowed', `${method} is not allowed on ${path}.`);
@@ -292,13 +302,27 @@ export function createConsole(deps: ConsoleDeps) {
       const rest = rawUrl.slice(`${API}/oss`.length) || '/';
       return deps.oss(active.principal, rest.startsWith('/') ? rest : `/${rest}`, req, res, requestId, deps.log);
     }
-    if (path === `${API}/tasks` && safe) {
-      return send(res, 200, { tasks: (await listTasks(active.principal, 50)).map(taskView) });
-    }
+    if (await admin(req, res, method, path.slice(API.length), q >= 0 ? rawUrl.slice(q + 1) : '', active.principal)) return;
     if (path === `${API}/events` && safe) {
-      return events(req, res, () => current()?.principal);
+      return events(req, res, principalEvery(() => current().then((c) => c?.principal), SESSION_RECHECK_MS));
     }
     return fault(res, 404, 'NotFound', `No console API at ${method} ${path}.`);
+  };
+}
+
+/**
+ * The principal of a long-lived stream, re-read from the session table at most every `ms` (not on each
+ * of its 4-a-second ticks): sign-out or key rotation on any node ends the stream within `ms`.
+ */
+function principalEvery(read: () => Promise<Principal | undefined>, ms: number): () => Promise<Principal | undefined> {
+  let at = 0;
+  let last: Promise<Principal | undefined> = Promise.resolve(undefined);
+  return () => {
+    if (Date.now() - at >= ms) {
+      at = Date.now();
+      last = read();
+    }
+    return last;
   };
 }
 

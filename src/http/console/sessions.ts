@@ -1,17 +1,22 @@
 /**
- * Web console sessions and the sign-in rate limit, held in this process's memory.
+ * Web console sessions (in the database, so every `medley serve` node on one SQLite data dir or one
+ * PostgreSQL shares them: a load balancer needs no sticky sessions, and a restart signs nobody out) and the
+ * sign-in rate limit (per process, per client address).
  *
- * A session is a random id (the HttpOnly cookie) bound to an AccessKeyId and a digest of the secret it was
- * opened with, so it ends when the key is removed or its secret rotated (checked on every request by
- * `resolve`), at sign-out, and after `ttlMs`. The secret itself is never kept. Scale-out (several `medley
- * serve` behind one address) needs these rows in the database; until then a user signs in per process.
+ * A session is a random id (the HttpOnly cookie); the table keeps only its sha256, bound to an AccessKeyId
+ * and a digest of the secret it was opened with, so it ends when the key is removed or its secret rotated
+ * (checked on every request by `resolve`), when `medley keys revoke` deletes the key (and its sessions),
+ * at sign-out, and after `ttlMs`.
+ * The secret itself is never kept.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../../db/connection.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
 import { constantTimeEqual } from '../../auth/credentials.js';
 import type { Principal } from '../../auth/policy.js';
 
 export interface Session {
+  /** The cookie value; never stored (the table has its sha256). */
   id: string;
   accessKeyId: string;
   /** sha256 of the secret the session was opened with. */
@@ -21,49 +26,67 @@ export interface Session {
   expiresAt: number;
 }
 
-const digest = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const token = (): string => randomBytes(32).toString('base64url');
+/** Expired rows are deleted at most this often (by the node that opens a session). */
+const SWEEP_EVERY_MS = 60_000;
 
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
+  private lastSweep = 0;
 
   constructor(
+    private readonly db: Db,
     private readonly lookup: CredentialLookup,
     readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Checks the pair against the key lookup (the secret compared in constant time); undefined when wrong. */
-  open(accessKeyId: string, secret: string): Session | undefined {
+  async open(accessKeyId: string, secret: string): Promise<Session | undefined> {
     const cred = this.lookup(accessKeyId);
     // Temporary (STS) credentials need their token on every request: they do not open console sessions.
     if (!cred || cred.securityToken !== undefined || !constantTimeEqual(cred.secret, secret)) return undefined;
-    this.sweep();
-    const s: Session = { id: token(), accessKeyId, secretDigest: digest(secret), csrf: token(), expiresAt: this.now() + this.ttlMs };
-    this.sessions.set(s.id, s);
+    await this.sweep();
+    const now = this.now();
+    const s: Session = { id: token(), accessKeyId, secretDigest: sha256(secret), csrf: token(), expiresAt: now + this.ttlMs };
+    await this.db
+      .insertInto('console_sessions')
+      .values({ id_hash: sha256(s.id), access_key_id: accessKeyId, secret_digest: s.secretDigest, csrf: s.csrf, created_at: now, expires_at: s.expiresAt })
+      .execute();
     return s;
   }
 
   /** The live session and the principal it acts as (the key's grants as they are now), or undefined. */
-  resolve(id: string | undefined): { session: Session; principal: Principal } | undefined {
-    if (!id) return undefined;
-    const s = this.sessions.get(id);
-    if (!s) return undefined;
-    const cred = this.lookup(s.accessKeyId);
-    if (s.expiresAt <= this.now() || !cred || !constantTimeEqual(digest(cred.secret), s.secretDigest) || (cred.expiresAt && cred.expiresAt.getTime() <= this.now())) {
-      this.sessions.delete(id);
+  async resolve(id: string | undefined): Promise<{ session: Session; principal: Principal } | undefined> {
+    // A cookie value is 43 base64url characters: anything else is no session (and costs no query).
+    if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
+    const hash = sha256(id);
+    const row = await this.db.selectFrom('console_sessions').selectAll().where('id_hash', '=', hash).executeTakeFirst();
+    if (!row) return undefined;
+    const cred = this.lookup(row.access_key_id);
+    const now = this.now();
+    if (Number(row.expires_at) <= now) {
+      await this.db.deleteFrom('console_sessions').where('id_hash', '=', hash).execute();
       return undefined;
     }
-    return { session: s, principal: { kind: 'signed', accessKeyId: s.accessKeyId, grants: cred.grants } };
+    // Refused, but not deleted: this node's key cache may lag another's by a refresh (a key just added, a
+    // secret just rotated there), so what it sees now is no reason to end the session everywhere. Revoking
+    // a key deletes its sessions (KeyStore.revoke); a rotated-away session is refused on every node that
+    // knows the new secret and is swept at its expiry.
+    if (!cred || !constantTimeEqual(sha256(cred.secret), row.secret_digest) || (cred.expiresAt && cred.expiresAt.getTime() <= now)) return undefined;
+    const session: Session = { id, accessKeyId: row.access_key_id, secretDigest: row.secret_digest, csrf: row.csrf, expiresAt: Number(row.expires_at) };
+    return { session, principal: { kind: 'signed', accessKeyId: row.access_key_id, grants: cred.grants } };
   }
 
-  close(id: string): void {
-    this.sessions.delete(id);
+  async close(id: string): Promise<void> {
+    await this.db.deleteFrom('console_sessions').where('id_hash', '=', sha256(id)).execute();
   }
 
-  private sweep(): void {
+  private async sweep(): Promise<void> {
     const t = this.now();
-    for (const [id, s] of this.sessions) if (s.expiresAt <= t) this.sessions.delete(id);
+    if (t - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = t;
+    await this.db.deleteFrom('console_sessions').where('expires_at', '<=', t).execute();
   }
 }
 

@@ -1,9 +1,14 @@
-/** One bucket: browse by prefix with paging, upload, download, delete. */
+/**
+ * One bucket: browse by prefix with paging (ListObjectsV2 pages of 100: a 100k-object bucket is never listed
+ * whole), resumable uploads, delete, the bucket's ACL, and per object its ACL and a presigned URL.
+ */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import type { Listing } from '../api.js';
 import { href } from '../routes.js';
 import { ErrorLine, message, size } from '../ui.js';
+import { BUCKET_ACLS, getAcl, hasPending, setAcl, uploadFile, type BucketAcl } from '../admin.js';
+import { SharePanel } from './share.js';
 
 interface UploadState {
   name: string;
@@ -11,6 +16,52 @@ interface UploadState {
   total: number;
   error?: string;
   done?: boolean;
+  /** Parts already on the server when it continued. */
+  resumed?: number;
+  /** Kept for "Resume" after a dropped connection. */
+  file?: File;
+}
+
+/** The bucket's ACL: shown to whoever may read it, changed by the account key (PutBucketAcl is the owner's). */
+function BucketAclControl({ bucket }: { bucket: string }) {
+  const [acl, setAclValue] = useState<string>();
+  const [note, setNote] = useState<string>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    getAcl(bucket).then(setAclValue, (e) => setError(message(e)));
+  }, [bucket]);
+  const change = async (value: BucketAcl) => {
+    setError(undefined);
+    setNote(undefined);
+    try {
+      await setAcl(value, bucket);
+      setAclValue(value);
+      setNote(`Bucket ACL is now ${value}.`);
+    } catch (e) {
+      setError(message(e));
+    }
+  };
+  return (
+    <div class="row acl">
+      <label>
+        Bucket ACL{' '}
+        <select name="bucket-acl" value={acl ?? ''} disabled={acl === undefined} onChange={(e) => void change(e.currentTarget.value as BucketAcl)}>
+          {acl === undefined && <option value="">…</option>}
+          {BUCKET_ACLS.map((a) => (
+            <option key={a} value={a}>
+              {a}
+            </option>
+          ))}
+        </select>
+      </label>
+      {note && (
+        <span class="muted" role="status">
+          {note}
+        </span>
+      )}
+      <ErrorLine error={error} />
+    </div>
+  );
 }
 
 export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
@@ -19,6 +70,7 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [uploads, setUploads] = useState<UploadState[]>([]);
   const [drag, setDrag] = useState(false);
+  const [share, setShare] = useState<string>();
   const fileInput = useRef<HTMLInputElement>(null);
 
   const load = async (token?: string) => {
@@ -33,12 +85,13 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
     setPages([]);
     setSelected(new Set());
     setError(undefined);
+    setShare(undefined);
     void load();
   }, [bucket, prefix]);
 
-  const send = async (files: File[]) => {
-    const start = uploads.length;
-    setUploads((u) => [...u, ...files.map((f) => ({ name: f.name, loaded: 0, total: f.size }))]);
+  const send = async (files: File[], at?: number) => {
+    const start = at ?? uploads.length;
+    if (at === undefined) setUploads((u) => [...u, ...files.map((f) => ({ name: f.name, loaded: 0, total: f.size, file: f }))]);
     const update = (i: number, patch: Partial<UploadState>) => setUploads((u) => u.map((x, j) => (j === start + i ? { ...x, ...patch } : x)));
     // Three at a time: many files without opening a connection per file at once.
     let next = 0;
@@ -46,9 +99,10 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
       while (next < files.length) {
         const i = next++;
         const f = files[i]!;
+        update(i, { error: undefined });
         try {
-          await api.upload(bucket, prefix + f.name, f, (loaded, total) => update(i, { loaded, total }));
-          update(i, { done: true, loaded: f.size });
+          await uploadFile(bucket, prefix + f.name, f, (p) => update(i, { loaded: p.loaded, total: p.total, resumed: p.resumedParts }));
+          update(i, { done: true, loaded: f.size, file: undefined });
         } catch (e) {
           update(i, { error: message(e) });
         }
@@ -106,6 +160,7 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
           </span>
         ))}
       </nav>
+      <BucketAclControl bucket={bucket} />
       <div class="row">
         <button onClick={() => fileInput.current?.click()}>Upload files</button>
         <input
@@ -114,6 +169,7 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
           multiple
           class="hidden"
           name="files"
+          aria-label="Files to upload"
           onChange={(e) => {
             const files = [...(e.currentTarget.files ?? [])];
             e.currentTarget.value = '';
@@ -132,9 +188,19 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
         <ul class="uploads">
           {uploads.map((u, i) => (
             <li key={i} class={u.error ? 'failed' : u.done ? 'done' : ''}>
-              <span>{u.name}</span>
-              <progress max={u.total || 1} value={u.loaded} />
-              <span class="muted">{u.error ?? (u.done ? 'uploaded' : `${Math.round((100 * u.loaded) / (u.total || 1))} %`)}</span>
+              <span>
+                {u.name}
+                {u.resumed ? <span class="muted resumed"> (resumed: {u.resumed} parts were already there)</span> : null}
+              </span>
+              <progress max={u.total || 1} value={u.loaded} aria-label={`upload of ${u.name}`} />
+              <span class="muted" role={u.error ? 'alert' : undefined}>
+                {u.error ?? (u.done ? 'uploaded' : `${Math.round((100 * u.loaded) / (u.total || 1))} %`)}
+              </span>
+              {u.error && u.file && hasPending(bucket, prefix + u.file.name, u.file) && (
+                <button class="small resume" onClick={() => void send([u.file!], i)}>
+                  Resume {u.name}
+                </button>
+              )}
             </li>
           ))}
         </ul>
@@ -143,10 +209,15 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
       <table class="list objects">
         <thead>
           <tr>
-            <th />
+            <th>
+              <span class="sr-only">Select</span>
+            </th>
             <th>Name</th>
             <th>Size</th>
             <th>Last modified</th>
+            <th>
+              <span class="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -157,6 +228,7 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
                 <a href={href.bucket(bucket, p)}>{p.slice(prefix.length)}</a>
               </td>
               <td>folder</td>
+              <td />
               <td />
             </tr>
           ))}
@@ -170,14 +242,20 @@ export function Bucket({ bucket, prefix }: { bucket: string; prefix: string }) {
               </td>
               <td>{size(o.size)}</td>
               <td>{new Date(o.lastModified).toLocaleString()}</td>
+              <td class="actions">
+                <button class="small share" aria-expanded={share === o.key} aria-label={`ACL / link: ${o.key}`} onClick={() => setShare(share === o.key ? undefined : o.key)}>
+                  ACL / link
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {pages.length > 0 && prefixes.length === 0 && objects.length === 0 && <p class="muted">This folder is empty.</p>}
+      {share !== undefined && <SharePanel bucket={bucket} objectKey={share} key={share} onClose={() => setShare(undefined)} />}
+      {pages.length > 0 && prefixes.length === 0 && objects.length === 0 && <p class="muted">This folder is empty. Upload files with the button above or drop them here.</p>}
       {next && (
         <button class="more" onClick={() => load(next)}>
-          Load more
+          Load the next {100} entries
         </button>
       )}
     </section>

@@ -1,13 +1,15 @@
-/** The bucket list: create and delete buckets. */
+/** The bucket list: create (with an ACL) and delete buckets. */
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import type { SessionInfo } from '../api.js';
 import { href } from '../routes.js';
+import { BUCKET_ACLS, createBucketWithAcl, type BucketAcl } from '../admin.js';
 import { ErrorLine, message } from '../ui.js';
 
 export function Buckets({ session }: { session: SessionInfo }) {
   const [buckets, setBuckets] = useState<string[]>();
   const [name, setName] = useState('');
+  const [acl, setAclChoice] = useState<BucketAcl>('private');
   const [error, setError] = useState<string>();
   const load = () => api.listBuckets(session).then(setBuckets, (e) => setError(message(e)));
   useEffect(() => void load(), []);
@@ -15,7 +17,7 @@ export function Buckets({ session }: { session: SessionInfo }) {
     e.preventDefault();
     setError(undefined);
     try {
-      await api.createBucket(name.trim());
+      await createBucketWithAcl(name.trim(), acl);
       setName('');
       await load();
     } catch (err) {
@@ -36,7 +38,20 @@ export function Buckets({ session }: { session: SessionInfo }) {
       <h2>Buckets</h2>
       {session.root ? (
         <form class="row" onSubmit={create}>
-          <input name="bucket" placeholder="new-bucket-name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+          <label>
+            New bucket name{' '}
+            <input name="bucket" placeholder="new-bucket-name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+          </label>
+          <label>
+            ACL{' '}
+            <select name="bucket-acl" value={acl} onChange={(e) => setAclChoice(e.currentTarget.value as BucketAcl)}>
+              {BUCKET_ACLS.map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          </label>
           <button type="submit">Create bucket</button>
         </form>
       ) : (
@@ -46,14 +61,16 @@ export function Buckets({ session }: { session: SessionInfo }) {
       {buckets === undefined ? (
         <p class="muted">Loading…</p>
       ) : buckets.length === 0 ? (
-        <p class="muted">No buckets yet.</p>
+        <p class="muted empty">{session.root ? 'No buckets yet: create one above (3-63 lowercase letters, digits and hyphens), then open it to upload files.' : 'This key has no bucket grants: ask the account owner to grant one (medley keys add --bucket <name>=read-write).'}</p>
       ) : (
         <table class="list">
           <thead>
             <tr>
               <th>Name</th>
               <th>Access</th>
-              <th />
+              <th>
+                <span class="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -65,7 +82,13 @@ export function Buckets({ session }: { session: SessionInfo }) {
                   </a>
                 </td>
                 <td>{session.root ? 'owner' : session.buckets[b]}</td>
-                <td class="actions">{session.root && <button class="danger small" onClick={() => remove(b)}>Delete</button>}</td>
+                <td class="actions">
+                  {session.root && (
+                    <button class="danger small" aria-label={`Delete bucket ${b}`} onClick={() => remove(b)}>
+                      Delete
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
