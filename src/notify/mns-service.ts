@@ -12,6 +12,7 @@
  * - publish.ts        fan-out of a topic message to queue subscriptions and push outbox rows, in one
  *                     transaction (PublishMessage and the outbox's publishInTx)
  * - signals.ts        wake-ups for long polls and the push deliverer; context.ts what the modules share
+ * - pushes.ts         the HTTP push deliveries as the console lists them (read-only)
  * - records.ts, validate.ts, endpoints.ts, paging.ts, limits.ts, ids.ts, formats.ts: the shapes, rules,
  *   endpoint forms, list paging, limits, identifiers and notification formats they all use
  *
@@ -38,6 +39,7 @@ import type { MnsContext, Tx } from './mns/context.js';
 import { POLL_MS } from './mns/limits.js';
 import { Messages } from './mns/messages.js';
 import { Publishing } from './mns/publish.js';
+import { listPushes, type PushDeliveryInfo, type PushListOptions } from './mns/pushes.js';
 import { Queues } from './mns/queues.js';
 import type { BatchDeleteFailure, ListOptions, Page, QueueAttributes, QueueInfo, QueueMessage, QueueStats, ReceiveOptions, SendInput, SendResult, SubscriptionInfo, SubscriptionInput, TopicAttributes, TopicInfo } from './mns/records.js';
 import { MnsSignals } from './mns/signals.js';
@@ -52,6 +54,7 @@ export { newMessageId, receiptHandleMessageId } from './mns/ids.js';
 export { formatNotification, MNS_XML_NAMESPACE, type NotificationFields } from './mns/formats.js';
 export { parseQueueEndpoint, queueEndpoint, queueEndpointName } from './mns/endpoints.js';
 export { checkName, checkRange } from './mns/validate.js';
+export type { PushDeliveryInfo, PushListOptions } from './mns/pushes.js';
 
 export interface MnsServiceOptions {
   /** Account id: TopicOwner/Subscriber in notifications, the account of acs:mns queue endpoints. */
@@ -250,50 +253,10 @@ export class MnsService implements Publisher {
     return this.publishing.publishInTx(tx, input, now);
   }
 
-  // ----- push deliveries (the web console's view) ----------------------------------------------------------------
+  // ----- push deliveries (mns/pushes.ts: the web console's view) -------------------------------------------------
 
-  /**
-   * HTTP push deliveries, newest first: attempts so far, state (pending | delivered | failed) and the last
-   * error. Paged by id (`before`: the `next` of the previous page), so a long history is never read whole.
-   */
-  async listPushes(opts: { topic?: string; state?: string; before?: number; limit?: number } = {}): Promise<{ items: PushDeliveryInfo[]; next?: number }> {
-    const limit = Math.min(Math.max(opts.limit ?? 50, 1), 200);
-    let q = this.db
-      .selectFrom('mns_pushes')
-      .select(['id', 'topic', 'subscription', 'endpoint', 'message_id', 'message_tag', 'published_at', 'attempts', 'next_attempt_at', 'state', 'last_error'])
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
-    if (opts.topic) q = q.where('topic', '=', opts.topic);
-    if (opts.state) q = q.where('state', '=', opts.state);
-    if (opts.before !== undefined) q = q.where('id', '<', opts.before);
-    const rows = await q.execute();
-    const items = rows.slice(0, limit).map((r) => ({
-      id: Number(r.id),
-      topic: r.topic,
-      subscription: r.subscription,
-      endpoint: r.endpoint,
-      messageId: r.message_id,
-      messageTag: r.message_tag,
-      publishedAt: Number(r.published_at),
-      attempts: Number(r.attempts),
-      nextAttemptAt: Number(r.next_attempt_at),
-      state: r.state,
-      lastError: r.last_error,
-    }));
-    return { items, next: rows.length > limit ? items.at(-1)!.id : undefined };
+  /** HTTP push deliveries, newest first, paged by id (`before`: the `next` of the previous page). */
+  listPushes(opts: PushListOptions = {}): Promise<{ items: PushDeliveryInfo[]; next?: number }> {
+    return listPushes(this.ctx, opts);
   }
-}
-
-export interface PushDeliveryInfo {
-  id: number;
-  topic: string;
-  subscription: string;
-  endpoint: string;
-  messageId: string;
-  messageTag: string;
-  publishedAt: number;
-  attempts: number;
-  nextAttemptAt: number;
-  state: string;
-  lastError: string;
 }
