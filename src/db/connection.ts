@@ -65,7 +65,7 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(target: string, opts: OpenDatabaseOptions = {}): Promise<Db> {
   if (!isPostgresUrl(target)) {
     const db = openSqlite(target, opts);
-    await migrate(db);
+    await withSqliteMigrationLock(target, () => migrate(db));
     return db;
   }
   const db = postgresKysely(openPostgresPool({ url: target, poolSize: opts.poolSize ?? 10 }));
@@ -122,6 +122,39 @@ function cachePreparedStatements(sqlite: SQLite.Database): void {
     }
     return stmt;
   }) as typeof sqlite.prepare;
+}
+
+/**
+ * Kysely's SQLite adapter takes no lock around migrations (it assumes one connection), so two processes
+ * (or two openDatabase calls) opening a new data dir at once both ran 0001 and one failed with "table
+ * already exists". PostgreSQL's adapter holds an advisory lock; for SQLite the lock is a write
+ * transaction on a small side file (`<index>.migrate-lock`), taken without blocking the event loop
+ * (busy_timeout 0, retried asynchronously) and held until this process's migrations are done.
+ */
+const MIGRATION_LOCK_WAIT_MS = 60_000;
+async function withSqliteMigrationLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  if (file === ':memory:' || file === '') return fn();
+  const lock = new SQLite(`${file}.migrate-lock`);
+  try {
+    lock.pragma('busy_timeout = 0');
+    const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        lock.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
 }
 
 /** `keepOpen`: a failure leaves the database open (the caller retries an unreachable one). */
