@@ -24,6 +24,7 @@ import type { TaskRecord } from '../../tasks/records.js';
 import { constantTimeEqual } from '../../auth/credentials.js';
 import { FailureLimiter, SessionStore } from './sessions.js';
 import { settleUnreadBody } from '../drain.js';
+import { createMediaApi, type MediaApiDeps } from './media-api.js';
 
 export const CONSOLE_PREFIX = '/-/console';
 const API = `${CONSOLE_PREFIX}/api`;
@@ -58,6 +59,8 @@ export interface ConsoleDeps {
   enabled?: boolean;
   /** MEDLEY_CONSOLE_SESSION_HOURS. */
   sessionTtlMs?: number;
+  /** Waveforms, the validation tables, check and explain (media-api.ts); without it those answer 404. */
+  media?: Pick<MediaApiDeps, 'engine' | 'workDir' | 'dataDir' | 'region'>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -127,6 +130,7 @@ export function createConsole(deps: ConsoleDeps) {
   const limiter = new FailureLimiter(SIGN_IN_FAILURES_PER_MINUTE, 60_000);
   const assetDir = deps.assetDir ?? ASSET_DIR;
   const files = new Map<string, Buffer>();
+  const media = deps.media && createMediaApi({ ...deps.media, storage: deps.storage, tasks: deps.tasks, log: deps.log });
 
   async function asset(name: string): Promise<Buffer | undefined> {
     // Only names the build wrote: listed once, never a path built from the URL.
@@ -298,6 +302,7 @@ export function createConsole(deps: ConsoleDeps) {
     if (path === `${API}/events` && safe) {
       return events(req, res, () => current()?.principal);
     }
+    if (media && (await media(req, res, active.principal, method, path, rawUrl))) return;
     return fault(res, 404, 'NotFound', `No console API at ${method} ${path}.`);
   };
 }
