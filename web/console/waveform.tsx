@@ -51,6 +51,8 @@ export function Waveform(props: { bucket: string; objectKey: string; media?: HTM
           interact: !props.onTrim,
           ...(props.media ? { media: props.media } : {}),
           plugins: regions ? [regions] : [],
+          // The page's CSP admits wavesurfer's own <style> only with the nonce the server gave this page.
+          cspNonce: document.querySelector<HTMLMetaElement>('meta[name="medley-style-nonce"]')?.content ?? '',
         });
         ws.once('redrawcomplete', () => {
           const ms = performance.now() - t0;

@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -38,6 +39,16 @@ const MAX_SIGN_IN_BODY = 4096;
 
 /** The page's policy: only this origin's files, no inline script or style, never framed. */
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/**
+ * wavesurfer.js draws in a shadow root with its own <style> element: it may carry this response's nonce (read by
+ * the page from a meta tag), and only it. Markup injected into the page cannot know the nonce.
+ */
+function withStyleNonce(page: Buffer): { data: Buffer; csp: string } {
+  const nonce = randomBytes(16).toString('base64');
+  const html = page.toString('utf8').replace('<head>', `<head>\n<meta name="medley-style-nonce" content="${nonce}">`);
+  return { data: Buffer.from(html), csp: PAGE_CSP.replace("style-src 'self'", `style-src 'self' 'nonce-${nonce}'`) };
+}
+
 /** Object bytes served to the console can be anything a user uploaded: never a document of this origin. */
 const OBJECT_CSP = "sandbox; default-src 'none'";
 
@@ -141,7 +152,8 @@ export function createConsole(deps: ConsoleDeps) {
   }
 
   async function servePage(res: ServerResponse, name: string, method: string): Promise<void> {
-    const data = await asset(name);
+    let data = await asset(name);
+    let csp = PAGE_CSP;
     if (!data) {
       if (name === 'index.html') fault(res, 503, 'ConsoleNotBuilt', 'The console page is not built: run `npm run build` (it writes dist/console).');
       else fault(res, 404, 'NotFound', `No console file ${name}.`);
@@ -149,7 +161,9 @@ export function createConsole(deps: ConsoleDeps) {
     }
     const isIndex = name === 'index.html';
     const ext = name.slice(name.lastIndexOf('.'));
+    if (isIndex) ({ data, csp } = withStyleNonce(data));
     res.writeHead(200, {
+      'Content-Security-Policy': csp,
       'Content-Type': isIndex ? 'text/html; charset=utf-8' : (CONTENT_TYPES[ext] ?? 'application/octet-stream'),
       'Content-Length': data.length,
       // index.html names the hashed files: always revalidated; the hashed files never change.
