@@ -167,10 +167,26 @@ describe('console compose in a real browser', async () => {
     assert.deepEqual(await page.locator('.clips li .clip-key').allTextContents(), ['hour.mp3', 'a.wav', 'b.mp3']);
     await page.getByRole('button', { name: 'Move b.mp3 up' }).click();
     assert.deepEqual(await page.locator('.clips li .clip-key').allTextContents(), ['hour.mp3', 'b.mp3', 'a.wav']);
-    // Trims: 3 s from the 30th minute of the hour, the first 2.5 s of b; a whole (4 s).
+    // Trim on the waveform: dragging the right edge of b's region leftwards shortens it (its length field follows).
+    await clip('b.mp3').locator('.waveform[data-trim-ready]').waitFor();
+    const handle = clip('b.mp3').locator('[part~="region-handle-right"]');
+    const box = (await clip('b.mp3').locator('.waveform').boundingBox())!;
+    const hb = (await handle.boundingBox())!;
+    await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 5; i++) await page.mouse.move(hb.x + hb.width / 2 - (box.width * 0.4 * i) / 5, hb.y + hb.height / 2);
+    await page.mouse.up();
+    const dragged = Number(await clip('b.mp3').locator('input[name=t]').inputValue());
+    assert.ok(dragged > 0 && dragged < 5.9, `b's length after the drag: ${dragged} s`);
+    // Trims: 3 s from the 30th minute of the hour, the first 2.5 s of b; a whole (4 s). Typed trims move the region.
     await clip('hour.mp3').locator('input[name=ss]').fill('1800');
     await clip('hour.mp3').locator('input[name=t]').fill('3');
     await clip('b.mp3').locator('input[name=t]').fill('2.5');
+    await page.waitForFunction(() => {
+      const host = document.querySelector('.clips li[data-key="b.mp3"] .waveform > div');
+      const region = host?.shadowRoot?.querySelector('[part~="region"]') as { style: { right: string } } | null | undefined;
+      return region?.style.right.startsWith('58.33');
+    });
     await page.selectOption('select[name=format]', 'flac');
     await page.selectOption('select[name=ar]', '44100');
     await page.selectOption('select[name=ac]', '1');

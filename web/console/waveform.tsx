@@ -21,6 +21,8 @@ export function Waveform(props: { bucket: string; objectKey: string; media?: HTM
   const region = useRef<Region | undefined>(undefined);
   const onTrim = useRef(props.onTrim);
   onTrim.current = props.onTrim;
+  const trim = useRef(props.trim);
+  trim.current = props.trim;
   const [status, setStatus] = useState('Loading the waveform…');
   const [failed, setFailed] = useState(false);
   const [duration, setDuration] = useState<number>();
@@ -61,8 +63,13 @@ export function Waveform(props: { bucket: string; objectKey: string; media?: HTM
           setStatus(`${w.max.length} peaks, ${w.durationSec.toFixed(1)} s · ${w.cached ? 'cached' : `computed in ${((w.computeMs ?? 0) / 1000).toFixed(1)} s`} · drawn in ${Math.round(ms)} ms (fetch ${Math.round(fetched - t0)} ms)`);
         });
         if (regions) {
-          const end = props.trim?.end ?? w.durationSec;
-          region.current = regions.addRegion({ start: props.trim?.start ?? 0, end: Math.min(end, w.durationSec), color: 'rgba(45, 95, 168, 0.25)', drag: true, resize: true });
+          // Added once the duration is known: a region made before that collapses to a marker at 0.
+          ws.once('ready', () => {
+            const t = trim.current;
+            const start = Math.min(t?.start ?? 0, w.durationSec);
+            region.current = regions.addRegion({ start, end: Math.max(start, Math.min(t?.end ?? w.durationSec, w.durationSec)), color: 'rgba(255, 170, 0, 0.35)', drag: true, resize: true });
+            box.current?.setAttribute('data-trim-ready', 'true');
+          });
           regions.on('region-updated', (r) => {
             const start = Math.max(0, Math.round(r.start * 1000) / 1000);
             const stop = Math.round(r.end * 1000) / 1000;
