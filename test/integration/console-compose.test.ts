@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { launch, type MediaElement } from '../support/console.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-output/console/', import.meta.url));
 const BUCKET = 'compose-media';
+const SCOPED = { accessKeyId: 'LTAIcomposeScoped1', accessKeySecret: 'ComposeScopedSecret00000000001', buckets: { 'compose-scoped': 'read-write' } };
 
 let server: TestServer;
 let dataDir: string;
@@ -47,6 +48,7 @@ before(async () => {
   const hour = join(fixtures, 'hour.mp3');
   await writeFile(hour, Buffer.concat(Array.from({ length: 60 }, () => once)));
   files = { a, b, hour };
+  await writeFile(join(dataDir, 'access-keys.json'), JSON.stringify({ keys: [SCOPED] }));
   server = await startServer({ dataDir });
 });
 
@@ -57,8 +59,8 @@ after(async () => {
 });
 
 /** A console session for Node-side calls (the page's cookie is HttpOnly). */
-async function session(): Promise<{ cookie: string; csrf: string }> {
-  const res = await fetch(`${server.url}/-/console/api/session`, { method: 'POST', body: JSON.stringify({ accessKeyId: server.keyId, accessKeySecret: server.secret }) });
+async function session(key = { accessKeyId: server.keyId, accessKeySecret: server.secret }): Promise<{ cookie: string; csrf: string }> {
+  const res = await fetch(`${server.url}/-/console/api/session`, { method: 'POST', body: JSON.stringify(key) });
   assert.equal(res.status, 200);
   return { cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: ((await res.json()) as { csrf: string }).csrf };
 }
@@ -83,6 +85,45 @@ describe('console media API over HTTP', () => {
     const badBins = await fetch(`${server.url}/-/console/api/media/waveform?bucket=${BUCKET}&key=a.wav&bins=7`, { headers: h });
     assert.equal(badBins.status, 400);
     assert.match(await badBins.text(), /bins must be a whole number/);
+  });
+});
+
+describe('console media API: cache and access', () => {
+  test('a waveform is computed once per ETag (an overwrite recomputes), cached under hashed names; a scoped key gets neither waveform nor plan of another bucket', async () => {
+    const s = await session();
+    const h = { Cookie: s.cookie, 'X-Medley-Csrf': s.csrf };
+    assert.equal((await fetch(`${server.url}/-/console/api/oss/media-http`, { method: 'PUT', headers: h })).status, 200);
+    const put = (body: Buffer) => fetch(`${server.url}/-/console/api/oss/media-http/dir/clip.wav`, { method: 'PUT', headers: h, body });
+    assert.equal((await put(await readFile(files.a))).status, 200);
+    const wave = async () => (await (await fetch(`${server.url}/-/console/api/media/waveform?bucket=media-http&key=dir/clip.wav&bins=200`, { headers: h })).json()) as { cached: boolean; durationSec: number; max: number[] };
+    const first = await wave();
+    assert.equal(first.cached, false);
+    assert.equal(first.max.length, 200);
+    assert.ok(Math.abs(first.durationSec - 4) < 0.01, String(first.durationSec));
+    assert.equal((await wave()).cached, true);
+    swell(join(fixtures, 'other.wav'), 220, 2, 44100, []);
+    assert.equal((await put(await readFile(join(fixtures, 'other.wav')))).status, 200);
+    const again = await wave();
+    assert.equal(again.cached, false, 'a new ETag is a new waveform');
+    assert.ok(Math.abs(again.durationSec - 2) < 0.01, String(again.durationSec));
+    const names = await readdir(join(dataDir, 'cache', 'waveforms'));
+    assert.ok(names.length >= 2 && names.every((n) => /^[0-9a-f]{64}\.json$/.test(n)), names.join(', '));
+
+    const scoped = await session(SCOPED);
+    const sh = { Cookie: scoped.cookie, 'X-Medley-Csrf': scoped.csrf };
+    const denied = await fetch(`${server.url}/-/console/api/media/waveform?bucket=media-http&key=dir/clip.wav`, { headers: sh });
+    assert.equal(denied.status, 403);
+    assert.equal(((await denied.json()) as { error: string }).error, 'AccessDenied');
+    const plan = await fetch(`${server.url}/-/console/api/media/explain`, { method: 'POST', headers: sh, body: JSON.stringify({ bucket: 'media-http', key: 'dir/clip.wav', process: `audio/convert,f_mp3|sys/saveas,o_${b64('x.mp3')}` }) });
+    assert.equal(plan.status, 403);
+    assert.match(((await plan.json()) as { message: string }).message, /may not read oss:\/\/media-http\/dir\/clip\.wav/);
+    // The root key's plan of the same request: the CLI's explanation, with object names for paths.
+    const mine = await fetch(`${server.url}/-/console/api/media/explain`, { method: 'POST', headers: h, body: JSON.stringify({ bucket: 'media-http', key: 'dir/clip.wav', process: `audio/convert,f_mp3,ab_64000|sys/saveas,o_${b64('x.mp3')}` }) });
+    assert.equal(mine.status, 200);
+    const e = (await mine.json()) as { inputs: Array<{ line: string }>; decisions: string[]; output: string; command: string };
+    assert.match(e.inputs[0]!.line, /^0 \(align\): oss:\/\/media-http\/dir\/clip\.wav — wav, 2\.000 s/);
+    assert.equal(e.output, 'oss://media-http/x.mp3');
+    assert.match(e.command, /^ffmpeg .* -i oss:\/\/media-http\/dir\/clip\.wav .*-b:a 64000? /);
   });
 });
 
@@ -258,6 +299,21 @@ describe('console compose in a real browser', async () => {
     // 3 + 2.5 + 4 s, within one FLAC frame (4096 samples at 44.1 kHz).
     const duration = Number(probed.format.duration);
     assert.ok(Math.abs(duration - 9.5) <= 4096 / 44100, `output lasts ${duration} s, not 9.5 s`);
+
+    // The other actions: audio/convert keeps one source; video/concat offers only what each container takes.
+    await page.selectOption('select[name=action]', 'audio/convert');
+    assert.deepEqual(await page.locator('.clips li .clip-key').allTextContents(), ['hour.mp3']);
+    await page.locator('.process-preview', { hasText: /^audio\/convert,f_flac,ar_44100,ac_1,ss_1800000,t_3000\|sys\/saveas,/ }).waitFor();
+    await page.selectOption('select[name=action]', 'video/concat');
+    await page.getByText('No video objects at the top of this bucket').waitFor();
+    await page.selectOption('select[name=format]', 'webm');
+    assert.deepEqual(await page.locator('select[name=vcodec] option').allTextContents(), ['vp9']);
+    assert.deepEqual(await page.locator('select[name=acodec] option').allTextContents(), ['opus', 'vorbis']);
+    assert.deepEqual(await page.locator('select[name=ar] option').allTextContents(), ['as align clip', '8000 Hz', '12000 Hz', '16000 Hz', '24000 Hz', '48000 Hz']);
+    await page.selectOption('select[name=format]', 'mxf');
+    assert.deepEqual(await page.locator('select[name=acodec] option').allTextContents(), ['pcm']);
+    assert.deepEqual(await page.locator('select[name=ar] option').allTextContents(), ['as align clip', '48000 Hz']);
+    assert.ok((await page.locator('select[name=fps] option').allTextContents()).includes('30000/1001'));
     assert.deepEqual(errors, []);
     await ctx.close();
     console.log(`compose browser test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
