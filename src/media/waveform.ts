@@ -99,8 +99,8 @@ const STDERR_TAIL = 4096;
 const WAVEFORM_PREFIX_ARGS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
 
 /**
- * Peaks of a local file (a private copy of the object). MediaUnreadable when it has no audio stream;
- * MediaProcessingFailed when FFmpeg fails or runs past `timeoutMs`.
+ * Peaks of a local file (a private copy of the object). MediaUnreadable when it has no audio stream or does
+ * not decode; MediaProcessingFailed when FFmpeg is stopped (past `timeoutMs`, cancelled, a resource limit).
  */
 export async function computeWaveform(engine: MediaEngine, file: string, displayName: string, opts: { bins: number; timeoutMs: number; signal?: AbortSignal }): Promise<Waveform> {
   const info = await engine.probe(file, displayName);
@@ -132,9 +132,11 @@ export async function computeWaveform(engine: MediaEngine, file: string, display
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (code === 0 && !why) return resolve();
-      const detail = why ?? limitExceeded(signal) ?? (lastMeaningfulLine(stderr, [[file, displayName]]) || `exit ${code ?? signal}`);
+      const limit = why ?? limitExceeded(signal);
       try {
-        fail('MediaProcessingFailed', `computing the waveform of ${displayName} failed: ${detail}`);
+        // Stopped (timeout, cancel, a resource limit) is Medley's side; a decoder that gives up is the file's.
+        if (limit) fail('MediaProcessingFailed', `computing the waveform of ${displayName} failed: ${limit}`);
+        fail('MediaUnreadable', `${displayName} could not be decoded for its waveform: ${lastMeaningfulLine(stderr, [[file, displayName]]) || `ffmpeg exit ${code ?? signal}`}`);
       } catch (e) {
         reject(e as Error);
       }

@@ -109,6 +109,12 @@ describe('console media API: cache and access', () => {
     const names = await readdir(join(dataDir, 'cache', 'waveforms'));
     assert.ok(names.length >= 2 && names.every((n) => /^[0-9a-f]{64}\.json$/.test(n)), names.join(', '));
 
+    // Not media, or media without audio: a 400 naming the object, never a 500.
+    assert.equal((await fetch(`${server.url}/-/console/api/oss/media-http/notes.txt`, { method: 'PUT', headers: h, body: 'not audio at all' })).status, 200);
+    const text = await fetch(`${server.url}/-/console/api/media/waveform?bucket=media-http&key=notes.txt`, { headers: h });
+    assert.equal(text.status, 400, await text.clone().text());
+    assert.match(((await text.json()) as { message: string }).message, /oss:\/\/media-http\/notes\.txt/);
+
     const scoped = await session(SCOPED);
     const sh = { Cookie: scoped.cookie, 'X-Medley-Csrf': scoped.csrf };
     const denied = await fetch(`${server.url}/-/console/api/media/waveform?bucket=media-http&key=dir/clip.wav`, { headers: sh });

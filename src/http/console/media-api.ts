@@ -147,9 +147,12 @@ export function createMediaApi(deps: MediaApiDeps) {
     const t0 = performance.now();
     if (!job) {
       job = (async () => {
+        // As for a task's source: no copy of an object larger than MEDLEY_MAX_MEDIA_INPUT_BYTES.
+        checkInputSize(object.size, `oss://${bucket}/${key}`, deps.engine.limits);
         await turn();
-        const dir = await createPrivateDir(deps.workDir, deps.engine.sandbox);
+        let dir: string | undefined;
         try {
+          dir = await createPrivateDir(deps.workDir, deps.engine.sandbox);
           const { file, etag } = await materialize(dir, bucket, key, 'source');
           const w = await computeWaveform(deps.engine, file, `oss://${bucket}/${key}`, { bins, timeoutMs: WAVEFORM_TIMEOUT_MS });
           // Cached under the ETag of the bytes decoded (an overwrite in between gets its own entry).
@@ -160,7 +163,7 @@ export function createMediaApi(deps: MediaApiDeps) {
           await rename(tmp, at);
           return w;
         } finally {
-          await rm(dir, { recursive: true, force: true });
+          if (dir) await rm(dir, { recursive: true, force: true });
           done();
         }
       })().finally(() => inflight.delete(id));
