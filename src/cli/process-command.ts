@@ -17,6 +17,7 @@ import { parseProcessString, extractProcessBody } from '../media/request/process
 import { parseMediaConvertRequest } from '../media/request/imm-request.js';
 import { outputFileKey, outputLayout, outputNames } from '../media/output-name.js';
 import { isValidBucketName } from '../storage/names.js';
+import { explainJob, explanationText } from '../media/explain.js';
 
 export interface ProcessCommandOptions {
   dir: string;
@@ -41,10 +42,6 @@ export async function resolveInside(root: string, name: string, mustExist: boole
     return real;
   }
   return target;
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function progressBar(fraction: number): string {
@@ -107,19 +104,8 @@ export async function runProcessCommand(processString: string | undefined, opts:
     try {
       if (opts.explain) {
         const prepared = await prepareJob({ engine, job, inputs, workDir, outputName: fileStem });
-        out('Inputs (in output order):\n');
-        prepared.infos.forEach((info, i) => {
-          const c = job.clips[i]!;
-          const a = info.audio ? `audio ${info.audio.codec} ${info.audio.sampleRate} Hz ${info.audio.channels} ch` : 'no audio';
-          const v = info.video ? `, video ${info.video.codec} ${info.video.width}x${info.video.height} ${info.video.fps.toFixed(3)} fps` : '';
-          const trim = c.startMs || c.durationMs ? ` [from ${c.startMs / 1000} s${c.durationMs ? `, ${c.durationMs / 1000} s long` : ' to the end'}]` : '';
-          out(`  ${i}${i === job.alignIndex ? ' (align)' : ''}: ${c.source.key} — ${info.formatName}, ${info.durationSec.toFixed(3)} s, ${a}${v}${trim}\n`);
-        });
-        out('Decisions:\n');
-        for (const d of prepared.plan.decisions) out(`  - ${d}\n`);
-        out(`Output: ${main} (expected ${prepared.plan.expectedDurationSec.toFixed(3)} s)\n`);
         const ffmpeg = engine.choose(prepared.plan.needs).ffmpeg;
-        out(`Command:\n  ${[ffmpeg, '-hide_banner', '-nostdin', '-y', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', ...prepared.plan.args].map(shellQuote).join(' ')}\n`);
+        out(explanationText(explainJob(job, prepared, { ffmpeg, output: main, names: job.clips.map((c) => c.source.key) })));
         return 0;
       }
 

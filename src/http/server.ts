@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Storage } from '../storage/index.js';
@@ -110,7 +111,7 @@ const MEDLEY_ENDPOINTS = new Set(['/-/health', '/-/metrics']);
 export async function startHttpServer(deps: HttpDeps): Promise<RunningServer> {
   const oss = createOssDialect({ config: deps.config, storage: deps.storage, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, engine: deps.engine, workDir: deps.workDir, disk: deps.disk });
   const imm = createImmDialect({ config: deps.config, lookup: deps.lookup, projects: deps.projects, tasks: deps.tasks, nonces: deps.nonces, disk: deps.disk });
-  const webConsole = createConsole({ db: deps.db, mns: deps.mns, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal, closing: () => !ready, enabled: deps.config.console, sessionTtlMs: deps.config.consoleSessionHours * 3_600_000 });
+  const webConsole = createConsole({ db: deps.db, mns: deps.mns, lookup: deps.lookup, tasks: deps.tasks, projects: deps.projects, storage: deps.storage, log: deps.log, oss: oss.asPrincipal, closing: () => !ready, enabled: deps.config.console, sessionTtlMs: deps.config.consoleSessionHours * 3_600_000, media: { engine: deps.engine, workDir: deps.workDir, dataDir: resolve(deps.config.dataDir), region: deps.config.region } });
   const started = Date.now();
 
   const authDeps: OperatorAuthDeps = { lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId ?? '', metricsToken: deps.config.metricsToken, domain: deps.config.domain };

@@ -11,7 +11,7 @@ import type { MediaJob } from '../media/job.js';
 import type { Storage } from '../storage/index.js';
 import { newEventId, newTaskId } from './ids.js';
 import { InvalidPageToken, QueuedLimitReached, TaskQueue } from './queue.js';
-import { outputNames } from '../media/output-name.js';
+import { outputNames, type OutputNames } from '../media/output-name.js';
 import type { TaskListQuery, TaskPage, TaskRecord, TaskSpec } from './records.js';
 
 export interface SubmitTaskInput {
@@ -81,11 +81,10 @@ export class TaskService {
   }
 
   /**
-   * Validates access and stores the task before returning (the caller answers 200 only after this).
-   * Throws MedleyError: AccessDenied (no read on a source / no write on the output bucket), NoSuchBucket;
-   * for origin 'oss' a missing source object is NoSuchKey naming it (IMM reports it as the task's failure).
+   * The access rule of a submission, without submitting (the console's plan view asks it too): read on every
+   * source (an OSS source must exist), write on the output bucket; answers the output's names.
    */
-  async submit(input: SubmitTaskInput): Promise<SubmittedTask> {
+  async authorize(input: Pick<SubmitTaskInput, 'job' | 'principal' | 'templateSource' | 'origin'>): Promise<OutputNames> {
     const { job } = input;
     for (const clip of job.clips) {
       const { bucket, key } = clip.source;
@@ -97,6 +96,17 @@ export class TaskService {
     // Expanding the output name now turns an unknown {variable} into a synchronous 400, not a failed task.
     const output = outputNames(job, input.templateSource, undefined, this.now());
     await this.access.require(input.principal, 'write', output.bucket, undefined, { signedOnly: NEVER_ANONYMOUS, denied: `You may not write to bucket ${output.bucket}, the output of this task.` });
+    return output;
+  }
+
+  /**
+   * Validates access and stores the task before returning (the caller answers 200 only after this).
+   * Throws MedleyError: AccessDenied (no read on a source / no write on the output bucket), NoSuchBucket;
+   * for origin 'oss' a missing source object is NoSuchKey naming it (IMM reports it as the task's failure).
+   */
+  async submit(input: SubmitTaskInput): Promise<SubmittedTask> {
+    const { job } = input;
+    const output = await this.authorize(input);
 
     const now = this.now().getTime();
     const taskId = newTaskId();

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'node:http';
 import { tone } from '../support/media.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { launch, type MediaElement } from '../support/console.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-output/console/', import.meta.url));
 const SCOPED = { accessKeyId: 'LTAIconsoleScoped1', accessKeySecret: 'ConsoleScopedSecret000000000001', buckets: { 'cons-scoped': 'read-write' } };
@@ -136,33 +137,6 @@ describe('console API over HTTP', () => {
   });
 });
 
-
-type Browser = import('playwright-core').Browser;
-/** What the test uses of an HTMLMediaElement (this file is compiled without the DOM library). */
-interface MediaElement {
-  readyState: number;
-  muted: boolean;
-  currentTime: number;
-  duration: number;
-  play(): Promise<void>;
-  addEventListener(type: string, listener: (v: unknown) => void, opts?: { once: boolean }): void;
-}
-
-async function launch(): Promise<{ browser?: Browser; why?: string }> {
-  try {
-    const chromium = (await import('@sparticuz/chromium')).default;
-    const { chromium: pw } = await import('playwright-core');
-    const executablePath = await chromium.executablePath();
-    // The package's Lambda flags minus those that would weaken what is tested (web security) or tie the
-    // browser's life to one context (single process); as root Chromium needs --no-sandbox.
-    const dropped = new Set(['--single-process', '--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials']);
-    const args = [...chromium.args.filter((a) => !dropped.has(a)), '--no-sandbox', '--autoplay-policy=no-user-gesture-required'];
-    const browser = await pw.launch({ executablePath, args, headless: true });
-    return { browser };
-  } catch (e) {
-    return { why: (e as Error).message };
-  }
-}
 
 describe('console in a real browser', async () => {
   const { browser, why } = await launch();

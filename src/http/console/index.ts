@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -27,6 +28,7 @@ import type { Db } from '../../db/connection.js';
 import { createAdminApi } from './admin-api.js';
 import type { MnsService } from '../../notify/mns-service.js';
 import { settleUnreadBody } from '../drain.js';
+import { createMediaApi, type MediaApiDeps } from './media-api.js';
 
 export const CONSOLE_PREFIX = '/-/console';
 const API = `${CONSOLE_PREFIX}/api`;
@@ -42,6 +44,16 @@ const SESSION_RECHECK_MS = 2000;
 
 /** The page's policy: only this origin's files, no inline script or style, never framed. */
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/**
+ * wavesurfer.js draws in a shadow root with its own <style> element: it may carry this response's nonce (read by
+ * the page from a meta tag), and only it. Markup injected into the page cannot know the nonce.
+ */
+function withStyleNonce(page: Buffer): { data: Buffer; csp: string } {
+  const nonce = randomBytes(16).toString('base64');
+  const html = page.toString('utf8').replace('<head>', `<head>\n<meta name="medley-style-nonce" content="${nonce}">`);
+  return { data: Buffer.from(html), csp: PAGE_CSP.replace("style-src 'self'", `style-src 'self' 'nonce-${nonce}'`) };
+}
+
 /** Object bytes served to the console can be anything a user uploaded: never a document of this origin. */
 const OBJECT_CSP = "sandbox; default-src 'none'";
 
@@ -67,6 +79,8 @@ export interface ConsoleDeps {
   enabled?: boolean;
   /** MEDLEY_CONSOLE_SESSION_HOURS. */
   sessionTtlMs?: number;
+  /** Waveforms, the validation tables, check and explain (media-api.ts); without it those answer 404. */
+  media?: Pick<MediaApiDeps, 'engine' | 'workDir' | 'dataDir' | 'region'>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -137,6 +151,7 @@ export function createConsole(deps: ConsoleDeps) {
   const assetDir = deps.assetDir ?? ASSET_DIR;
   const admin = createAdminApi({ ...deps, projectsOf: (p) => projectsOf(p), taskView, region: deps.mns?.region ?? '' });
   const files = new Map<string, Buffer>();
+  const media = deps.media && createMediaApi({ ...deps.media, storage: deps.storage, tasks: deps.tasks, log: deps.log });
 
   async function asset(name: string): Promise<Buffer | undefined> {
     // Only names the build wrote: listed once, never a path built from the URL.
@@ -147,7 +162,8 @@ export function createConsole(deps: ConsoleDeps) {
   }
 
   async function servePage(res: ServerResponse, name: string, method: string): Promise<void> {
-    const data = await asset(name);
+    let data = await asset(name);
+    let csp = PAGE_CSP;
     if (!data) {
       if (name === 'index.html') fault(res, 503, 'ConsoleNotBuilt', 'The console page is not built: run `npm run build` (it writes dist/console).');
       else fault(res, 404, 'NotFound', `No console file ${name}.`);
@@ -155,7 +171,9 @@ export function createConsole(deps: ConsoleDeps) {
     }
     const isIndex = name === 'index.html';
     const ext = name.slice(name.lastIndexOf('.'));
+    if (isIndex) ({ data, csp } = withStyleNonce(data));
     res.writeHead(200, {
+      'Content-Security-Policy': csp,
       'Content-Type': isIndex ? 'text/html; charset=utf-8' : (CONTENT_TYPES[ext] ?? 'application/octet-stream'),
       'Content-Length': data.length,
       // index.html names the hashed files: always revalidated; the hashed files never change.
@@ -306,6 +324,7 @@ export function createConsole(deps: ConsoleDeps) {
     if (path === `${API}/events` && safe) {
       return events(req, res, principalEvery(() => current().then((c) => c?.principal), SESSION_RECHECK_MS));
     }
+    if (media && (await media(req, res, active.principal, method, path, rawUrl))) return;
     return fault(res, 404, 'NotFound', `No console API at ${method} ${path}.`);
   };
 }

@@ -118,7 +118,7 @@ export const AUDIO_CONTAINER_CODEC: Readonly<Record<AudioContainer, AudioCodec>>
 };
 
 /** Audio codecs each video container can carry (spec 5.5 "Audio codec x container"; webm per 8.16). */
-const VIDEO_CONTAINER_AUDIO: Readonly<Record<VideoContainer, readonly AudioCodec[]>> = {
+export const VIDEO_CONTAINER_AUDIO: Readonly<Record<VideoContainer, readonly AudioCodec[]>> = {
   mp4: ['mp3', 'aac', 'flac', 'vorbis', 'ac3', 'opus', 'amr'],
   mkv: AUDIO_CODECS,
   mov: ['mp3', 'aac', 'vorbis', 'ac3', 'amr', 'pcm'],
@@ -134,7 +134,7 @@ const VIDEO_CONTAINER_AUDIO: Readonly<Record<VideoContainer, readonly AudioCodec
  * Video codecs each container can carry: mxf and flv cannot carry h265 (seed); webm is vp9 only (8.16).
  * vp9 outside webm [REC]: only mp4 and mkv, the other containers have no (or no portable) vp9 mapping.
  */
-const VIDEO_CONTAINER_VIDEO: Readonly<Record<VideoContainer, readonly VideoCodec[]>> = {
+export const VIDEO_CONTAINER_VIDEO: Readonly<Record<VideoContainer, readonly VideoCodec[]>> = {
   mp4: ['h264', 'h265', 'vp9'],
   mkv: ['h264', 'h265', 'vp9'],
   mov: ['h264', 'h265'],
@@ -147,7 +147,7 @@ const VIDEO_CONTAINER_VIDEO: Readonly<Record<VideoContainer, readonly VideoCodec
 };
 
 /** Per-codec limits (spec 5.5 "Codec limits"). */
-const CODEC_LIMITS: Partial<Record<AudioCodec, { maxRate?: number; rates?: readonly number[]; maxChannels?: number; channels?: number }>> = {
+export const CODEC_LIMITS: Partial<Record<AudioCodec, { maxRate?: number; rates?: readonly number[]; maxChannels?: number; channels?: number }>> = {
   mp3: { maxRate: 48000, maxChannels: 2 },
   opus: { rates: [8000, 12000, 16000, 24000, 48000] },
   ac3: { rates: [32000, 44100, 48000], maxChannels: 6 },

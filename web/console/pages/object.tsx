@@ -1,8 +1,9 @@
-/** One object: metadata, the player and the media facts, a task on it. */
+/** One object: metadata, the player (with the server-computed waveform for audio) and the media facts, a task on it. */
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href } from '../routes.js';
 import { ErrorLine, message } from '../ui.js';
+import { Waveform } from '../waveform.js';
 
 export const AUDIO = /\.(mp3|m4a|aac|wav|flac|ogg|oga|opus|amr|ac3)$/i;
 export const VIDEO = /\.(mp4|m4v|mov|webm|mkv|ts|flv)$/i;
@@ -13,6 +14,7 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
   const [error, setError] = useState<string>();
   const [taskProcess, setTaskProcess] = useState('');
   const [submitted, setSubmitted] = useState<string>();
+  const [player, setPlayer] = useState<HTMLAudioElement | null>(null);
   const src = api.ossPath(bucket, objectKey);
   const type = meta?.['content-type'] ?? '';
   const kind = type.startsWith('video/') || VIDEO.test(objectKey) ? 'video' : type.startsWith('audio/') || AUDIO.test(objectKey) ? 'audio' : undefined;
@@ -44,7 +46,8 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
           Download
         </a>
       </div>
-      {kind === 'audio' && <audio controls preload="metadata" src={src} class="player" />}
+      {kind === 'audio' && <audio controls preload="metadata" src={src} class="player" ref={setPlayer} />}
+      {kind === 'audio' && <Waveform bucket={bucket} objectKey={objectKey} media={player} label={`Waveform of ${objectKey}`} />}
       {kind === 'video' && <video controls preload="metadata" src={src} class="player" />}
       <div class="cols">
         <div>
