@@ -9,7 +9,9 @@
 //   node bench/small-objects.mjs
 //
 // BENCH_SERVER_NODE_ARGS: extra node flags for Medley (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof");
-// BENCH_MEDLEY_ENV: extra Medley settings as JSON (e.g. '{"MEDLEY_FSYNC":"false"}').
+// BENCH_MEDLEY_ENV: extra Medley settings as JSON (e.g. '{"MEDLEY_FSYNC":"false"}');
+// BENCH_COMPARE_MAIN: the dist/cli/main.js of another build (e.g. the previous commit's), measured in the
+// same rounds as a third server: before/after figures from one run.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ const SIZE = intEnv('BENCH_OBJECT_SIZE', 4096);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 8);
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const env = JSON.parse(process.env.BENCH_MEDLEY_ENV ?? '{}');
+const COMPARE = process.env.BENCH_COMPARE_MAIN;
 const log = (s) => process.stdout.write(`${s}\n`);
 
 const dir = await mkdtemp(join(tmpdir(), 'medley-bench-small-'));
@@ -29,10 +32,12 @@ try {
   const medley = await startMedley(join(dir, 'medley'), { env, nodeArgs });
   const bare = await startBare(join(dir, 'bare'));
   log(`small objects: ${COUNT} x ${SIZE} B, ali-oss, ${CONCURRENCY} concurrent, ${ROUNDS} alternating rounds`);
-  const res = await smallObjectsPhase({ medleyUrl: medley.url, bareUrl: bare.url, bucket: 'bench-small', count: COUNT, size: SIZE, concurrency: CONCURRENCY, rounds: ROUNDS, log });
+  const others = [];
+  if (COMPARE) others.push({ name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env, main: COMPARE })) });
+  const res = await smallObjectsPhase({ medley, bare, others, bucket: 'bench-small', count: COUNT, size: SIZE, concurrency: CONCURRENCY, rounds: ROUNDS, log });
   await stopAll();
-  const r3 = (x) => Number(x.toFixed(3));
-  log(JSON.stringify({ bench: 'small-objects', size: SIZE, count: COUNT, concurrency: CONCURRENCY, rounds: ROUNDS, medleyPut: r3(res.medley.put), barePut: r3(res.bare.put), medleyGet: r3(res.medley.get), bareGet: r3(res.bare.get), putRatio: r3(res.ratios.put), getRatio: r3(res.ratios.get) }));
+  const r3 = (x) => (x === undefined ? undefined : Number(x.toFixed(3)));
+  log(JSON.stringify({ bench: 'small-objects', size: SIZE, count: COUNT, concurrency: CONCURRENCY, rounds: ROUNDS, results: res.map((x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, typeof v === 'number' ? r3(v) : v]))) }));
 } finally {
   await stopAll();
   await rm(dir, { recursive: true, force: true });

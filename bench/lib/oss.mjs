@@ -85,8 +85,8 @@ export async function startChild(name, args, env = {}) {
 }
 
 /** The built `medley serve` on `dataDir` with the bench key; `nodeArgs` e.g. ['--cpu-prof']. */
-export function startMedley(dataDir, { env = {}, nodeArgs = [] } = {}) {
-  return startChild('medley', [...nodeArgs, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir], {
+export function startMedley(dataDir, { env = {}, nodeArgs = [], main = join(ROOT, 'dist', 'cli', 'main.js') } = {}) {
+  return startChild('medley', [...nodeArgs, main, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir], {
     MEDLEY_HOST: '127.0.0.1',
     MEDLEY_ACCESS_KEY_ID: ACCESS_KEY_ID,
     MEDLEY_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
@@ -182,10 +182,11 @@ export async function pool(n, limit, fn) {
 
 /**
  * Alternating rounds: for each round, every target in `targets` (in order, the order flipped on odd
- * rounds so neither always goes first) runs `fn(target, round)`, which returns { metric: value }. Returns
- * per-target medians of every metric and the per-round ratios' medians (first target / each other).
+ * rounds so none always goes first) runs `fn(target, round)`, which returns { metric: value }. Returns
+ * per-target medians of every metric and, per target, the medians of its per-round ratios to
+ * targets[base] (the bare server is index 1).
  */
-export async function alternate(targets, rounds, fn, onRound = () => {}) {
+export async function alternate(targets, rounds, fn, onRound = () => {}, base = 1) {
   const results = targets.map(() => []);
   for (let r = 0; r < rounds; r++) {
     const order = targets.map((_, i) => i);
@@ -195,7 +196,7 @@ export async function alternate(targets, rounds, fn, onRound = () => {}) {
   }
   const metrics = Object.keys(results[0][0]);
   const medians = results.map((rs) => Object.fromEntries(metrics.map((m) => [m, median(rs.map((x) => x[m]))])));
-  const ratios = Object.fromEntries(metrics.map((m) => [m, median(results[0].map((x, r) => x[m] / results[1][r][m]))]));
+  const ratios = results.map((rs) => Object.fromEntries(metrics.map((m) => [m, median(rs.map((x, r) => x[m] / results[base][r][m]))])));
   return { medians, ratios, results };
 }
 
@@ -271,31 +272,43 @@ export function rssSampler(pid, intervalMs = 50) {
  * of them (each checked by length), against Medley and the bare server alternately for `rounds` rounds
  * (after one warm-up round each). Returns medians (ops/s) and the median of the per-round ratios.
  */
-export async function smallObjectsPhase({ medleyUrl, bareUrl, bucket, count, size, concurrency, rounds, log }) {
+export async function smallObjectsPhase({ medley, bare, others = [], bucket, count, size, concurrency, rounds, log }) {
   const { randomBytes } = await import('node:crypto');
   const targets = [
-    { name: 'medley', client: aliClient(medleyUrl, bucket, concurrency) },
-    { name: 'bare', client: aliClient(bareUrl, bucket, concurrency) },
-  ];
-  await targets[0].client.putBucket(bucket);
+    { name: 'medley', ...medley },
+    { name: 'bare', ...bare },
+    ...others,
+  ].map((t) => ({ ...t, client: aliClient(t.url, bucket, concurrency) }));
+  for (const t of targets) if (t.name !== 'bare') await t.client.putBucket(bucket);
   const body = randomBytes(size);
-  const run = async ({ client }, tag) => {
+  // ops/s, and the server's CPU time per operation (ms; less sensitive to a busy machine than ops/s).
+  const run = async ({ client, pid }, tag) => {
+    const c0 = cpuSeconds(pid);
     const t0 = performance.now();
     await pool(count, concurrency, (i) => client.put(`${tag}/o-${i}`, body));
     const t1 = performance.now();
+    const c1 = cpuSeconds(pid);
     await pool(count, concurrency, async (i) => {
       const r = await client.get(`${tag}/o-${i}`);
       if (r.content.length !== size) throw new Error(`GET ${tag}/o-${i}: ${r.content.length} bytes, expected ${size}`);
     });
     const t2 = performance.now();
-    return { put: count / ((t1 - t0) / 1000), get: count / ((t2 - t1) / 1000) };
+    const c2 = cpuSeconds(pid);
+    return { put: count / ((t1 - t0) / 1000), get: count / ((t2 - t1) / 1000), putCpuMs: ((c1 - c0) * 1000) / count, getCpuMs: ((c2 - c1) * 1000) / count };
   };
   for (const t of targets) await run(t, 'warm');
-  const out = await alternate(targets, rounds, (t, r) => run(t, `r${r}`), (r, [m, b]) =>
-    log(`  round ${r + 1}: PUT ${fmt(m.put, 0)} vs bare ${fmt(b.put, 0)} ops/s (${fmt(m.put / b.put, 2)}x); GET ${fmt(m.get, 0)} vs bare ${fmt(b.get, 0)} ops/s (${fmt(m.get / b.get, 2)}x)`),
-  );
+  const line = (name, x, b) =>
+    `${name} PUT ${fmt(x.put, 0)} ops/s (${fmt(x.put / b.put, 2)}x bare), GET ${fmt(x.get, 0)} ops/s (${fmt(x.get / b.get, 2)}x bare), server CPU ms/op PUT ${fmt(x.putCpuMs, 2)}, GET ${fmt(x.getCpuMs, 2)}`;
+  const out = await alternate(targets, rounds, (t, r) => run(t, `r${r}`), (r, rs) => {
+    log(`  round ${r + 1}: ${line('bare', rs[1], rs[1]).replace(/ \(1\.00x bare\)/g, '')}`);
+    rs.forEach((x, i) => i !== 1 && log(`           ${line(targets[i].name, x, rs[1])}`));
+  });
   for (const t of targets) t.client.agentToDestroy.destroy();
-  const [m, b] = out.medians;
-  log(`  median: ${size} B PUT ${fmt(m.put, 0)} vs bare ${fmt(b.put, 0)} ops/s = ${fmt(out.ratios.put, 2)}x (target >= 0.7); GET ${fmt(m.get, 0)} vs bare ${fmt(b.get, 0)} ops/s = ${fmt(out.ratios.get, 2)}x (target >= 0.8)`);
-  return { medley: m, bare: b, ratios: out.ratios };
+  const summary = targets.map((t, i) => ({ name: t.name, ...out.medians[i], ...(i === 1 ? {} : { putRatio: out.ratios[i].put, getRatio: out.ratios[i].get }) }));
+  log(`  medians over ${rounds} rounds (ratios = median of the per-round ratios to the bare server):`);
+  for (const x of summary) {
+    log(`    ${x.name.padEnd(14)} PUT ${fmt(x.put, 0).padStart(5)} ops/s${x.putRatio === undefined ? '        ' : ` = ${fmt(x.putRatio, 2)}x`}  GET ${fmt(x.get, 0).padStart(5)} ops/s${x.getRatio === undefined ? '        ' : ` = ${fmt(x.getRatio, 2)}x`}  server CPU/op PUT ${fmt(x.putCpuMs, 2)} ms, GET ${fmt(x.getCpuMs, 2)} ms`);
+  }
+  log(`    targets: PUT >= 0.7x bare, GET >= 0.8x bare`);
+  return summary;
 }
