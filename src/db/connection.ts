@@ -12,6 +12,7 @@ import { backoffMs, dbUnavailableReason, isDbUnavailable } from './errors.js';
 import type { Logger } from 'pino';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Coalescer } from '../util/coalesce.js';
 
 export type Db = Kysely<Database>;
 
@@ -103,35 +104,27 @@ function changedOutsideTransaction(sql: string, result: QueryResult<unknown>): b
  * Group commit for SQLite in WAL mode (MEDLEY_FSYNC on). The connection commits with synchronous = NORMAL
  * (the commit is in the WAL, not yet synced; WAL stays consistent on power loss) and a commit is
  * acknowledged only after an fdatasync of the WAL that started after it. That fsync runs on the thread pool,
- * not the event loop, and one fsync covers every commit made before it started: 8 concurrent writers pay for
- * about 2 fsyncs instead of 8 serial ones. Checkpoints stay SQLite's own (they sync the WAL, then the
- * database file, before the WAL is reused). The WAL's directory entry is synced once when it is first opened.
+ * not the event loop, and one fsync covers every commit made before it started (Coalescer): 8 concurrent
+ * writers pay for about 2 fsyncs instead of 8 serial ones. Checkpoints stay SQLite's own (they sync the WAL,
+ * then the database file, before the WAL is reused). The WAL's directory entry is synced once, when the
+ * WAL is first opened here.
  */
 export class GroupSync {
-  private committed = 0;
-  private durable = 0;
-  private flushing: Promise<void> | undefined;
   private wal: FileHandle | undefined;
+  readonly syncs = new Coalescer(() => this.flush());
 
   constructor(private readonly dbFile: string) {}
 
   noteCommit(): void {
-    this.committed++;
+    this.syncs.note();
   }
 
   /** Resolves once every commit noted so far is on disk. */
-  async waitDurable(): Promise<void> {
-    const target = this.committed;
-    while (this.durable < target) {
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-      });
-      await this.flushing;
-    }
+  waitDurable(): Promise<void> {
+    return this.syncs.idle ? Promise.resolve() : this.syncs.wait();
   }
 
   private async flush(): Promise<void> {
-    const target = this.committed;
     if (!this.wal) {
       this.wal = await open(`${this.dbFile}-wal`, 'r');
       await syncPath(dirname(this.dbFile));
@@ -142,9 +135,8 @@ export class GroupSync {
     if ((await this.wal.stat()).nlink === 0) {
       await this.wal.close();
       this.wal = undefined;
-      return this.flush();
+      await this.flush();
     }
-    this.durable = Math.max(this.durable, target);
   }
 
   async close(): Promise<void> {
