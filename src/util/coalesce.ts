@@ -1,16 +1,23 @@
 /**
  * Coalescing of a costly idempotent action (an fsync): every caller is covered by a run of `fn` that began
- * after the caller's request, and callers that arrive while a run is in flight share the next one. With N
- * concurrent writers this is about 2 runs instead of N serial ones, and no caller is answered early.
+ * after the caller's request, and callers that arrive together share one run; no caller is answered early.
+ * A caller that arrives while a run is in flight (begun before its request, so not covering it) waits for
+ * the next run. `maxInFlight` > 1 lets that next run start at once, overlapping the older one (the kernel
+ * may batch overlapping fsyncs into one journal commit); on ext4 here 1 measured no worse and costs the
+ * fewest fsyncs and thread-pool threads, so it is the default.
  */
 export class Coalescer {
   private requested = 0;
   private done = 0;
-  private running: Promise<void> | undefined;
+  /** Runs in flight with the request count each will cover, newest last. */
+  private readonly inFlight: Array<{ covers: number; promise: Promise<void> }> = [];
   /** How many times `fn` has run (for tests and metrics). */
   runs = 0;
 
-  constructor(private readonly fn: () => Promise<void>) {}
+  constructor(
+    private readonly fn: () => Promise<void>,
+    private readonly maxInFlight = 1,
+  ) {}
 
   /** Records that there is something for the next run to cover (a commit), without waiting. */
   note(): void {
@@ -26,10 +33,10 @@ export class Coalescer {
   async wait(): Promise<void> {
     const target = this.requested;
     while (this.done < target) {
-      this.running ??= this.once().finally(() => {
-        this.running = undefined;
-      });
-      await this.running;
+      const covering = this.inFlight.find((r) => r.covers >= target);
+      if (covering) await covering.promise;
+      else if (this.inFlight.length < this.maxInFlight) await this.start().promise;
+      else await this.inFlight[0]!.promise.catch(() => undefined);
     }
   }
 
@@ -39,10 +46,18 @@ export class Coalescer {
     return this.wait();
   }
 
-  private async once(): Promise<void> {
-    const target = this.requested;
+  private start(): { covers: number; promise: Promise<void> } {
+    const covers = this.requested;
     this.runs++;
-    await this.fn();
-    this.done = Math.max(this.done, target);
+    const entry = {
+      covers,
+      promise: this.fn().then(() => {
+        this.done = Math.max(this.done, covers);
+      }),
+    };
+    const remove = () => this.inFlight.splice(this.inFlight.indexOf(entry), 1);
+    entry.promise.then(remove, remove);
+    this.inFlight.push(entry);
+    return entry;
   }
 }
