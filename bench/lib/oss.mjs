@@ -312,3 +312,49 @@ export async function smallObjectsPhase({ medley, bare, others = [], bucket, cou
   log(`    targets: PUT >= 0.7x bare, GET >= 0.8x bare`);
   return summary;
 }
+
+/**
+ * A signed (OSS V1 header signature), path-style, keep-alive client of node:http for big transfers: PUT
+ * streams a file (1 MiB reads), GET counts the bytes into /dev/null (synchronous writes: a WriteStream
+ * would pause the socket on every chunk). `md5: true` hashes the downloaded bytes.
+ */
+export function streamClient(base, bucket, sockets) {
+  const { createHash, createHmac } = require('node:crypto');
+  const { createReadStream, openSync, writeSync } = require('node:fs');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const devNull = openSync('/dev/null', 'w');
+  function request(method, key, { file, length, md5 = false } = {}) {
+    const resource = key === undefined ? `/${bucket}/` : `/${bucket}/${key}`;
+    const path = key === undefined ? resource : `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const headers = { Date: new Date().toUTCString() };
+    if (file !== undefined) headers['Content-Length'] = length;
+    else if (method === 'PUT') headers['Content-Length'] = 0;
+    headers.Authorization = `OSS ${ACCESS_KEY_ID}:${createHmac('sha1', ACCESS_KEY_SECRET).update(`${method}\n\n\n${headers.Date}\n${resource}`).digest('base64')}`;
+    return new Promise((ok, fail) => {
+      const req = http.request({ host: base.hostname, port: base.port, method, path, headers, agent });
+      req.on('error', fail);
+      req.on('response', (res) => {
+        const result = { status: res.statusCode, headers: res.headers, bytes: 0, md5: undefined };
+        const hash = md5 ? createHash('md5') : undefined;
+        res.on('data', (c) => {
+          result.bytes += c.length;
+          hash?.update(c);
+          if (res.statusCode < 300) writeSync(devNull, c);
+        });
+        res.on('end', () => {
+          if (res.statusCode >= 300) return fail(new Error(`${method} ${path}: HTTP ${res.statusCode}`));
+          if (hash) result.md5 = hash.digest('hex');
+          ok(result);
+        });
+        res.on('error', fail);
+      });
+      if (file === undefined) req.end();
+      else {
+        const rs = createReadStream(file, { highWaterMark: MiB });
+        rs.on('error', (e) => req.destroy(e));
+        rs.pipe(req);
+      }
+    });
+  }
+  return { request, destroy: () => agent.destroy() };
+}
