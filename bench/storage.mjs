@@ -137,23 +137,26 @@ async function main() {
 
     const medley = await startMedley(join(dir, 'medley'), { env: MEDLEY_ENV, nodeArgs: NODE_ARGS });
     const bare = await startBare(join(dir, 'bare'));
+    const other = COMPARE ? { name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env: MEDLEY_ENV, main: COMPARE })) } : undefined;
+    const others = other ? [other] : [];
     await new Promise((r) => setTimeout(r, 2000));
     result.idleRssMB = { medleyAfterStart: rssMB(medley.pid), bareAfterStart: rssMB(bare.pid) };
     log(`\nidle RSS after start: Medley ${fmt(result.idleRssMB.medleyAfterStart)} MB, bare server ${fmt(result.idleRssMB.bareAfterStart)} MB`);
 
     if (!SKIP_SMALL) {
       log(`\n1. small objects: ${COUNT} x ${SIZE} B through ali-oss, ${CONCURRENCY} concurrent, ${ROUNDS} alternating rounds`);
-      const others = COMPARE ? [{ name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env: MEDLEY_ENV, main: COMPARE })) }] : [];
       result.small = await smallObjectsPhase({ medley, bare, others, bucket: BUCKET, count: COUNT, size: SIZE, concurrency: CONCURRENCY, rounds: ROUNDS, log });
     }
 
     const clients = { medley: streamClient(medley.url, BUCKET, CONCURRENCY), bare: streamClient(bare.url, BUCKET, CONCURRENCY) };
-    await clients.medley.request('PUT', undefined).catch(() => undefined); // the bucket (exists if phase 1 ran)
+    if (other) clients.other = streamClient(other.url, BUCKET, CONCURRENCY);
+    for (const k of ['medley', 'other']) await clients[k]?.request('PUT', undefined).catch(() => undefined); // the bucket (exists if phase 1 ran)
     if (!SKIP_BIG) {
       log(`\n2. one ${BIG_MB} MiB object, ${BIG_ROUNDS} alternating rounds (MB = 10^6 bytes)`);
       const targets = [
         { name: 'medley', pid: medley.pid, client: clients.medley },
         { name: 'bare', pid: bare.pid, client: clients.bare },
+        ...(other ? [{ name: 'medley (other)', pid: other.pid, client: clients.other }] : []),
       ];
       const run = async ({ client, pid, name }, r) => {
         const key = `big/r${r}`;
@@ -161,17 +164,19 @@ async function main() {
         const c0 = cpuSeconds(pid);
         const put = await timed(() => client.request('PUT', key, { file: src, length: BIG }));
         const c1 = cpuSeconds(pid);
-        if (name === 'medley' && String(put.value.headers.etag).replace(/"/g, '').toLowerCase() !== bigMd5) throw new Error(`PUT ${key}: ETag ${put.value.headers.etag}, expected the MD5 ${bigMd5}`);
+        if (name !== 'bare' && String(put.value.headers.etag).replace(/"/g, '').toLowerCase() !== bigMd5) throw new Error(`PUT ${key}: ETag ${put.value.headers.etag}, expected the MD5 ${bigMd5}`);
         const get = await timed(() => client.request('GET', key));
         const c2 = cpuSeconds(pid);
         if (get.value.bytes !== BIG) throw new Error(`GET ${key}: ${get.value.bytes} bytes, expected ${BIG}`);
         await client.request('DELETE', key);
         return { put: mbps(BIG, put.ms), get: mbps(BIG, get.ms), putCpuS: c1 - c0, getCpuS: c2 - c1 };
       };
-      const out = await alternate(targets, BIG_ROUNDS, run, (r, [m, b]) =>
-        log(`  round ${r + 1}: PUT ${fmt(m.put, 0)} vs bare ${fmt(b.put, 0)} MB/s (${fmt(m.put / b.put, 2)}x); GET ${fmt(m.get, 0)} vs bare ${fmt(b.get, 0)} MB/s (${fmt(m.get / b.get, 2)}x); server CPU s PUT ${fmt(m.putCpuS, 2)} vs ${fmt(b.putCpuS, 2)}, GET ${fmt(m.getCpuS, 2)} vs ${fmt(b.getCpuS, 2)}`),
-      );
+      const out = await alternate(targets, BIG_ROUNDS, run, (r, [m, b, o]) => {
+        log(`  round ${r + 1}: PUT ${fmt(m.put, 0)} vs bare ${fmt(b.put, 0)} MB/s (${fmt(m.put / b.put, 2)}x); GET ${fmt(m.get, 0)} vs bare ${fmt(b.get, 0)} MB/s (${fmt(m.get / b.get, 2)}x); server CPU s PUT ${fmt(m.putCpuS, 2)} vs ${fmt(b.putCpuS, 2)}, GET ${fmt(m.getCpuS, 2)} vs ${fmt(b.getCpuS, 2)}`);
+        if (o) log(`           medley (other): PUT ${fmt(o.put, 0)} MB/s (${fmt(o.put / b.put, 2)}x), GET ${fmt(o.get, 0)} MB/s (${fmt(o.get / b.get, 2)}x), server CPU s PUT ${fmt(o.putCpuS, 2)}, GET ${fmt(o.getCpuS, 2)}`);
+      });
       result.big = { medley: out.medians[0], bare: out.medians[1], putRatio: out.ratios[0].put, getRatio: out.ratios[0].get };
+      if (other) result.big.other = { ...out.medians[2], putRatio: out.ratios[2].put, getRatio: out.ratios[2].get };
       log(`  median: PUT ${fmt(result.big.medley.put, 0)} vs bare ${fmt(result.big.bare.put, 0)} MB/s = ${fmt(result.big.putRatio, 2)}x (target >= ${TARGETS.bigPut}); GET ${fmt(result.big.medley.get, 0)} vs bare ${fmt(result.big.bare.get, 0)} MB/s = ${fmt(result.big.getRatio, 2)}x (target >= ${TARGETS.bigGet})`);
       if (VERIFY) {
         await clients.medley.request('PUT', 'big/verify', { file: src, length: BIG });
@@ -206,8 +211,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 2000));
     result.idleRssMB.medleyAfterRun = rssMB(medley.pid);
     log(`\nidle RSS after the run (2 s later): Medley ${fmt(result.idleRssMB.medleyAfterRun)} MB`);
-    clients.medley.destroy();
-    clients.bare.destroy();
+    for (const c of Object.values(clients)) c.destroy();
 
     log('\nTargets (ratios to the bare node:http server, same client, same run):');
     const targets = {};
