@@ -30,6 +30,7 @@ import { mkdir, mkdtemp, open, rm, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { performance } from 'node:perf_hooks';
 import { MB, MiB, ROOT, alternate, cpuSeconds, fmt, intEnv, median, rssMB, rssSampler, smallObjectsPhase, startBare, startMedley, stopAll, streamClient } from './lib/oss.mjs';
 
 const COUNT = intEnv('BENCH_COUNT', 600);
