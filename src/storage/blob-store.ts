@@ -13,11 +13,6 @@ import { Coalescer } from '../util/coalesce.js';
 
 /** Stream buffer size: big enough for few syscalls, small enough that many concurrent transfers stay lean. */
 export const STREAM_CHUNK = 256 * 1024;
-/**
- * Read buffer of a streamed GET: 1 MiB reads (as a plain file server would) cost a quarter of the
- * thread-pool round trips of STREAM_CHUNK; 8 concurrent downloads hold 8 MiB.
- */
-const READ_CHUNK = 1024 * 1024;
 /** Ranges up to this size are read in one call rather than streamed. */
 const SMALL_READ = 64 * 1024;
 import { Readable, Writable } from 'node:stream';
@@ -172,7 +167,7 @@ export class FsBlobStore implements BlobStore {
       r.push(null);
       return r;
     }
-    const stream = createReadStream(this.pathOf(id), { start, end, highWaterMark: READ_CHUNK });
+    const stream = createReadStream(this.pathOf(id), { start, end, highWaterMark: STREAM_CHUNK });
     return new Promise((resolve, reject) => {
       stream.once('ready', () => resolve(stream));
       stream.once('error', reject);
