@@ -133,7 +133,7 @@ export const configSchema = z.object({
   maxXmlBodyBytes: z.number().int().positive().default(LIMITS.maxXmlBodyBytes),
   /** Largest single PUT/append/copy (bytes): OSS's 5 GiB. */
   maxObjectBytes: z.number().int().positive().default(LIMITS.maxObjectBytes),
-  /** fsync blobs (and their directory) and commit the index with synchronous = FULL, so an acknowledged write survives power loss. */
+  /** fsync blobs (and their directory) and make each index commit durable (group commit of the WAL) before acknowledging it, so an acknowledged write survives power loss. */
   fsync: bool,
   // Media limits.
   maxSourceDurationSeconds: z.coerce.number().positive().max(30 * 24 * 3600),

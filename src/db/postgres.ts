@@ -71,8 +71,3 @@ export function postgresKysely(pool: pg.Pool): Kysely<Database> {
   registerDialect(db as Kysely<unknown>, 'postgres');
   return db;
 }
-
-/** `postgres://` or `postgresql://`. */
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}

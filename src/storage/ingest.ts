@@ -1,12 +1,14 @@
 /**
  * Ingest: stream a request body into a new blob while hashing it (MD5 for the ETag and Content-MD5 check,
- * CRC-64 for x-oss-hash-crc64ecma), with size limits. Memory stays bounded: bytes flow through one
+ * CRC-64 for x-oss-hash-crc64ecma), with size limits. Large bodies have their MD5 computed on a worker
+ * thread (hashing.ts) so it does not serialise with the socket and the disk. Memory stays bounded: bytes flow through one
  * transform into the file with backpressure; nothing is buffered whole.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64 } from './crc64.js';
+import { OFF_THREAD_MIN_BYTES, OffThreadMd5, offThreadHashing } from './hashing.js';
 import { STREAM_CHUNK, type BlobStore } from './blob-store.js';
 import { MedleyError, fail } from '../errors.js';
 
@@ -27,11 +29,18 @@ export interface IngestedBlob {
 }
 
 class HashingCounter extends Transform {
-  readonly md5 = createHash('md5');
+  /** MD5 on this thread, or (large bodies, OFF_THREAD_MIN_BYTES) on the hashing worker. */
+  readonly md5: Hash | undefined;
+  readonly offThread: OffThreadMd5 | undefined;
   readonly crc = new Crc64();
   size = 0;
-  constructor(private readonly maxBytes: number) {
+  constructor(
+    private readonly maxBytes: number,
+    expectedLength: number | undefined,
+  ) {
     super({ highWaterMark: STREAM_CHUNK });
+    if (expectedLength !== undefined && expectedLength >= OFF_THREAD_MIN_BYTES && offThreadHashing()) this.offThread = new OffThreadMd5();
+    else this.md5 = createHash('md5');
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
@@ -39,9 +48,18 @@ class HashingCounter extends Transform {
       done(new MedleyError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${this.maxBytes} bytes.`));
       return;
     }
-    this.md5.update(chunk);
     this.crc.update(chunk);
-    done(null, chunk);
+    if (this.md5) {
+      this.md5.update(chunk);
+      done(null, chunk);
+      return;
+    }
+    const wait = this.offThread!.update(chunk);
+    if (wait) wait.then(() => done(null, chunk), done);
+    else done(null, chunk);
+  }
+  digestMd5(): Promise<Buffer> {
+    return this.md5 ? Promise.resolve(this.md5.digest()) : this.offThread!.digest();
   }
 }
 
@@ -65,19 +83,20 @@ export async function ingest(blobs: BlobStore, body: Readable, limits: IngestLim
     fail('EntityTooLarge', `Your proposed upload of ${limits.expectedLength} bytes exceeds the maximum allowed size of ${limits.maxBytes} bytes.`);
   }
   const writer = await blobs.create();
-  const hasher = new HashingCounter(limits.maxBytes);
+  const hasher = new HashingCounter(limits.maxBytes, limits.expectedLength);
   try {
     await pipeline(body, hasher, writer.stream);
     if (limits.expectedLength !== undefined && hasher.size !== limits.expectedLength) {
       fail('IncompleteBody', `The body had ${hasher.size} bytes but Content-Length announced ${limits.expectedLength}.`);
     }
-    const md5 = hasher.md5.digest();
+    const md5 = await hasher.digestMd5();
     if (limits.contentMd5 !== undefined && md5.toString('base64') !== limits.contentMd5) {
       fail('InvalidDigest', 'The Content-MD5 you specified did not match what we received.', { CalculatedMD5: md5.toString('base64') });
     }
     await writer.finish();
     return { blobId: writer.id, size: hasher.size, md5, crc64: hasher.crc.digest() };
   } catch (e) {
+    hasher.offThread?.abort();
     await writer.discard();
     throw e;
   }
