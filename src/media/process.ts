@@ -47,7 +47,12 @@ export interface ProcessOptions {
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
   onSpawn?: (pid: number) => void;
+  /** Told the wall-clock milliseconds of each step as it ends (task phase timings, `medley_task_phase_seconds`). */
+  onPhase?: (phase: MediaPhase, ms: number) => void;
 }
+
+/** The steps of a job whose time is reported: input probes (and decode checks), the FFmpeg run, the output's verification. */
+export type MediaPhase = 'probe' | 'ffmpeg' | 'verify';
 
 /** Longest a decode check of one source may take. */
 const DECODE_CHECK_MS = 60_000;
@@ -55,6 +60,7 @@ const DECODE_CHECK_MS = 60_000;
 /** Probes the inputs and plans the job without running it (for --explain, and the first half of run). */
 export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
   if (opts.inputs.length !== opts.job.clips.length) throw new Error('one local input per clip is required');
+  const t0 = performance.now();
   const limits = opts.engine.limits;
   const sizes = await Promise.all(opts.inputs.map((i) => stat(i.path).then((st) => st.size, () => undefined)));
   sizes.forEach((size, i) => size !== undefined && checkInputSize(size, opts.inputs[i]!.displayName, limits));
@@ -74,6 +80,7 @@ export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'onPro
     maxOutputBytes: limits.maxOutputBytes,
   });
   checkOutputDuration(plan.expectedDurationSec, limits);
+  opts.onPhase?.('probe', performance.now() - t0);
   return { plan, infos, outputDir };
 }
 
@@ -122,6 +129,7 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
   }, OUTPUT_WATCH_MS);
   try {
     let engine;
+    const t0 = performance.now();
     try {
       ({ engine } = await opts.engine.run(plan.needs, {
         args: plan.args,
@@ -140,6 +148,8 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
       clearInterval(watch);
       opts.signal?.removeEventListener('abort', onAbort);
     }
+    const t1 = performance.now();
+    opts.onPhase?.('ffmpeg', t1 - t0);
     // FFmpeg ends normally when -fs stops it: an output at the limit was cut short.
     if ((await dirBytes(outputDir)) >= limits.maxOutputBytes) outputBytesExceeded(limits);
     const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output', outputProbeOptions(plan));
@@ -151,6 +161,7 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
     }
     const names = await readdir(outputDir);
     const extra = plan.extraOutputPattern ? names.filter((n) => n !== plan.mainOutput && plan.extraOutputPattern!.test(n)).sort() : [];
+    opts.onPhase?.('verify', performance.now() - t1);
     return { ...prepared, files: [plan.mainOutput, ...extra], output, engine: engine.capabilities.ffmpegVersion };
   } catch (e) {
     clearInterval(watch);

@@ -13,7 +13,7 @@ import mime from 'mime-types';
 import type { Logger } from 'pino';
 import { fail } from '../errors.js';
 import type { MediaEngine } from '../media/engine/index.js';
-import { processJob, type LocalInput } from '../media/process.js';
+import { processJob, type LocalInput, type MediaPhase } from '../media/process.js';
 import { checkInputSize } from '../media/limits.js';
 import { outputFileKey, outputNames } from '../media/output-name.js';
 import type { Storage } from '../storage/index.js';
@@ -33,7 +33,17 @@ export interface RunnerDeps {
   log: Logger;
   /** Region and account id for notification subjects; without it no notification is written. */
   notify?: TaskNotificationContext;
+  /** Told the wall-clock milliseconds of every phase of a succeeded attempt (metrics: medley_task_phase_seconds). */
+  onPhases?: (phases: TaskPhases) => void;
 }
+
+/**
+ * Where a task's time goes, in milliseconds: the private work directory (`setup`), sources into it
+ * (`fetch`), input probes (`probe`), FFmpeg (`ffmpeg`), the output's verification (`verify`), outputs into
+ * blobs with their hashes (`store`), the fenced commit (`commit`) and removing the work directory (`cleanup`).
+ */
+export type TaskPhase = 'setup' | 'fetch' | MediaPhase | 'store' | 'commit' | 'cleanup';
+export type TaskPhases = Partial<Record<TaskPhase, number>>;
 
 /** The outcome's completion message for the task's topic (spec/imm.md §5), or undefined when it has none. */
 export function notificationFor(deps: Pick<RunnerDeps, 'notify'>, task: TaskRecord, outcome: { state: 'succeeded' | 'failed'; code: string; message: string; outputs: string[] }): TaskOutcome['notification'] {
@@ -73,11 +83,19 @@ export interface RunControl {
 }
 
 /** Runs the task to its final state (Succeeded/Failed committed), or throws LeaseLost / an abort. */
-export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunControl): Promise<void> {
+export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunControl): Promise<TaskPhases> {
   const { job, templateSource } = task.spec;
+  const phases: TaskPhases = {};
+  let mark = performance.now();
+  const lap = (phase: TaskPhase): void => {
+    const now = performance.now();
+    phases[phase] = (phases[phase] ?? 0) + (now - mark);
+    mark = now;
+  };
   // A fresh private directory per attempt (unguessable name, 0700, owned by the FFmpeg user; owner recorded
   // inside for the crash reaper): no other task's input can name it, a retry never sees an earlier attempt's files.
   const workDir = await createAttemptDir(deps.workRoot, deps.engine.sandbox, { taskId: task.taskId, attempt: task.attempts });
+  lap('setup');
   try {
     // 1. Sources, streamed to local files (ffmpeg needs seekable input; memory stays bounded).
     const inputs: LocalInput[] = [];
@@ -106,6 +124,7 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
     }
     if (!templateLastModified) templateLastModified = (await deps.storage.objects.find(templateSource.bucket, templateSource.key))?.lastModified;
     ctl.onProgress(5);
+    lap('fetch');
 
     // 2. Names first (a bad template fails before any work), then the media engine.
     const names = outputNames(job, templateSource, templateLastModified, task.createdAt);
@@ -120,6 +139,10 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
       onProgress: (f) => ctl.onProgress(5 + Math.floor(f * 85)),
       // Recorded so a restart can kill this FFmpeg if this process dies under it (see work-dirs.ts).
       onSpawn: (pid) => writeFileSync(join(workDir, FFMPEG_PID_FILE), String(pid)),
+      onPhase: (phase, ms) => {
+        phases[phase] = ms;
+        mark = performance.now();
+      },
     });
     ctl.onProgress(90);
 
@@ -142,12 +165,17 @@ export async function runTask(deps: RunnerDeps, task: TaskRecord, ctl: RunContro
       });
       outputs.push(`oss://${names.bucket}/${key}`);
     }
+    lap('store');
     await deps.storage.objects.commitBatch(items, async (tx) => {
       const outcome = { state: 'succeeded' as const, code: '', message: '', outputs };
       const mine = await deps.queue.finish(task.taskId, ctl.owner, { ...outcome, notification: notificationFor(deps, task, outcome) }, tx);
       if (!mine) throw new LeaseLost(task.taskId);
     });
+    lap('commit');
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+  lap('cleanup');
+  deps.onPhases?.(phases);
+  return phases;
 }
