@@ -16,3 +16,9 @@ export function cpuTimes() {
   const total = line.reduce((a, b) => a + b, 0);
   return { idle, total };
 }
+
+/** CPU seconds of this process's reaped children and their reaped descendants (cutime+cstime of /proc/self/stat). */
+export function reapedChildrenCpuSec() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}

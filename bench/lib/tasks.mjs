@@ -51,6 +51,28 @@ export function taskClients(server, bucket) {
 }
 
 /**
+ * Resolves when the server logs that `taskId` succeeded (MEDLEY_LOG_LEVEL=info): completion seen without
+ * polling the API (no requests compete with the task for the cores). The line is written after the commit
+ * that makes Succeeded visible and after the work directory is removed, so the time is an upper bound.
+ */
+export function loggedSuccess(server, taskId) {
+  return new Promise((resolve, reject) => {
+    let tail = '';
+    const onData = (d) => {
+      tail = (tail + d).slice(-65536);
+      if (tail.includes(taskId) && /task (succeeded|failed|crashed)/.test(tail)) {
+        const line = tail.split('\n').find((l) => l.includes(taskId) && /task (succeeded|failed|crashed)/.test(l));
+        if (!line) return;
+        server.child.stdout.off('data', onData);
+        if (line.includes('task succeeded')) resolve();
+        else reject(new Error(`task ${taskId} did not succeed: ${line}`));
+      }
+    };
+    server.child.stdout.on('data', onData);
+  });
+}
+
+/**
  * The phase timings (ms) of `taskId` from the worker's 'task succeeded' log line (MEDLEY_LOG_LEVEL=info),
  * or undefined when the line is not there (yet).
  */
