@@ -32,7 +32,6 @@ import { startMnsServer, type RunningMnsServer } from './http/mns/server.js';
 import { tlsFiles, urlHost } from './http/listen.js';
 import { DiskSpace } from './storage/disk-space.js';
 import { Metrics } from './observability/metrics.js';
-import { EngineLauncher } from './media/engine/launcher.js';
 
 /** Everything both commands share: data, credentials, the engine and the task queue. */
 export interface Core {
@@ -120,16 +119,12 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
 
   const db = await openDatabase(config.databaseUrl ?? join(dataDir, 'medley.db'), { durable: config.fsync, poolSize: config.databasePool, connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000, log });
   let closeWakeups: (() => Promise<void>) | undefined;
-  let launcher: EngineLauncher | undefined;
   try {
     storedKeys = new KeyCache(new KeyStore(db), { onError: (err) => log.warn({ err }, 'could not refresh the access keys from the database') });
     await storedKeys.start();
     const storage = await openStorage(db, { dataDir, fsync: config.fsync, maxObjectBytes: config.maxObjectBytes, s3: s3Options(config) });
     // FFmpeg least privilege: the user it runs as, its limits, and a work root that user can reach.
-    const confined = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
-    // Engine children are forked by a small launcher process rather than by this large one (launcher.ts).
-    if (config.ffmpegLauncher) launcher = EngineLauncher.start(log.child({ component: 'engine' }));
-    const sandbox = launcher ? { ...confined, launcher } : confined;
+    const sandbox = await prepareSandbox({ user: config.ffmpegUser, memoryBytes: config.ffmpegMaxMemory, fileBytes: config.ffmpegMaxFileSize, cpuSeconds: config.ffmpegMaxCpuSeconds }, log);
     const workRoot = await prepareWorkRoot(dataDir, config.workDir, sandbox, log);
     if (sandbox.user) log.info({ user: sandbox.user.name, uid: sandbox.user.uid, workRoot }, 'FFmpeg runs as an unprivileged user');
     const engine = await MediaEngine.start({ ffmpeg: config.ffmpeg, ffprobe: config.ffprobe, env, limits: mediaLimits(config), sandbox, log });
@@ -175,7 +170,6 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
     });
     return { config, dataDir, db, storage, root, lookup, keyCache: storedKeys, engine, queue, signal, wakeups, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };
   } catch (e) {
-    launcher?.close();
     await storedKeys?.stop();
     await closeWakeups?.();
     await db.destroy();
@@ -190,7 +184,6 @@ function defaultLogger(config: Config): Logger {
 
 /** Closes the database and then the wake-up listener (nothing is sent once the pool is gone). */
 async function closeData(core: Core): Promise<void> {
-  core.engine.sandbox.launcher?.close();
   core.signal.close();
   await core.keyCache.stop();
   await core.db.destroy();

@@ -67,8 +67,6 @@ export const settingSpecs = [
   // Web console (src/http/console): served at /-/console on the OSS port.
   { key: 'console', env: 'MEDLEY_CONSOLE', flag: '--console <bool>', def: 'true', help: 'serve the web console at /-/console (sign-in with an access key; false = 404)' },
   { key: 'consoleSessionHours', env: 'MEDLEY_CONSOLE_SESSION_HOURS', flag: '--console-session-hours <n>', def: '12', help: 'a console session ends this many hours after sign-in (sessions live in this process\'s memory)' },
-  // Task performance (src/media/engine/launcher.ts).
-  { key: 'ffmpegLauncher', env: 'MEDLEY_FFMPEG_LAUNCHER', flag: '--ffmpeg-launcher <bool>', def: 'true', help: 'start FFmpeg and ffprobe from a small helper process (forking the server itself takes 10-20 ms per child and blocks requests meanwhile); false = the server spawns them itself' },
 ] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -151,8 +149,6 @@ export const configSchema = z.object({
   // Web console.
   console: bool,
   consoleSessionHours: z.coerce.number().positive().max(30 * 24),
-  // Task performance.
-  ffmpegLauncher: bool,
 });
 
 /** The media limits of a config, as the engine takes them (src/media/limits.ts). */

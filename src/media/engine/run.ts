@@ -183,9 +183,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<{ stderrTail: s
 
   return new Promise((resolve, reject) => {
     const child = spawnEngine(opts.ffmpeg, argv, { sandbox: opts.sandbox, cwd: opts.cwd, writableDir: opts.cwd, timeoutMs: opts.timeoutMs });
-    child.once('spawn', () => {
-      if (child.pid !== undefined) opts.onSpawn?.(child.pid);
-    });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const progress = new ProgressParser(opts.expectedDurationSec, opts.onProgress);
     let stderr = '';
     let stopReason: 'timeout' | 'abort' | undefined;

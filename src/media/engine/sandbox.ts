@@ -9,13 +9,12 @@
  * Work directories are private: `<workRoot>/t-<32 hex>` made with exclusive mkdir, mode 0700, owned by the
  * engine user; the work root itself is 0711 (traversable, not listable) when a separate user runs FFmpeg.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsc, accessSync, chmodSync, chownSync } from 'node:fs';
 import { chmod, chown, copyFile, lstat, mkdir, readFile, realpath, rename, stat, utimes } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
-import type { EngineChild, EngineLauncher } from './launcher.js';
 
 /** The environment every engine child gets: nothing inherited (keys, AWS_*, MEDLEY_* secrets stay out). */
 export const ENGINE_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: '/usr/bin:/bin' });
@@ -60,8 +59,6 @@ export interface EngineSandbox {
   readonly limits: SandboxLimits;
   /** How limits are applied: `prlimit` (util-linux) or `/bin/sh -c ulimit`; undefined: not applied. */
   readonly wrapper?: { kind: 'prlimit' | 'sh'; path: string };
-  /** Who forks the children (launcher.ts; the server's): what runs is decided here either way. Undefined: Node's spawn. */
-  readonly launcher?: EngineLauncher;
 }
 
 /** No user switch, no limits; still the minimal environment. The CLI and unit tests use it. */
@@ -190,23 +187,22 @@ export interface SpawnEngineOptions {
   writableDir?: string;
 }
 
-/**
- * Spawns an engine binary inside the sandbox: stdin ignored, stdout/stderr piped. The pid is known once the
- * child emitted 'spawn'.
- */
-export function spawnEngine(binary: string, args: readonly string[], opts: SpawnEngineOptions = {}): EngineChild {
+/** Spawns an engine binary inside the sandbox: stdin ignored, stdout/stderr piped. */
+export function spawnEngine(binary: string, args: readonly string[], opts: SpawnEngineOptions = {}): ChildProcess & { stdout: NonNullable<ChildProcess['stdout']>; stderr: NonNullable<ChildProcess['stderr']> } {
   const sandbox = opts.sandbox ?? UNCONFINED;
   if (opts.writableDir && sandbox.user) {
     chownSync(opts.writableDir, sandbox.user.uid, sandbox.user.gid);
     chmodSync(opts.writableDir, 0o700);
   }
   const cmd = wrapCommand(binary, args, sandbox, cpuSecondsFor(sandbox.limits, opts.timeoutMs));
-  const cwd = opts.cwd ?? '/';
-  // Node drops supplementary groups (setgroups(0)) when uid/gid are given (the launcher spawns the same way).
-  const user = sandbox.user ? { uid: sandbox.user.uid, gid: sandbox.user.gid } : {};
-  const launched = sandbox.launcher?.spawn(cmd.file, cmd.args, { cwd, env: { ...ENGINE_ENV }, ...user });
-  if (launched) return launched;
-  return spawn(cmd.file, cmd.args, { cwd, env: { ...ENGINE_ENV }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, ...user }) as EngineChild;
+  return spawn(cmd.file, cmd.args, {
+    cwd: opts.cwd ?? '/',
+    env: { ...ENGINE_ENV },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+    // Node drops supplementary groups (setgroups(0)) when uid/gid are given.
+    ...(sandbox.user ? { uid: sandbox.user.uid, gid: sandbox.user.gid } : {}),
+  }) as ChildProcess & { stdout: NonNullable<ChildProcess['stdout']>; stderr: NonNullable<ChildProcess['stderr']> };
 }
 
 /**
