@@ -6,8 +6,7 @@ import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, SqliteDialect, type DatabaseConnection, type Driver, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationsFor } from './migrations.js';
-import { dialectOf, registerDialect } from './dialect.js';
-import { isPostgresUrl, openPostgresPool, postgresKysely } from './postgres.js';
+import { dialectOf, isPostgresUrl, registerDialect } from './dialect.js';
 import { backoffMs, dbUnavailableReason, isDbUnavailable } from './errors.js';
 import type { Logger } from 'pino';
 
@@ -68,6 +67,9 @@ export async function openDatabase(target: string, opts: OpenDatabaseOptions = {
     await migrate(db);
     return db;
   }
+  // Loaded only for PostgreSQL: the embedded default never maps the driver (a smaller process forks its
+  // FFmpeg children faster, see src/tasks/runner.ts).
+  const { openPostgresPool, postgresKysely } = await import('./postgres.js');
   const db = postgresKysely(openPostgresPool({ url: target, poolSize: opts.poolSize ?? 10 }));
   // A node may start before its database (containers started together, a database restarting): wait for it.
   const deadline = Date.now() + (opts.connectTimeoutMs ?? 60_000);

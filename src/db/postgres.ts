@@ -72,7 +72,4 @@ export function postgresKysely(pool: pg.Pool): Kysely<Database> {
   return db;
 }
 
-/** `postgres://` or `postgresql://`. */
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
+export { isPostgresUrl } from './dialect.js';

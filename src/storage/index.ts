@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Db } from '../db/connection.js';
 import { FsBlobStore, type BlobStore } from './blob-store.js';
-import { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
+import type { S3BlobStoreOptions } from './s3-blob-store.js';
 import { ReadLeases } from './blob-refs.js';
 import { BucketService } from './buckets.js';
 import { ObjectService } from './objects.js';
@@ -32,7 +32,11 @@ export interface StorageOptions {
 }
 
 async function openBlobStore(opts: StorageOptions): Promise<BlobStore> {
-  if (opts.s3) return new S3BlobStore(opts.s3);
+  if (opts.s3) {
+    // The AWS SDK (some 26 MB resident) is loaded only when blobs live in S3: the embedded default stays small.
+    const { S3BlobStore } = await import('./s3-blob-store.js');
+    return new S3BlobStore(opts.s3);
+  }
   const root = join(opts.dataDir, 'blobs');
   await mkdir(root, { recursive: true });
   return new FsBlobStore(root, opts.fsync);
