@@ -67,7 +67,7 @@ export class Metrics {
     this.refusals = new Counter({ name: 'medley_limit_refusals_total', help: 'Requests refused because a limit was reached, by limit (min_free_disk, ...)', labelNames: ['limit'], registers });
     this.ffmpeg = new Histogram({ name: 'medley_ffmpeg_run_seconds', help: 'Wall-clock time of FFmpeg runs, by outcome (ok, error)', labelNames: ['outcome'], buckets: FFMPEG_BUCKETS, registers });
 
-    this.taskPhases = new Histogram({ name: 'medley_task_phase_seconds', help: 'Wall-clock time of each phase of succeeded media tasks: setup, fetch (sources into the work dir), probe, ffmpeg, verify, store (outputs into blobs), commit, cleanup', labelNames: ['phase'], buckets: PHASE_BUCKETS, registers });
+    this.taskPhases = new Histogram({ name: 'medley_task_phase_seconds', help: 'Wall-clock time of the phases of succeeded media tasks: setup, inputs, ffmpeg, outputs, commit, cleanup one after the other; fetch (sources into the work dir), probe, verify, store (outputs into blobs) overlapping inside them', labelNames: ['phase'], buckets: PHASE_BUCKETS, registers });
 
     const db = opts.db;
     if (db) {

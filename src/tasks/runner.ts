@@ -47,8 +47,6 @@ export interface RunnerDeps {
  */
 export type TaskPhase = 'setup' | 'inputs' | 'ffmpeg' | 'outputs' | 'commit' | 'cleanup' | 'fetch' | 'probe' | 'verify' | 'store';
 export type TaskPhases = Partial<Record<TaskPhase, number>>;
-/** The phases that follow one another (they add up to the attempt's time); the others are spans inside them. */
-export const SEQUENTIAL_PHASES: readonly TaskPhase[] = ['setup', 'inputs', 'ffmpeg', 'outputs', 'commit', 'cleanup'];
 
 /** The outcome's completion message for the task's topic (spec/imm.md §5), or undefined when it has none. */
 export function notificationFor(deps: Pick<RunnerDeps, 'notify'>, task: TaskRecord, outcome: { state: 'succeeded' | 'failed'; code: string; message: string; outputs: string[] }): TaskOutcome['notification'] {

@@ -81,10 +81,11 @@ export class MediaEngine {
     // With no usable engine, chooseEngine throws MediaEngineUnsupported listing what was looked at.
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
     const { identity, ...probeOpts } = opts;
+    // Handed to the engine user first, answered from memory or not: FFmpeg reads the file next.
+    await shareWithEngine(file, this.sandbox);
     const key = identity !== undefined && !probeOpts.ownOutput ? `${engine.ffprobe}\0${identity}` : undefined;
     const known = key !== undefined ? this.probeCache.get(key) : undefined;
     if (known) return structuredClone(known);
-    await shareWithEngine(file, this.sandbox);
     const info = await probe(engine.ffprobe, file, { ...probeOpts, sandbox: this.sandbox, displayName: displayName ?? file });
     if (key !== undefined) this.probeCache.set(key, structuredClone(info));
     return info;
