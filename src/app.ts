@@ -168,6 +168,7 @@ async function openCore(config: Config, env: NodeJS.ProcessEnv, log: Logger, wor
       signal,
       notify: { region: config.region, accountId: config.accountId },
       onFinished: () => wakeups.notify('outbox'),
+      onPhases: (phases) => metrics.observeTaskPhases(phases),
       nodeName: config.nodeName,
     });
     return { config, dataDir, db, storage, root, lookup, keyCache: storedKeys, engine, queue, signal, wakeups, tasks, projects, nonces, pool, mns, outbox, signing, workRoot, log, disk, metrics };

@@ -66,3 +66,9 @@ export async function rssPeakSampler(pid, intervalMs = 20) {
     stop: () => worker.terminate(),
   };
 }
+
+/** CPU seconds of this process's reaped children and their reaped descendants (cutime+cstime of /proc/self/stat). */
+export function reapedChildrenCpuSec() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}

@@ -6,7 +6,7 @@ import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, SqliteDialect, type DatabaseConnection, type Driver, type MigrationProvider, type QueryResult } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationsFor } from './migrations.js';
-import { dialectOf, registerDialect } from './dialect.js';
+import { dialectOf, isPostgresUrl, registerDialect } from './dialect.js';
 import { backoffMs, dbUnavailableReason, isDbUnavailable } from './errors.js';
 import type { Logger } from 'pino';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -170,18 +170,14 @@ export interface OpenDatabaseOptions {
   log?: Pick<Logger, 'warn' | 'info'>;
 }
 
-/** postgres:// or postgresql:// URLs select PostgreSQL; anything else is a SQLite file path. */
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
-
 export async function openDatabase(target: string, opts: OpenDatabaseOptions = {}): Promise<Db> {
   if (!isPostgresUrl(target)) {
     const db = openSqlite(target, opts);
     await withSqliteMigrationLock(target, () => migrate(db));
     return db;
   }
-  // Loaded only when used: the PostgreSQL driver is ~10 MB of resident memory an embedded install never needs.
+  // Loaded only for PostgreSQL: the embedded default never maps the driver (~10 MB resident; a smaller
+  // process also forks its FFmpeg children faster).
   const { openPostgresPool, postgresKysely } = await import('./postgres.js');
   const db = postgresKysely(openPostgresPool({ url: target, poolSize: opts.poolSize ?? 10 }));
   // A node may start before its database (containers started together, a database restarting): wait for it.

@@ -17,6 +17,11 @@ export function registerDialect(db: Kysely<unknown>, name: DialectName): void {
   dialects.set(db, name);
 }
 
+/** `postgres://` or `postgresql://`. Here rather than in postgres.ts, so telling needs no PostgreSQL driver loaded. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
 export function dialectOf(db: Kysely<never> | Kysely<unknown> | object): DialectName {
   return dialects.get(db) ?? 'sqlite';
 }

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { dialectOf } from './dialect.js';
@@ -137,7 +137,9 @@ export class PostgresWakeups extends LocalWakeups {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.opts.url, application_name: 'medley-wakeups', connectionTimeoutMillis: 5000, keepAlive: true });
+    // Loaded here, not at start: the embedded (SQLite) default never needs the driver.
+    const { default: driver } = await import('pg');
+    const client = new driver.Client({ connectionString: this.opts.url, application_name: 'medley-wakeups', connectionTimeoutMillis: 5000, keepAlive: true });
     let dropped = false;
     const lost = (err?: unknown) => {
       if (dropped) return;

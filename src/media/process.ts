@@ -17,11 +17,30 @@ import { planJob, type Plan } from './plan/index.js';
 import { outputIsShort, verifyOutput } from './verify.js';
 
 export interface LocalInput {
-  /** A local file holding the clip's source bytes. */
+  /** A local file holding the clip's source bytes (once `fetch` resolved, when there is one). */
   path: string;
   /** How to name it in messages: oss://bucket/key or the CLI's file name. */
   displayName: string;
+  /**
+   * Brings the bytes to `path` (a task's source streamed from the object store). Called once per input,
+   * at most one lane per core, and the input is probed as soon as it is there: the other inputs'
+   * downloads overlap that probe. Inputs that share a file may share one fetch (it must be idempotent).
+   */
+  fetch?: () => Promise<void>;
+  /**
+   * Names the exact bytes (e.g. the object's immutable blob ids): inputs with the same identity probe
+   * alike, so the engine may answer from its probe cache. Undefined: always probed.
+   */
+  identity?: string;
 }
+
+/**
+ * Wall-clock milliseconds of a job's steps, filled in as they end. Sequential: `inputs` (fetching and
+ * probing the sources, overlapped), `ffmpeg`, `outputs` (verifying and keeping the outputs, overlapped).
+ * Spans inside them: `fetch` (until the last source was there), `probe` (the probes' own time, summed
+ * over lanes), `verify`, `keep`.
+ */
+export type JobTimings = Partial<Record<'inputs' | 'ffmpeg' | 'outputs' | 'fetch' | 'probe' | 'verify' | 'keep', number>>;
 
 export interface PreparedJob {
   plan: Plan;
@@ -42,12 +61,22 @@ export interface ProcessOptions {
   inputs: LocalInput[];
   /** A directory owned by this job; outputs go to <workDir>/out. */
   workDir: string;
-  outputName?: string;
+  /** The output files' stem (default `output`); a function is called once the inputs are there and probed. */
+  outputName?: string | (() => string);
   timeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
   onSpawn?: (pid: number) => void;
+  /** Filled in with the steps' times as they end (task phase timings). */
+  timings?: JobTimings;
 }
+
+/**
+ * What a caller does with the outputs while they are being verified (a task stores them as blobs): it
+ * starts with the verification probe, both only reading the finished files, so the probe's time hides
+ * behind the copy. When the verification fails, `undo` is awaited before the failure is thrown.
+ */
+export type KeepOutputs<T extends { undo(): Promise<void> }> = (files: readonly string[], outputDir: string) => Promise<T>;
 
 /** Longest a decode check of one source may take. */
 const DECODE_CHECK_MS = 60_000;
@@ -55,12 +84,26 @@ const DECODE_CHECK_MS = 60_000;
 /** Probes the inputs and plans the job without running it (for --explain, and the first half of run). */
 export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'onProgress' | 'onSpawn'>): Promise<PreparedJob> {
   if (opts.inputs.length !== opts.job.clips.length) throw new Error('one local input per clip is required');
+  const t0 = performance.now();
   const limits = opts.engine.limits;
-  const sizes = await Promise.all(opts.inputs.map((i) => stat(i.path).then((st) => st.size, () => undefined)));
-  sizes.forEach((size, i) => size !== undefined && checkInputSize(size, opts.inputs[i]!.displayName, limits));
-  // Inputs are probed in parallel, at most one ffprobe per core (a 100-clip concat must not fork 100 at once).
-  const infos = await mapBounded(opts.inputs, availableParallelism(), (i) => opts.engine.probe(i.path, i.displayName));
-  infos.forEach((info, i) => checkSourceDuration(info, opts.inputs[i]!.displayName, limits));
+  const timings = opts.timings;
+  let probeMs = 0;
+  let fetchedAt = t0;
+  // Each input is fetched (when it has to be) and probed in one lane, at most one lane per core (a 100-clip
+  // concat must not fork 100 ffprobes at once): a probe runs while the other lanes are still downloading.
+  const infos = await mapBounded(opts.inputs, availableParallelism(), async (input) => {
+    if (input.fetch) {
+      await input.fetch();
+      fetchedAt = Math.max(fetchedAt, performance.now());
+    }
+    const size = await stat(input.path).then((st) => st.size, () => undefined);
+    if (size !== undefined) checkInputSize(size, input.displayName, limits);
+    const p0 = performance.now();
+    const info = await opts.engine.probe(input.path, input.displayName, { identity: input.identity });
+    probeMs += performance.now() - p0;
+    checkSourceDuration(info, input.displayName, limits);
+    return info;
+  });
   // A source with far fewer bytes than its header's length needs is decoded once to learn its real length.
   for (const [i, input] of opts.inputs.entries()) {
     if (looksTruncated(infos[i]!)) await checkDecodedLength(opts.engine, input, infos[i]!, DECODE_CHECK_MS, opts.signal, [[input.path, input.displayName]]);
@@ -70,10 +113,15 @@ export async function prepareJob(opts: Omit<ProcessOptions, 'timeoutMs' | 'onPro
     job: opts.job,
     inputs: opts.inputs.map((input, i) => ({ path: input.path, info: infos[i]! })),
     outputDir,
-    outputName: opts.outputName ?? 'output',
+    outputName: (typeof opts.outputName === 'function' ? opts.outputName() : opts.outputName) ?? 'output',
     maxOutputBytes: limits.maxOutputBytes,
   });
   checkOutputDuration(plan.expectedDurationSec, limits);
+  if (timings) {
+    timings.inputs = performance.now() - t0;
+    timings.probe = probeMs;
+    if (opts.inputs.some((i) => i.fetch)) timings.fetch = fetchedAt - t0;
+  }
   return { plan, infos, outputDir };
 }
 
@@ -93,10 +141,13 @@ async function dirBytes(dir: string): Promise<number> {
 /** How often the output directory's size is checked while FFmpeg runs. */
 const OUTPUT_WATCH_MS = 500;
 
-export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
+export async function processJob(opts: ProcessOptions): Promise<ProcessResult>;
+export async function processJob<T extends { undo(): Promise<void> }>(opts: ProcessOptions, keep: KeepOutputs<T>): Promise<ProcessResult & { kept: T }>;
+export async function processJob<T extends { undo(): Promise<void> }>(opts: ProcessOptions, keep?: KeepOutputs<T>): Promise<ProcessResult & { kept?: T }> {
   const prepared = await prepareJob(opts);
   const { plan, outputDir } = prepared;
   const limits = opts.engine.limits;
+  const timings = opts.timings;
   await rm(outputDir, { recursive: true, force: true });
   await mkdir(outputDir, { recursive: true });
   // Paths FFmpeg may print, as the user knows them.
@@ -122,6 +173,7 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
   }, OUTPUT_WATCH_MS);
   try {
     let engine;
+    const t0 = performance.now();
     try {
       ({ engine } = await opts.engine.run(plan.needs, {
         args: plan.args,
@@ -140,18 +192,42 @@ export async function processJob(opts: ProcessOptions): Promise<ProcessResult> {
       clearInterval(watch);
       opts.signal?.removeEventListener('abort', onAbort);
     }
+    const t1 = performance.now();
+    if (timings) timings.ffmpeg = t1 - t0;
     // FFmpeg ends normally when -fs stops it: an output at the limit was cut short.
     if ((await dirBytes(outputDir)) >= limits.maxOutputBytes) outputBytesExceeded(limits);
-    const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output', outputProbeOptions(plan));
-    const problems = verifyOutput(output, plan.expect);
-    if (problems.length > 0) {
-      // Short output: a source that decodes shorter than its header declares is the source's fault.
-      if (outputIsShort(output, plan.expect)) await findTruncatedInput(opts, prepared.infos, pathNames);
-      fail('MediaProcessingFailed', `The output did not come out as planned: ${problems.join('; ')}.`);
-    }
     const names = await readdir(outputDir);
     const extra = plan.extraOutputPattern ? names.filter((n) => n !== plan.mainOutput && plan.extraOutputPattern!.test(n)).sort() : [];
-    return { ...prepared, files: [plan.mainOutput, ...extra], output, engine: engine.capabilities.ffmpegVersion };
+    const files = [plan.mainOutput, ...extra];
+    // The verification probe and the caller's keeping of the outputs run together (both only read them).
+    const verifying = (async () => {
+      const output = await opts.engine.probe(join(outputDir, plan.mainOutput), 'the output', outputProbeOptions(plan));
+      if (timings) timings.verify = performance.now() - t1;
+      return output;
+    })();
+    const keeping = keep
+      ? keep(files, outputDir).then((k) => {
+          if (timings) timings.keep = performance.now() - t1;
+          return k;
+        })
+      : undefined;
+    const [probed, kept] = await Promise.allSettled([verifying, keeping]);
+    try {
+      if (probed.status === 'rejected') throw probed.reason;
+      const output = probed.value;
+      const problems = verifyOutput(output, plan.expect);
+      if (problems.length > 0) {
+        // Short output: a source that decodes shorter than its header declares is the source's fault.
+        if (outputIsShort(output, plan.expect)) await findTruncatedInput(opts, prepared.infos, pathNames);
+        fail('MediaProcessingFailed', `The output did not come out as planned: ${problems.join('; ')}.`);
+      }
+      if (kept.status === 'rejected') throw kept.reason;
+      if (timings) timings.outputs = performance.now() - t1;
+      return { ...prepared, files, output, engine: engine.capabilities.ffmpegVersion, ...(kept.value !== undefined ? { kept: kept.value } : {}) };
+    } catch (e) {
+      if (kept.status === 'fulfilled' && kept.value) await kept.value.undo();
+      throw e;
+    }
   } catch (e) {
     clearInterval(watch);
     await rm(outputDir, { recursive: true, force: true });
@@ -192,16 +268,26 @@ async function findTruncatedInput(opts: ProcessOptions, infos: MediaInfo[], path
   }
 }
 
-/** `items.map(fn)` with at most `limit` calls in flight; results in input order, first failure rejects. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/**
+ * `items.map(fn)` with at most `limit` calls in flight; results in input order. After a failure no new call
+ * starts, and the first failure is thrown once the calls in flight have settled (nothing keeps running
+ * in a directory the caller is about to remove).
+ */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const lane = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (e) {
+        failure ??= { error: e };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.error;
   return out;
 }

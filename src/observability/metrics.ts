@@ -36,6 +36,7 @@ export function labelRequest(res: ServerResponse, operation: string, api?: Api):
 }
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const PHASE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
 const FFMPEG_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 export interface MetricsOptions {
@@ -54,6 +55,7 @@ export class Metrics {
   private readonly bytesOut: Counter<'api' | 'operation'>;
   private readonly refusals: Counter<'limit'>;
   private readonly ffmpeg: Histogram<'outcome'>;
+  private readonly taskPhases: Histogram<'phase'>;
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -64,6 +66,8 @@ export class Metrics {
     this.bytesOut = new Counter({ name: 'medley_http_sent_bytes_total', help: 'Bytes sent (headers and bodies)', labelNames: ['api', 'operation'], registers });
     this.refusals = new Counter({ name: 'medley_limit_refusals_total', help: 'Requests refused because a limit was reached, by limit (min_free_disk, ...)', labelNames: ['limit'], registers });
     this.ffmpeg = new Histogram({ name: 'medley_ffmpeg_run_seconds', help: 'Wall-clock time of FFmpeg runs, by outcome (ok, error)', labelNames: ['outcome'], buckets: FFMPEG_BUCKETS, registers });
+
+    this.taskPhases = new Histogram({ name: 'medley_task_phase_seconds', help: 'Wall-clock time of the phases of succeeded media tasks: setup, inputs, ffmpeg, outputs, commit, cleanup one after the other; fetch (sources into the work dir), probe, verify, store (outputs into blobs) overlapping inside them', labelNames: ['phase'], buckets: PHASE_BUCKETS, registers });
 
     const db = opts.db;
     if (db) {
@@ -121,6 +125,11 @@ export class Metrics {
 
   observeFfmpeg(seconds: number, ok = true): void {
     this.ffmpeg.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
+  }
+
+  /** Observes the phase timings (milliseconds) of one succeeded task. */
+  observeTaskPhases(phases: Readonly<Record<string, number | undefined>>): void {
+    for (const [phase, ms] of Object.entries(phases)) if (ms !== undefined) this.taskPhases.observe({ phase }, ms / 1000);
   }
 
   /**

@@ -263,6 +263,11 @@ export class ObjectService {
     return { size: blob.size, etag: blob.md5.toString('hex').toUpperCase(), crc64: blob.crc64.toString(), segments: [[blob.blobId, blob.size]] };
   }
 
+  /** Removes blobs stored by ingestBlob that will not be committed (an output that failed its verification). */
+  async discardBlobs(segments: readonly Segment[]): Promise<void> {
+    await removeFreed(this.ctx.blobs, this.ctx.leases, segments.map((s) => s[0]));
+  }
+
   /** Inside a transaction: registers the new blobs, retains shared ones, replaces or inserts the row, releases the old blobs (into `freed`). */
   private async writeVersion(
     tx: Tx,

@@ -64,6 +64,11 @@ export function isDeadLocalOwner(owner: string, alive: (pid: number) => boolean 
 }
 
 
+/** Phase timings for the log line: whole tenths of a millisecond. */
+function roundPhases(phases: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round((v ?? 0) * 10) / 10]));
+}
+
 export class WorkerPool {
   private running = false;
   private readonly active = new Map<string, { controller: AbortController; owner: string; reason?: 'shutdown' | 'lease' }>();
@@ -202,8 +207,8 @@ export class WorkerPool {
     }, Math.max(200, Math.floor(this.opts.leaseMs / 3)));
     const started = Date.now();
     try {
-      await runTask(this.opts, task, { owner, signal: controller.signal, onProgress: (p) => (progress = Math.max(progress, Math.min(99, p))) });
-      tlog.info({ ms: Date.now() - started }, 'task succeeded');
+      const phases = await runTask(this.opts, task, { owner, signal: controller.signal, onProgress: (p) => (progress = Math.max(progress, Math.min(99, p))) });
+      tlog.info({ ms: Date.now() - started, phases: roundPhases(phases) }, 'task succeeded');
       this.opts.onFinished?.();
     } catch (e) {
       if (e instanceof LeaseLost || entry.reason === 'lease') {

@@ -107,6 +107,15 @@ describe('/-/metrics', () => {
       assert.equal(sampleValue(after, 'medley_tasks', { state: 'succeeded' }) - sampleValue(before, 'medley_tasks', { state: 'succeeded' }), 1);
       assert.ok(sampleValue(after, 'medley_ffmpeg_run_seconds_count', { outcome: 'ok' }) > sampleValue(before, 'medley_ffmpeg_run_seconds_count', { outcome: 'ok' }));
       assert.ok(sampleValue(after, 'medley_ffmpeg_run_seconds_sum', { outcome: 'ok' }) > 0);
+      // The phase timings are recorded once the work directory is gone, just after Succeeded is visible.
+      let phases = after;
+      for (let i = 0; i < 50 && !(sampleValue(phases, 'medley_task_phase_seconds_count', { phase: 'commit' }) > sampleValue(before, 'medley_task_phase_seconds_count', { phase: 'commit' })); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        phases = await scrape();
+      }
+      for (const phase of ['setup', 'inputs', 'ffmpeg', 'outputs', 'commit', 'cleanup']) {
+        assert.equal(sampleValue(phases, 'medley_task_phase_seconds_count', { phase }) - sampleValue(before, 'medley_task_phase_seconds_count', { phase }), 1, phase);
+      }
       assert.equal(sampleValue(after, 'medley_http_requests_total', { api: 'oss', operation: 'AsyncProcessObject', status: '200' }), 1);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -150,3 +150,42 @@ test('a source that does not exist is still ResourceNotFound, at the first attem
   assert.match(t.message, /oss:\/\/in\/dir\/missing\.wav does not exist/);
   assert.equal(t.attempts, 1);
 });
+
+test('a source named by two clips is read from the store once; the concat is as long as both', async () => {
+  let opened = 0;
+  const objects = new Proxy(storage.objects, {
+    get(target, prop) {
+      if (prop === 'open') {
+        return (...a: Parameters<Storage['objects']['open']>) => {
+          opened++;
+          return target.open(...a);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const clip = { source: { bucket: 'in', key: 'dir/a.wav' }, startMs: 0, durationMs: 0, disableAudio: false, disableVideo: false };
+  const j: MediaJob = { ...job('dir/a.wav'), action: 'audio/concat', clips: [clip, { ...clip }], output: { ...job('dir/a.wav').output, destination: { keyTemplate: 'twice/{barename}.{autoext}' } } };
+  const { taskId } = await service.submit({ job: j, projectName: 'p', principal: root, requestDefinition: {}, templateSource: clip.source, origin: 'imm', requestId: 'R' });
+  const pool = new WorkerPool({ storage: { ...storage, objects }, engine, queue, workRoot: join(dir, 'work'), timeoutMs: 60_000, log: pino({ level: 'silent' }), concurrency: 1, leaseMs: 30_000, pollMs: 50, signal });
+  await pool.start();
+  let t: TaskRecord | undefined;
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!t || (t.state !== 'succeeded' && t.state !== 'failed')) {
+      assert.ok(Date.now() < deadline, 'the task ends within 60 s');
+      await new Promise((r) => setTimeout(r, 50));
+      t = await queue.get(taskId);
+    }
+  } finally {
+    await pool.stop();
+  }
+  assert.equal(t.state, 'succeeded', `${t.code}: ${t.message}`);
+  assert.equal(opened, 1, 'one read of the source');
+  assert.deepEqual(t.outputs, ['oss://in/twice/a.mp3']);
+  const out = join(dir, 'twice.mp3');
+  await pipeline((await storage.objects.openKey('in', 'twice/a.mp3')).stream, createWriteStream(out));
+  const seconds = Number(ffprobe(out).format.duration);
+  assert.ok(Math.abs(seconds - 2) < 0.1, `2 s of output, got ${seconds}`);
+});

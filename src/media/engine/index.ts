@@ -71,13 +71,28 @@ export class MediaEngine {
     return chooseEngine(this.candidates, needs, this.dropped);
   }
 
-  /** Probes a local file with the preferred engine's ffprobe. */
-  async probe(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<MediaInfo> {
+  /**
+   * Probes a local file with the preferred engine's ffprobe. With `identity` (a name for the file's exact
+   * bytes, e.g. a stored object's immutable blob ids) a successful probe is remembered, and a file of the
+   * same identity is answered from memory: the same bytes probe alike (the checks included), so a source
+   * processed by several tasks is probed once. Failures are never remembered.
+   */
+  async probe(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> & { identity?: string } = {}): Promise<MediaInfo> {
     // With no usable engine, chooseEngine throws MediaEngineUnsupported listing what was looked at.
     const engine = this.candidates[0] ?? chooseEngine([], { encoders: [] }, this.dropped);
+    const { identity, ...probeOpts } = opts;
+    // Handed to the engine user first, answered from memory or not: FFmpeg reads the file next.
     await shareWithEngine(file, this.sandbox);
-    return probe(engine.ffprobe, file, { ...opts, sandbox: this.sandbox, displayName: displayName ?? file });
+    const key = identity !== undefined && !probeOpts.ownOutput ? `${engine.ffprobe}\0${identity}` : undefined;
+    const known = key !== undefined ? this.probeCache.get(key) : undefined;
+    if (known) return structuredClone(known);
+    const info = await probe(engine.ffprobe, file, { ...probeOpts, sandbox: this.sandbox, displayName: displayName ?? file });
+    if (key !== undefined) this.probeCache.set(key, structuredClone(info));
+    return info;
   }
+
+  /** Successful source probes by identity (see probe), the most recently used last. */
+  private readonly probeCache = new LruMap<string, MediaInfo>(PROBE_CACHE_ENTRIES);
 
   /** As `probe`, plus ffprobe's raw `-show_format -show_streams` JSON (OSS video/info, audio/info). */
   async probeDetailed(file: string, displayName?: string, opts: Omit<ProbeOptions, 'displayName'> = {}): Promise<{ info: MediaInfo; json: unknown }> {
@@ -119,6 +134,28 @@ export class MediaEngine {
   }
 }
 
+
+/** How many source probes the engine remembers (a few hundred bytes each). */
+const PROBE_CACHE_ENTRIES = 512;
+
+/** A Map that forgets its least recently used entry beyond `max` entries. */
+class LruMap<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+}
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

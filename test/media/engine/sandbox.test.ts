@@ -301,6 +301,12 @@ test('as root: a source Medley wrote 0600 (umask 077) into a private dir is hand
     assert.ok(engine.available, JSON.stringify(engine.dropped));
     assert.ok((await engine.probe(file, 'in-0.wav')).audio);
     assert.equal((await stat(file)).uid, sb.user!.uid);
+    // Also when the probe is answered from the engine's cache (same bytes, another task's copy).
+    assert.ok((await engine.probe(file, 'in-0.wav', { identity: 'blob-a' })).audio);
+    const again = tone(join(dir, 'in-1.wav'), 440, 1);
+    await chmod(again, 0o600);
+    assert.ok((await engine.probe(again, 'in-1.wav', { identity: 'blob-a' })).audio);
+    assert.equal((await stat(again)).uid, sb.user!.uid);
     // A file outside an engine-owned directory is not handed over.
     const outsideFile = tone(join(parent, 'root.wav'), 440, 1);
     await chmod(outsideFile, 0o600);
