@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Coalescer } from '../util/coalesce.js';
+import { syncPath } from '../util/fsync.js';
 
 export type Db = Kysely<Database>;
 
@@ -141,15 +142,6 @@ export class GroupSync {
   async close(): Promise<void> {
     await this.wal?.close();
     this.wal = undefined;
-  }
-}
-
-async function syncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

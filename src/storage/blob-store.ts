@@ -10,6 +10,7 @@ import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Coalescer } from '../util/coalesce.js';
+import { syncPath } from '../util/fsync.js';
 
 /** Stream buffer size: big enough for few syscalls, small enough that many concurrent transfers stay lean. */
 export const STREAM_CHUNK = 256 * 1024;
@@ -226,14 +227,5 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
       }
     }
     rest = left;
-  }
-}
-
-async function syncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
