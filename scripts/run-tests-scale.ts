@@ -12,7 +12,7 @@ import { startS3 } from '../test/support/s3.js';
 
 const [pg, s3] = await Promise.all([startPostgres(), startS3('medley-suite')]);
 const filters = process.argv.slice(2);
-const DEFAULT_SUITE = ['test/integration/', 'test/storage/', 'test/tasks/', 'test/notify/mns-service', 'test/projects/'];
+const DEFAULT_SUITE = ['test/integration/', 'test/storage/', 'test/tasks/', 'test/notify/mns-service', 'test/projects/', 'test/http/console-sessions'];
 const env = {
   ...process.env,
   MEDLEY_TEST_PG_ADMIN_URL: pg.adminUrl,
