@@ -19,9 +19,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { tone } from '../support/media.js';
+import { auditPage, launch } from '../support/console.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { backendEnv, queryRows } from '../support/backend.js';
 import { presignOssPath, verifyOssRequest, PRESIGN_MAX_EXPIRES_SECONDS } from '../../src/auth/oss-signature.js';
@@ -29,8 +29,6 @@ import { presignOssPath, verifyOssRequest, PRESIGN_MAX_EXPIRES_SECONDS } from '.
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../test-output/console/', import.meta.url));
 const SCOPED = { accessKeyId: 'LTAIadminScoped01', accessKeySecret: 'AdminScopedSecret00000000000001', buckets: { 'adm-scoped': 'read-write' } };
-const require = createRequire(import.meta.url);
-const AXE = readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 interface Session {
   cookie: string;
@@ -166,7 +164,6 @@ describe('sessions in the database', () => {
   });
 });
 
-type Browser = import('playwright-core').Browser;
 /**
  * What the functions run in the page use of the DOM (this file is compiled without the DOM library). Page
  * functions, not strings: playwright evaluates a string predicate with eval, which the console's CSP forbids.
@@ -177,43 +174,6 @@ interface DomLike {
 }
 
 type Page = import('playwright-core').Page;
-
-async function launch(): Promise<{ browser?: Browser; why?: string }> {
-  try {
-    const chromium = (await import('@sparticuz/chromium')).default;
-    const { chromium: pw } = await import('playwright-core');
-    const executablePath = await chromium.executablePath();
-    const dropped = new Set(['--single-process', '--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials']);
-    const args = [...chromium.args.filter((x) => !dropped.has(x)), '--no-sandbox', '--autoplay-policy=no-user-gesture-required'];
-    return { browser: await pw.launch({ executablePath, args, headless: true }) };
-  } catch (e) {
-    return { why: (e as Error).message };
-  }
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core in the page (evaluated, not a script tag: the page's CSP allows no inline script), then run. */
-async function audit(page: Page, name: string, found: string[]): Promise<void> {
-  for (const [width, height, label] of [
-    [1280, 800, 'desktop'],
-    [390, 844, 'phone'],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.evaluate(await AXE);
-    const violations = await page.evaluate<AxeViolation[]>('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)');
-    for (const v of violations) {
-      if (v.impact === 'serious' || v.impact === 'critical') found.push(`${name} (${label}): ${v.id} [${v.impact}] ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-    }
-    await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 /** ms from navigation start until `selector` shows (the first data render), and DOMContentLoaded. */
 async function timed(page: Page, url: string, selector: string): Promise<{ domContentLoaded: number; firstData: number }> {
@@ -244,7 +204,7 @@ describe('console admin pages in a real browser', async () => {
     // Sign-in page (audited before signing in).
     await page.goto(base);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    await audit(page, 'signin', violations);
+    await auditPage(page, SHOTS, 'signin', violations);
     await page.fill('input[name=accessKeyId]', a.keyId);
     await page.fill('input[name=accessKeySecret]', a.secret);
     await page.click('button[type=submit]');
@@ -259,7 +219,7 @@ describe('console admin pages in a real browser', async () => {
     const s = await signIn(a.url, a.keyId, a.secret);
     assert.match(await (await api(a.url, s, '/oss/adm-media?acl')).text(), /<Grant>public-read<\/Grant>/);
     timings.buckets = await timed(page, base, 'a.bucket-link');
-    await audit(page, 'buckets', violations);
+    await auditPage(page, SHOTS, 'buckets', violations);
 
     // Bucket page: set the bucket private; an object then is not anonymously readable until its own ACL says so.
     const wav = tone(join(fixtures, 'tone.wav'), 440, 3);
@@ -297,7 +257,7 @@ describe('console admin pages in a real browser', async () => {
     const got = await fetch(v4);
     assert.equal(got.status, 200);
     assert.equal(md5(Buffer.from(await got.arrayBuffer())), md5(wavBytes));
-    await audit(page, 'buckets-share', violations);
+    await auditPage(page, SHOTS, 'buckets-share', violations);
     await new Promise((r) => setTimeout(r, Math.max(0, 4200 - (Date.now() - signedAt))));
     const expired = await fetch(v4);
     assert.equal(expired.status, 403);
@@ -343,7 +303,7 @@ describe('console admin pages in a real browser', async () => {
     assert.match(down.headers.get('etag') ?? '', /-5"$/);
     assert.equal(await page.evaluate<string>('JSON.stringify({ ...sessionStorage })'), '{}', 'nothing left to resume');
     timings.bucket = await timed(page, `${base}#/b/adm-media/`, 'tr.object');
-    await audit(page, 'buckets-bucket', violations);
+    await auditPage(page, SHOTS, 'buckets-bucket', violations);
 
     // A bucket of 250 objects: the page lists 100 at a time (ListObjectsV2 max-keys=100), more only on request.
     assert.equal((await api(a.url, s, '/oss/adm-many', { method: 'PUT' })).status, 200);
@@ -425,7 +385,7 @@ describe('console admin pages in a real browser', async () => {
     assert.deepEqual([...seen].sort(), [...ids].sort(), 'every task exactly once across the pages');
     await page.click('text=First page');
     await page.locator('li.task audio.player').first().waitFor();
-    await audit(page, 'tasks-list', violations);
+    await auditPage(page, SHOTS, 'tasks-list', violations);
 
     // Notifications: a topic with a queue and two URL subscriptions (one that answers, one that refuses).
     let pushed = 0;
@@ -442,7 +402,7 @@ describe('console admin pages in a real browser', async () => {
       await page.goto(`${base}#/notifications`);
       await page.getByText('No topics yet').waitFor();
       await page.getByText('No queues yet').waitFor();
-      await audit(page, 'notifications-empty', violations);
+      await auditPage(page, SHOTS, 'notifications-empty', violations);
       timings.notifications = await timed(page, `${base}#/notifications`, '.mns-topics p.empty');
       await page.fill('input[name=queue-name]', 'adm-queue');
       await page.click('text=Create queue');
@@ -481,7 +441,7 @@ describe('console admin pages in a real browser', async () => {
       const failingRow = (await page.locator('tr.push.pending').textContent())!;
       assert.match(failingRow, /to-nowhere/);
       assert.match(failingRow, /ECONNREFUSED|refused|connect/i);
-      await audit(page, 'notifications', violations);
+      await auditPage(page, SHOTS, 'notifications', violations);
     } finally {
       receiver.close();
     }
@@ -498,7 +458,7 @@ describe('console admin pages in a real browser', async () => {
     await sp.getByText('This key is scoped').waitFor();
     await sp.goto(`${base}#/notifications`);
     await sp.locator('.mns-topics .error', { hasText: 'AccessDenied: This access key is scoped to buckets' }).waitFor();
-    await audit(sp, 'notifications-scoped', violations);
+    await auditPage(sp, SHOTS, 'notifications-scoped', violations);
     await sctx.close();
 
     console.log(`console admin page loads (ms from navigation: DOMContentLoaded / first data shown): ${JSON.stringify(timings)}`);

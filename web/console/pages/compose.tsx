@@ -388,7 +388,7 @@ export function Compose({ session, bucket: initial }: { session: SessionInfo; bu
       )}
 
       <h3>Process string</h3>
-      <pre class="info process-preview">{process || 'Add clips to build it.'}</pre>
+      <pre class="info process-preview" tabIndex={0} aria-label="Process string">{process || 'Add clips to build it.'}</pre>
       <div class="row">
         <button class="small" disabled={!process} onClick={() => void copy('process', process)}>
           Copy process string
@@ -409,7 +409,7 @@ export function Compose({ session, bucket: initial }: { session: SessionInfo; bu
               </button>
             ))}
           </div>
-          <pre class={`sdk sdk-${snippet.id}`} role="tabpanel" aria-label={snippet.label}>
+          <pre class={`sdk sdk-${snippet.id}`} role="tabpanel" aria-label={snippet.label} tabIndex={0}>
             {snippet.code}
           </pre>
           <button class="small" onClick={() => void copy(`${snippet.label} code`, snippet.code)}>
@@ -452,7 +452,7 @@ export function Compose({ session, bucket: initial }: { session: SessionInfo; bu
             Output: {plan.plan.output} (expected {plan.plan.expectedDurationSec.toFixed(3)} s)
           </div>
           <h4>FFmpeg command</h4>
-          <pre class="plan-command">{plan.plan.command}</pre>
+          <pre class="plan-command" tabIndex={0} aria-label="FFmpeg command">{plan.plan.command}</pre>
         </div>
       )}
       {submitted && (

@@ -254,7 +254,7 @@ function Queues({ version }: { version: number }) {
               {peeked.messages.map((m) => (
                 <li key={m.messageId}>
                   <code>{m.messageId}</code> <span class="muted">enqueued {when(m.enqueueTime)} · received {m.dequeueCount}×</span>
-                  <pre class="info message-body">{m.body}</pre>
+                  <pre class="info message-body" tabIndex={0} aria-label="Message body">{m.body}</pre>
                 </li>
               ))}
             </ul>

@@ -68,14 +68,14 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
         {kind && (
           <div>
             <h3>{kind}/info</h3>
-            <pre class="info">{info === undefined ? 'Probing…' : JSON.stringify(info, null, 2)}</pre>
+            <pre class="info" tabIndex={0} aria-label={`${kind}/info`}>{info === undefined ? 'Probing…' : JSON.stringify(info, null, 2)}</pre>
           </div>
         )}
       </div>
       {kind && (
         <form class="process" onSubmit={submit}>
-          <h3>Run a media task on this object</h3>
-          <textarea name="process" rows={2} value={taskProcess} onInput={(e) => setTaskProcess(e.currentTarget.value)} />
+          <h3 id="process-heading">Run a media task on this object</h3>
+          <textarea name="process" rows={2} aria-labelledby="process-heading" value={taskProcess} onInput={(e) => setTaskProcess(e.currentTarget.value)} />
           <button type="submit">Submit task</button>
           {submitted && (
             <p>

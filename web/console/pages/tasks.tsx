@@ -92,7 +92,7 @@ function TaskCard({ t }: { t: TaskDetail }) {
             </>
           )}
         </dl>
-        {t.request !== undefined && <pre class="info request">{typeof t.request === 'string' ? t.request : JSON.stringify(t.request, null, 2)}</pre>}
+        {t.request !== undefined && <pre class="info request" tabIndex={0} aria-label="Request">{typeof t.request === 'string' ? t.request : JSON.stringify(t.request, null, 2)}</pre>}
       </details>
     </li>
   );
