@@ -30,6 +30,11 @@ export interface AccessOptions {
   denied?: string;
   /** Refuse anonymous callers with this message whatever the ACLs say (media processing, spec/oss.md §7.2); checked once the bucket is known to exist. */
   signedOnly?: string;
+  /**
+   * The caller does not use the object (writes, deletes): it is loaded only when its ACL can change the
+   * decision, i.e. not for the root key or a key whose grant on the bucket already allows the access.
+   */
+  objectUnused?: boolean;
 }
 
 /** The refusal every door answers. */
@@ -47,9 +52,12 @@ export class AccessGate {
 
   /** Checks `access` on the bucket (and on the object at `key`, judged by its own ACL); see the module comment for the order. */
   async require(principal: Principal, access: Access, bucketName: string, key?: string, opts: AccessOptions = {}): Promise<Granted> {
-    const bucket = await this.storage.buckets.get(bucketName);
+    // An object read needs both rows: one statement reads them together (same order of checks below).
+    const loadObject = key !== undefined && !(opts.objectUnused && isAllowed(principal, access, undefined, bucketName));
+    const found = loadObject ? await this.storage.objects.findWithBucket(bucketName, key) : { bucket: await this.storage.buckets.find(bucketName) };
+    const bucket = found.bucket ?? fail('NoSuchBucket', undefined, { BucketName: bucketName });
     if (opts.signedOnly !== undefined && principal.kind === 'anonymous') fail('AccessDenied', opts.signedOnly);
-    const object = key === undefined ? undefined : await this.storage.objects.find(bucketName, key);
+    const object = found.object;
     if (!isAllowed(principal, access, effectiveAcl(bucket.acl, object?.acl), bucketName)) deny(principal, opts.denied);
     return object ? { bucket, object } : { bucket };
   }

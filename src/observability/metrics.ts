@@ -23,6 +23,13 @@ interface RequestLabels {
   operation: string;
 }
 
+interface RequestSeries {
+  requests(status: string): { inc(): void };
+  duration: { observe(value: number): void };
+  bytesIn: { inc(value: number): void };
+  bytesOut: { inc(value: number): void };
+}
+
 /** Per-response labels, set by whichever layer knows them (the dialect, once it has selected the operation). */
 const labels = new WeakMap<ServerResponse, RequestLabels>();
 
@@ -145,15 +152,45 @@ export class Metrics {
     res.once('close', () => {
       const l = labels.get(res) ?? { api, operation: 'unknown' };
       const status = res.writableFinished ? String(res.statusCode) : 'aborted';
-      this.requests.inc({ api: l.api, operation: l.operation, status });
-      this.duration.observe({ api: l.api, operation: l.operation }, Number(process.hrtime.bigint() - t0) / 1e9);
-      const seen = accounted.get(socket) ?? { read: 0, written: 0 };
-      const inBytes = socket.bytesRead - seen.read;
-      const outBytes = socket.bytesWritten - seen.written;
-      accounted.set(socket, { read: socket.bytesRead, written: socket.bytesWritten });
-      if (inBytes > 0) this.bytesIn.inc({ api: l.api, operation: l.operation }, inBytes);
-      if (outBytes > 0) this.bytesOut.inc({ api: l.api, operation: l.operation }, outBytes);
+      const series = this.seriesOf(l.api, l.operation);
+      series.requests(status).inc();
+      series.duration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+      const seen = accounted.get(socket);
+      const inBytes = socket.bytesRead - (seen?.read ?? 0);
+      const outBytes = socket.bytesWritten - (seen?.written ?? 0);
+      if (seen) {
+        seen.read = socket.bytesRead;
+        seen.written = socket.bytesWritten;
+      } else accounted.set(socket, { read: socket.bytesRead, written: socket.bytesWritten });
+      if (inBytes > 0) series.bytesIn.inc(inBytes);
+      if (outBytes > 0) series.bytesOut.inc(outBytes);
     });
+  }
+
+  /**
+   * The labelled children of one (api, operation), kept: prom-client hashes a label object on every
+   * inc/observe, four times a request; a child has its hash already. The label sets are bounded (the
+   * operation names and statuses are fixed lists), so the cache is too.
+   */
+  private readonly series = new Map<string, RequestSeries>();
+  private seriesOf(api: Api, operation: string): RequestSeries {
+    const id = `${api}\0${operation}`;
+    let s = this.series.get(id);
+    if (s === undefined) {
+      const byStatus = new Map<string, { inc(): void }>();
+      s = {
+        requests: (status) => {
+          let c = byStatus.get(status);
+          if (c === undefined) byStatus.set(status, (c = this.requests.labels({ api, operation, status })));
+          return c;
+        },
+        duration: this.duration.labels({ api, operation }),
+        bytesIn: this.bytesIn.labels({ api, operation }),
+        bytesOut: this.bytesOut.labels({ api, operation }),
+      };
+      this.series.set(id, s);
+    }
+    return s;
   }
 
   /** The Prometheus text exposition. */

@@ -1,6 +1,10 @@
 /** Buckets: create, read, list, ACL and delete. */
 import { fail } from '../errors.js';
 import { toBucket, type BucketAcl, type BucketRecord, type StorageContext } from './records.js';
+import { prepared } from '../db/prepared.js';
+
+/** The bucket lookup of every bucket and object request, compiled once (db/prepared.ts). */
+const bucketByName = prepared(1, (db, name: string) => db.selectFrom('buckets').selectAll().where('name', '=', name));
 
 export interface BucketListing {
   buckets: BucketRecord[];
@@ -22,7 +26,7 @@ export class BucketService {
   }
 
   async find(name: string): Promise<BucketRecord | undefined> {
-    const row = await this.ctx.db.selectFrom('buckets').selectAll().where('name', '=', name).executeTakeFirst();
+    const [row] = await bucketByName(this.ctx.db, name);
     return row ? toBucket(row) : undefined;
   }
 

@@ -8,16 +8,19 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Selectable, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database, ObjectTable } from '../db/schema.js';
 import { fail } from '../errors.js';
 import { combineCrc64 } from './crc64.js';
 import { addBlob, release, removeFreed, retain } from './blob-refs.js';
 import { ingest, type IngestLimits } from './ingest.js';
 import { STREAM_CHUNK } from './blob-store.js';
 import { listObjects, type ListPage, type ListQuery } from './listing.js';
+import { prepared } from '../db/prepared.js';
 import {
   attributeColumns,
+  toBucket,
   toObject,
+  type BucketRecord,
   type ObjectAcl,
   type ObjectAttributes,
   type ObjectRecord,
@@ -82,6 +85,40 @@ export interface CopyOptions {
   precondition?: (source: ObjectRecord) => void;
 }
 
+/** The object lookup of every object request, compiled once (db/prepared.ts). */
+const objectByKey = prepared(2, (db, bucket: string, key: string) => db.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key));
+
+/**
+ * A bucket and the object at a key in one statement (the access gate needs both for every object read):
+ * the bucket row, and the object's columns (null when there is no such object).
+ */
+const bucketAndObject = prepared(2, (db, bucket: string, key: string) =>
+  db
+    .selectFrom('buckets')
+    .leftJoin('objects', (j) => j.onRef('objects.bucket', '=', 'buckets.name').on('objects.key', '=', key))
+    .select([
+      'buckets.name as b_name',
+      'buckets.acl as b_acl',
+      'buckets.storage_class as b_storage_class',
+      'buckets.created_at as b_created_at',
+      'objects.id',
+      'objects.bucket',
+      'objects.key',
+      'objects.size',
+      'objects.etag',
+      'objects.crc64',
+      'objects.content_type',
+      'objects.headers',
+      'objects.meta',
+      'objects.acl',
+      'objects.object_type',
+      'objects.storage_class',
+      'objects.last_modified',
+      'objects.segments',
+    ])
+    .where('buckets.name', '=', bucket),
+);
+
 export class ObjectService {
   constructor(private readonly ctx: StorageContext) {}
 
@@ -91,8 +128,17 @@ export class ObjectService {
   }
 
   async find(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    const row = await this.ctx.db.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key).executeTakeFirst();
+    const [row] = await objectByKey(this.ctx.db, bucket, key);
     return row ? toObject(row) : undefined;
+  }
+
+  /** The bucket (undefined if it does not exist) and the object at `key` in it (if any), read together. */
+  async findWithBucket(bucket: string, key: string): Promise<{ bucket?: BucketRecord; object?: ObjectRecord }> {
+    const [row] = await bucketAndObject(this.ctx.db, bucket, key);
+    if (!row) return {};
+    const b = toBucket({ name: row.b_name, acl: row.b_acl, storage_class: row.b_storage_class, created_at: row.b_created_at });
+    if (row.id === null || row.bucket === null) return { bucket: b };
+    return { bucket: b, object: toObject(row as Selectable<ObjectTable>) };
   }
 
   /** The object's record, or NoSuchBucket / NoSuchKey. */

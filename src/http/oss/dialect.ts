@@ -107,7 +107,7 @@ export function createOssDialect(deps: OssDialectDeps) {
       if (!found) fail('NoSuchKey', undefined, { Key: k });
       return op === 'ProcessObject' ? processOps.processObject(ctx, processDeps, found) : processOps.asyncProcessObject(ctx, processDeps, found);
     }
-    await gate.require(ctx.principal, operationAccess[op], b, k);
+    await gate.require(ctx.principal, operationAccess[op], b, k, { objectUnused: true });
     if (WRITE_OPERATIONS.has(op)) assertWritable();
     switch (op) {
       case 'PutObject':
