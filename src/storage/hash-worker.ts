@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 type Message = { id: number; op: 'data'; shared?: SharedArrayBuffer; slot: number; length: number } | { id: number; op: 'end' | 'abort' };
 
 /** Batch size; the same as hashing.ts (slot i starts at i * BATCH). */
-const BATCH = 1024 * 1024;
+const BATCH = 2 * 1024 * 1024;
 const jobs = new Map<number, Hash>();
 const buffers = new Map<number, SharedArrayBuffer>();
 const port = parentPort!;

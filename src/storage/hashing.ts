@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-const BATCH = 1024 * 1024;
+const BATCH = 2 * 1024 * 1024;
 /** Per job: BUFFERS x BATCH bytes (2 MiB) at most, whether with the worker or being filled. */
 const BUFFERS = 2;
 const IDLE_MS = 30_000;
