@@ -34,7 +34,7 @@ const jobs = new Map<number, JobState>();
  * the hash, the rest for everything else). On a busy 2-core machine the copies and messages cost more than
  * the overlap gains (measured: 512 MiB ingest, median 271 MB/s with the worker against 333 without).
  */
-export const offThreadHashing = (): boolean => availableParallelism() >= 2;
+export const offThreadHashing = (): boolean => availableParallelism() > 2;
 
 function startWorker(): Worker {
   // Under tsx (the tests run the sources), the worker is the .ts file, loaded through tsx too.
