@@ -18,6 +18,8 @@
 //
 // Disk: the source file + BENCH_CONCURRENCY big objects (+ as many on the bare server) under
 // ./.bench-tmp (git-ignored) ≈ 9 GiB with the defaults; checked before starting.
+// Flags: --large runs only phase 2 (one big object; = BENCH_SKIP_SMALL=1 BENCH_SKIP_CONCURRENT=1), --large-all
+// phases 2 and 3 (= BENCH_SKIP_SMALL=1).
 // Environment: the names above, BENCH_SKIP_SMALL=1, BENCH_SKIP_BIG=1, BENCH_SKIP_CONCURRENT=1,
 // BENCH_VERIFY=0 (skip the untimed MD5 check of one downloaded big object), BENCH_SERVER_NODE_ARGS (extra
 // node flags for Medley, e.g. "--cpu-prof"), BENCH_MEDLEY_ENV (Medley settings as JSON), BENCH_COMPARE_MAIN
@@ -39,9 +41,11 @@ const ROUNDS = intEnv('BENCH_ROUNDS', 5);
 const BIG_MB = intEnv('BENCH_BIG_MB', 1024);
 const BIG_ROUNDS = intEnv('BENCH_BIG_ROUNDS', 3);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 8);
-const SKIP_SMALL = process.env.BENCH_SKIP_SMALL === '1';
+const ARGS = process.argv.slice(2);
+for (const a of ARGS) if (a !== '--large' && a !== '--large-all') throw new Error(`unknown flag ${a} (known: --large, --large-all)`);
+const SKIP_SMALL = process.env.BENCH_SKIP_SMALL === '1' || ARGS.length > 0;
 const SKIP_BIG = process.env.BENCH_SKIP_BIG === '1';
-const SKIP_CONCURRENT = SKIP_BIG || process.env.BENCH_SKIP_CONCURRENT === '1';
+const SKIP_CONCURRENT = SKIP_BIG || process.env.BENCH_SKIP_CONCURRENT === '1' || ARGS.includes('--large');
 const VERIFY = process.env.BENCH_VERIFY !== '0';
 const NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const MEDLEY_ENV = JSON.parse(process.env.BENCH_MEDLEY_ENV ?? '{}');

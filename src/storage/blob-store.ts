@@ -5,7 +5,6 @@
  * bytes are there. The local-disk implementation (this file) lays blobs out as <root>/ab/cd/<id>; the
  * S3-compatible one (s3-blob-store.ts) keeps them as <prefix><id> in a bucket.
  */
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -16,7 +15,13 @@ import { syncPath } from '../util/fsync.js';
 export const STREAM_CHUNK = 256 * 1024;
 /** Ranges up to this size are read in one call rather than streamed. */
 const SMALL_READ = 64 * 1024;
+/**
+ * Read size of a streamed download. Bigger reads mean fewer thread-pool round trips and socket writes;
+ * the buffers are reused (see FileRangeStream.sendTo), so the size costs no garbage.
+ */
+const READ_CHUNK = 1024 * 1024;
 import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface BlobWriter {
   readonly id: string;
@@ -168,11 +173,17 @@ export class FsBlobStore implements BlobStore {
       r.push(null);
       return r;
     }
-    const stream = createReadStream(this.pathOf(id), { start, end, highWaterMark: STREAM_CHUNK });
-    return new Promise((resolve, reject) => {
-      stream.once('ready', () => resolve(stream));
-      stream.once('error', reject);
-    });
+    const fh = await open(this.pathOf(id), 'r');
+    let last = end;
+    if (last === undefined) {
+      try {
+        last = (await fh.stat()).size - 1;
+      } catch (e) {
+        await fh.close().catch(() => undefined);
+        throw e;
+      }
+    }
+    return new FileRangeStream(fh, from, last);
   }
 
   async remove(id: string): Promise<void> {
@@ -193,6 +204,98 @@ export class FsBlobStore implements BlobStore {
       }
     }
   }
+}
+
+/** Free READ_CHUNK buffers shared by downloads: a steady stream of GETs allocates nothing. */
+const freeBuffers: Buffer[] = [];
+const MAX_FREE_BUFFERS = 16;
+const takeBuffer = (): Buffer => freeBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
+const giveBuffer = (b: Buffer): void => void (freeBuffers.length < MAX_FREE_BUFFERS && freeBuffers.push(b));
+
+/**
+ * Bytes [pos, last] of an open blob file. As a Readable (any consumer), each read is a fresh buffer. The
+ * download path uses sendTo() instead (through sendStream), which reads into two reused buffers: a new
+ * 1 MiB buffer per read is external memory V8 answers with full garbage collections, which on a 1 GiB GET
+ * cost the server more CPU than the transfer itself (measured: 1.7 s against 0.4 s for a bare server).
+ */
+export class FileRangeStream extends Readable {
+  private sending = false;
+  constructor(
+    private readonly fh: FileHandle,
+    private pos: number,
+    private readonly last: number,
+  ) {
+    super({ highWaterMark: READ_CHUNK });
+  }
+
+  override _read(): void {
+    const want = Math.min(READ_CHUNK, this.last - this.pos + 1);
+    if (want <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(want);
+    this.fh.read(buf, 0, want, this.pos).then(({ bytesRead }) => {
+      if (bytesRead === 0) {
+        this.push(null);
+        return;
+      }
+      this.pos += bytesRead;
+      this.push(bytesRead < want ? buf.subarray(0, bytesRead) : buf);
+    }, (e: Error) => this.destroy(e));
+  }
+
+  override _destroy(err: Error | null, done: (e?: Error | null) => void): void {
+    this.fh.close().then(() => done(err), () => done(err));
+  }
+
+  /**
+   * Writes the rest of the range into `dest` and ends it, then closes this stream. Two buffers: one is
+   * read into while the other is with the socket; a buffer is reused only once its write has completed
+   * (the write callback), so at most two are in flight and nothing is copied.
+   */
+  async sendTo(dest: Writable): Promise<void> {
+    if (this.sending || this.readableFlowing !== null) throw new Error('FileRangeStream.sendTo: the stream is already being consumed');
+    this.sending = true;
+    const bufs = [takeBuffer(), takeBuffer()];
+    const pending: Array<Promise<void> | undefined> = [undefined, undefined];
+    let failed = false;
+    const write = (chunk: Buffer) =>
+      new Promise<void>((resolve, reject) => {
+        dest.write(chunk, (e) => (e ? reject(e) : resolve()));
+      });
+    try {
+      for (let i = 0; this.pos <= this.last; i ^= 1) {
+        await pending[i];
+        if (dest.destroyed) throw new Error('the destination closed before the download ended');
+        const want = Math.min(READ_CHUNK, this.last - this.pos + 1);
+        const { bytesRead } = await this.fh.read(bufs[i]!, 0, want, this.pos);
+        if (bytesRead === 0) break;
+        this.pos += bytesRead;
+        const p = write(bufs[i]!.subarray(0, bytesRead));
+        p.catch(() => undefined); // awaited on the next turn (or below)
+        pending[i] = p;
+      }
+      await Promise.all(pending);
+      await new Promise<void>((resolve, reject) => {
+        dest.once('error', reject);
+        dest.end(() => resolve());
+      });
+    } catch (e) {
+      failed = true;
+      dest.destroy();
+      throw e;
+    } finally {
+      // After a failure a buffer may still be referenced by a cancelled write: leave those to the GC.
+      if (!failed) for (const b of bufs) giveBuffer(b);
+      this.destroy();
+    }
+  }
+}
+
+/** Streams `body` into `dest` (ending it): blob files with reused buffers, anything else by pipeline. */
+export function sendStream(body: Readable, dest: Writable): Promise<void> {
+  return body instanceof FileRangeStream ? body.sendTo(dest) : pipeline(body, dest);
 }
 
 /**

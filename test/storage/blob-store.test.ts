@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { FsBlobStore, type BlobStore } from '../../src/storage/blob-store.js';
+import { FsBlobStore, sendStream, type BlobStore } from '../../src/storage/blob-store.js';
 import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
 import { isMedleyError } from '../../src/errors.js';
 import { startS3, type TestS3 } from '../support/s3.js';
@@ -58,6 +58,41 @@ for (const backend of backends) {
     let close: () => Promise<void>;
     before(async () => ({ store, close } = await backend.open()));
     after(() => close());
+
+    test('sendStream delivers whole blobs and ranges larger than one read, and ends the destination', async () => {
+      const bytes = randomBytes(3 * 1024 * 1024 + 12_345);
+      const id = await write(store, bytes);
+      for (const [from, to] of [[undefined, undefined], [0, bytes.length - 1], [70_000, 2 * 1024 * 1024 + 5], [1024 * 1024, 2 * 1024 * 1024 - 1]] as const) {
+        const chunks: Buffer[] = [];
+        let ended = false;
+        const sink = new Writable({
+          write(c: Buffer, _e, done) {
+            chunks.push(Buffer.from(c)); // a copy: the sender reuses its buffers once a write completes
+            done();
+          },
+          final(done) {
+            ended = true;
+            done();
+          },
+        });
+        const source = await store.open(id, from, to);
+        const closed = new Promise((r) => source.once('close', r));
+        await sendStream(source, sink);
+        await closed;
+        assert.ok(ended, 'the destination was ended');
+        assert.deepEqual(Buffer.concat(chunks), bytes.subarray(from ?? 0, (to ?? bytes.length - 1) + 1));
+      }
+    });
+
+    test('sendStream rejects and closes the source when the destination fails', async () => {
+      const id = await write(store, randomBytes(3 * 1024 * 1024));
+      const source = await store.open(id);
+      const closed = new Promise((r) => source.once('close', r));
+      const sink = new Writable({ write: (_c, _e, done) => done(new Error('client went away')) });
+      sink.on('error', () => undefined);
+      await assert.rejects(sendStream(source, sink));
+      await closed;
+    });
 
     test('a finished write reads back whole and by inclusive ranges', async () => {
       const bytes = randomBytes(100_000);

@@ -1,5 +1,4 @@
 /** Object operations: Put, Get, Head, GetObjectMeta, Delete, DeleteMultiple, Copy, Append, ACL. */
-import { pipeline } from 'node:stream/promises';
 import { fail } from '../../../errors.js';
 import { header, readSmallBody, requireBodyLength, type OssContext } from '../context.js';
 import { objectHeaders, quoteEtag, sendEmpty, sendXml } from '../responses.js';
@@ -10,6 +9,7 @@ import { checkBucketName, checkObjectKey } from '../../../storage/names.js';
 import { parseContentMd5 } from '../../../storage/ingest.js';
 import type { ObjectRecord } from '../../../storage/records.js';
 import { ObjectChanged } from '../../../storage/objects.js';
+import { sendStream } from '../../../storage/blob-store.js';
 import { OWNER } from './bucket.js';
 import { LIMITS } from '../../../limits.js';
 
@@ -80,8 +80,8 @@ export async function getObject(ctx: OssContext, found: ObjectRecord, withBody: 
       continue;
     }
     ctx.res.writeHead(range.kind === 'partial' ? 206 : 200, h);
-    // If the client goes away, pipeline destroys the streams and the leases are released.
-    await pipeline(body, ctx.res).catch((e: unknown) => {
+    // If the client goes away, the streams are destroyed and the leases released.
+    await sendStream(body, ctx.res).catch((e: unknown) => {
       ctx.log.debug({ err: e }, 'object download ended early');
     });
     return;
