@@ -33,7 +33,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
-import { MB, MiB, ROOT, alternate, cpuSeconds, fmt, intEnv, median, rssMB, rssSampler, smallObjectsPhase, startBare, startMedley, stopAll, streamClient } from './lib/oss.mjs';
+import { MB, MiB, ROOT, alternate, fmt, intEnv, median, smallObjectsPhase, startBare, startMedley, stopAll, streamClient } from './lib/oss.mjs';
+import { cpuSeconds, rssMB, rssPeakSampler } from './lib/proc.mjs';
 
 const COUNT = intEnv('BENCH_COUNT', 600);
 const SIZE = intEnv('BENCH_OBJECT_SIZE', 4096);
@@ -197,15 +198,15 @@ async function main() {
       result.concurrent = {};
       for (const [name, server] of [['medley', medley], ['bare', bare]]) {
         const client = clients[name];
-        const sampler = rssSampler(server.pid);
+        const sampler = await rssPeakSampler(server.pid, 50);
         const keys = Array.from({ length: CONCURRENCY }, (_, i) => `conc/${i}`);
         syncDisk();
         sampler.begin();
         const put = await timed(() => Promise.all(keys.map((k) => client.request('PUT', k, { file: src, length: BIG }))));
-        const putPeak = sampler.end();
+        const putPeak = sampler.end().peak / MB;
         sampler.begin();
         const get = await timed(() => Promise.all(keys.map((k) => client.request('GET', k))));
-        const getPeak = sampler.end();
+        const getPeak = sampler.end().peak / MB;
         await sampler.stop();
         await Promise.all(keys.map((k) => client.request('DELETE', k)));
         result.concurrent[name] = { putMBps: mbps(CONCURRENCY * BIG, put.ms), getMBps: mbps(CONCURRENCY * BIG, get.ms), putPeakRssMB: putPeak, getPeakRssMB: getPeak, peakRssMB: Math.max(putPeak, getPeak) };

@@ -4,13 +4,12 @@
  * defined with, alternating A/B rounds with medians and ratios, and /proc meters (RSS sampler, CPU).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { cpuSeconds } from './proc.mjs';
 
 const require = createRequire(import.meta.url);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -199,69 +198,6 @@ export async function alternate(targets, rounds, fn, onRound = () => {}, base = 
   const medians = results.map((rs) => Object.fromEntries(metrics.map((m) => [m, median(rs.map((x) => x[m]))])));
   const ratios = results.map((rs) => Object.fromEntries(metrics.map((m) => [m, median(rs.map((x, r) => x[m] / results[base][r][m]))])));
   return { medians, ratios, results };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// /proc meters
-// ---------------------------------------------------------------------------------------------------
-
-export function readStatusKb(pid, field) {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-export const rssMB = (pid) => (readStatusKb(pid, 'VmRSS') * 1024) / MB;
-
-/** User + system CPU seconds of a process so far (all its threads). USER_HZ = 100. */
-export function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-const SAMPLER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
-const s = new Int32Array(workerData.sab);
-const path = '/proc/' + workerData.pid + '/status';
-function tick() {
-  let text;
-  try { text = readFileSync(path, 'utf8'); } catch { return; }
-  const m = /VmRSS:\\s+(\\d+)/.exec(text);
-  if (!m) return;
-  const kb = Number(m[1]);
-  for (;;) {
-    const cur = Atomics.load(s, 0);
-    if (cur >= kb || Atomics.compareExchange(s, 0, cur, kb) === cur) break;
-  }
-  Atomics.add(s, 1, 1);
-}
-tick();
-setInterval(tick, workerData.intervalMs);
-`;
-
-/** Peak RSS of `pid` sampled every `intervalMs` in a worker thread (a busy main thread skips no samples). */
-export function rssSampler(pid, intervalMs = 50) {
-  const sab = new SharedArrayBuffer(8);
-  const slots = new Int32Array(sab);
-  const worker = new Worker(SAMPLER_SOURCE, { eval: true, workerData: { sab, pid, intervalMs } });
-  worker.unref();
-  return {
-    begin() {
-      Atomics.store(slots, 0, readStatusKb(pid, 'VmRSS'));
-      Atomics.store(slots, 1, 0);
-    },
-    /** Peak RSS in MB since begin(). */
-    end: () => (Math.max(Atomics.load(slots, 0), readStatusKb(pid, 'VmRSS')) * 1024) / MB,
-    stop: () => worker.terminate(),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -35,10 +35,30 @@ function tick() {
 setInterval(tick, workerData.intervalMs);
 `;
 
+/** A `kB` field of /proc/<pid>/status (VmRSS, VmHWM, …); 0 once the process is gone. */
+export function readStatusKb(pid, field) {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size of a process now (bytes), from /proc/<pid>/status VmRSS. */
-export function rssBytes(pid) {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
+export const rssBytes = (pid) => readStatusKb(pid, 'VmRSS') * 1024;
+/** The same in MB (10^6 bytes). */
+export const rssMB = (pid) => rssBytes(pid) / 1e6;
+
+/** User + system CPU seconds of a process so far (all its threads; not its children). USER_HZ = 100. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /**
