@@ -2,22 +2,18 @@
  * Coalescing of a costly idempotent action (an fsync): every caller is covered by a run of `fn` that began
  * after the caller's request, and callers that arrive together share one run; no caller is answered early.
  * A caller that arrives while a run is in flight (begun before its request, so not covering it) waits for
- * the next run. `maxInFlight` > 1 lets that next run start at once, overlapping the older one (the kernel
- * may batch overlapping fsyncs into one journal commit); on ext4 here 1 measured no worse and costs the
- * fewest fsyncs and thread-pool threads, so it is the default.
+ * the next run, which starts when the current one ends. One run at a time: overlapping fsyncs measured no
+ * better on ext4 here and cost more fsyncs and thread-pool threads.
  */
 export class Coalescer {
   private requested = 0;
   private done = 0;
-  /** Runs in flight with the request count each will cover, newest last. */
-  private readonly inFlight: Array<{ covers: number; promise: Promise<void> }> = [];
+  /** The run in flight, with the request count it will cover. */
+  private current: { covers: number; promise: Promise<void> } | undefined;
   /** How many times `fn` has run (for tests and metrics). */
   runs = 0;
 
-  constructor(
-    private readonly fn: () => Promise<void>,
-    private readonly maxInFlight = 1,
-  ) {}
+  constructor(private readonly fn: () => Promise<void>) {}
 
   /** Records that there is something for the next run to cover (a commit), without waiting. */
   note(): void {
@@ -33,10 +29,9 @@ export class Coalescer {
   async wait(): Promise<void> {
     const target = this.requested;
     while (this.done < target) {
-      const covering = this.inFlight.find((r) => r.covers >= target);
-      if (covering) await covering.promise;
-      else if (this.inFlight.length < this.maxInFlight) await this.start().promise;
-      else await this.inFlight[0]!.promise.catch(() => undefined);
+      const run = this.current ?? this.start();
+      if (run.covers >= target) await run.promise;
+      else await run.promise.catch(() => undefined); // begun before our request: wait for it to end
     }
   }
 
@@ -55,9 +50,11 @@ export class Coalescer {
         this.done = Math.max(this.done, covers);
       }),
     };
-    const remove = () => this.inFlight.splice(this.inFlight.indexOf(entry), 1);
-    entry.promise.then(remove, remove);
-    this.inFlight.push(entry);
+    const clear = () => {
+      if (this.current === entry) this.current = undefined;
+    };
+    entry.promise.then(clear, clear);
+    this.current = entry;
     return entry;
   }
 }
