@@ -10,6 +10,7 @@
  * Every refusal is `{ error, message }` with the catalog's status and wire code, never a bare 500.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBodyText, sendJson } from './json.js';
 import type { Principal } from '../../auth/policy.js';
 import { isAccountOwner } from '../../auth/policy.js';
 import type { CredentialLookup } from '../../auth/credentials.js';
@@ -34,11 +35,7 @@ export interface AdminApiDeps {
 const MAX_JSON_BODY = 256 * 1024;
 const TASK_STATUSES: readonly TaskStatus[] = ['Running', 'Succeeded', 'Failed'];
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const data = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length, 'Cache-Control': 'no-store' });
-  res.end(data);
-}
+const send = sendJson;
 
 /** A client mistake of this API's own (not a catalog error of a service): 400 with what is wrong. */
 class BadRequest extends Error {}
@@ -47,14 +44,7 @@ const bad = (message: string): never => {
 };
 
 async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_JSON_BODY) bad(`The request body exceeds ${MAX_JSON_BODY} bytes.`);
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBodyText(req, MAX_JSON_BODY)) ?? bad(`The request body exceeds ${MAX_JSON_BODY} bytes.`);
   try {
     const v = JSON.parse(text === '' ? '{}' : text) as unknown;
     if (v === null || typeof v !== 'object' || Array.isArray(v)) bad('The request body must be a JSON object.');

@@ -28,6 +28,7 @@ import type { Db } from '../../db/connection.js';
 import { createAdminApi } from './admin-api.js';
 import type { MnsService } from '../../notify/mns-service.js';
 import { settleUnreadBody } from '../drain.js';
+import { readBodyText, sendJson } from './json.js';
 import { createMediaApi, type MediaApiDeps } from './media-api.js';
 
 export const CONSOLE_PREFIX = '/-/console';
@@ -83,11 +84,7 @@ export interface ConsoleDeps {
   media?: Pick<MediaApiDeps, 'engine' | 'workDir' | 'dataDir' | 'region'>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const data = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length, 'Cache-Control': 'no-store' });
-  res.end(data);
-}
+const send = sendJson;
 
 const fault = (res: ServerResponse, status: number, error: string, message: string, headers: Record<string, string> = {}) => send(res, status, { error, message }, headers);
 
@@ -107,17 +104,6 @@ function cookie(name: string, value: string, maxAgeSeconds: number, httpOnly: bo
 }
 
 const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml' };
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) return undefined;
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** What the page shows of a task. */
 export function taskView(t: TaskRecord) {
@@ -277,7 +263,7 @@ export function createConsole(deps: ConsoleDeps) {
       if (method === 'POST') {
         const wait = limiter.retryAfter(client);
         if (wait > 0) return fault(res, 429, 'TooManySignIns', `Too many failed sign-ins from this address: try again in ${wait} s.`, { 'Retry-After': String(wait) });
-        const text = await readBody(req, MAX_SIGN_IN_BODY);
+        const text = await readBodyText(req, MAX_SIGN_IN_BODY);
         if (text === undefined) return fault(res, 413, 'EntityTooLarge', `The sign-in body exceeds ${MAX_SIGN_IN_BODY} bytes.`);
         let body: { accessKeyId?: unknown; accessKeySecret?: unknown };
         try {

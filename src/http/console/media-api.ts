@@ -12,6 +12,7 @@
  * Errors are JSON {error, message} with the catalog's OSS code and status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBodyText, sendJson } from './json.js';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -81,23 +82,13 @@ export function mediaRules(region: string) {
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const data = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length, 'Cache-Control': 'no-store' });
-  res.end(data);
-}
+const send = sendJson;
 
 async function readJson(req: IncomingMessage): Promise<{ bucket: string; key: string; process: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_JSON_BODY) fail('EntityTooLarge', `The body exceeds ${MAX_JSON_BODY} bytes.`);
-    chunks.push(c);
-  }
+  const text = (await readBodyText(req, MAX_JSON_BODY)) ?? fail('EntityTooLarge', `The body exceeds ${MAX_JSON_BODY} bytes.`);
   let body: { bucket?: unknown; key?: unknown; process?: unknown };
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    body = JSON.parse(text) as typeof body;
   } catch {
     return fail('InvalidArgument', 'The body must be JSON: {"bucket": "...", "key": "...", "process": "..."}.');
   }
@@ -139,11 +130,12 @@ export function createMediaApi(deps: MediaApiDeps) {
   async function waveform(principal: Principal, bucket: string, key: string, bins: number): Promise<Waveform & { cached: boolean; computeMs?: number }> {
     // GetObject's check: read on the object, judged by its own ACL.
     const object = (await gate.require(principal, 'read', bucket, key)).object ?? fail('NoSuchKey', undefined, { Key: key });
-    const id = createHash('sha256').update(JSON.stringify([bucket, key, object.etag, bins])).digest('hex');
-    const path = join(cacheDir, `${id}.json`);
+    // Named by a hash of what the peaks depend on: never a path built from the key.
+    const cacheFile = (etag: string) => join(cacheDir, `${createHash('sha256').update(JSON.stringify([bucket, key, etag, bins])).digest('hex')}.json`);
+    const path = cacheFile(object.etag);
     const hit = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Waveform, () => undefined);
     if (hit) return { ...hit, cached: true };
-    let job = inflight.get(id);
+    let job = inflight.get(path);
     const t0 = performance.now();
     if (!job) {
       job = (async () => {
@@ -156,7 +148,7 @@ export function createMediaApi(deps: MediaApiDeps) {
           const { file, etag } = await materialize(dir, bucket, key, 'source');
           const w = await computeWaveform(deps.engine, file, `oss://${bucket}/${key}`, { bins, timeoutMs: WAVEFORM_TIMEOUT_MS });
           // Cached under the ETag of the bytes decoded (an overwrite in between gets its own entry).
-          const at = etag === object.etag ? path : join(cacheDir, `${createHash('sha256').update(JSON.stringify([bucket, key, etag, bins])).digest('hex')}.json`);
+          const at = etag === object.etag ? path : cacheFile(etag);
           await mkdir(cacheDir, { recursive: true });
           const tmp = `${at}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
           await writeFile(tmp, JSON.stringify(w));
@@ -166,8 +158,8 @@ export function createMediaApi(deps: MediaApiDeps) {
           if (dir) await rm(dir, { recursive: true, force: true });
           done();
         }
-      })().finally(() => inflight.delete(id));
-      inflight.set(id, job);
+      })().finally(() => inflight.delete(path));
+      inflight.set(path, job);
     }
     const w = await job;
     return { ...w, cached: false, computeMs: Math.round(performance.now() - t0) };
