@@ -176,7 +176,8 @@ interface BlobRow {
 }
 
 async function copyBlobs(src: Database.Database, fs: FsBlobStore, s3: S3BlobStore, dataDir: string, opts: MigrateOptions, print: (l: string) => void): Promise<void> {
-  const blobs = src.prepare('SELECT id, size, refs FROM blobs ORDER BY id').all() as BlobRow[];
+  // Inline blobs (storage/inline-blobs.ts) have no file: their bytes go over with the blobs table.
+  const blobs = src.prepare('SELECT id, size, refs FROM blobs WHERE data IS NULL ORDER BY id').all() as BlobRow[];
   const ids = new Set(blobs.map((b) => b.id));
   for await (const { id } of s3.list()) {
     if (!ids.has(id)) {

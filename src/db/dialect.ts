@@ -35,13 +35,15 @@ export interface ColumnTypes {
   /** A generated integer primary key. */
   id: DataTypeExpression;
   idColumn: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+  /** Raw bytes (a Buffer either way): BLOB in SQLite, bytea in PostgreSQL. */
+  bytes: DataTypeExpression;
 }
 
 export function columnTypes(dialect: DialectName): ColumnTypes {
   if (dialect === 'postgres') {
-    return { text: sql`text collate "C"`, id: 'bigserial', idColumn: (c) => c.primaryKey() };
+    return { text: sql`text collate "C"`, id: 'bigserial', idColumn: (c) => c.primaryKey(), bytes: 'bytea' };
   }
-  return { text: 'text', id: 'integer', idColumn: (c) => c.primaryKey().autoIncrement() };
+  return { text: 'text', id: 'integer', idColumn: (c) => c.primaryKey().autoIncrement(), bytes: 'blob' };
 }
 
 /** The value of `key` in a JSON-object text column, as text (a number 1 reads as "1"). */

@@ -300,5 +300,12 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
       await db.schema.createIndex('console_sessions_key').on('console_sessions').column('access_key_id').execute();
     },
   },
+  '0007_inline_blobs': {
+    async up(db: Kysely<unknown>) {
+      // Small blobs live in the index itself (storage/inline-blobs.ts): their bytes are committed with the
+      // object row in one transaction, and read with no file open.
+      await db.schema.alterTable('blobs').addColumn('data', T.bytes).execute();
+    },
+  },
 };
 }

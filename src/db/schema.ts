@@ -18,6 +18,8 @@ export interface BlobTable {
   size: number;
   refs: number;
   created_at: number;
+  /** The bytes of an inline blob (storage/inline-blobs.ts); null for a blob in the blob store. */
+  data: ColumnType<Buffer | null, Buffer | null | undefined, never>;
 }
 
 export interface ObjectTable {

@@ -7,11 +7,13 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { BlobStore } from './blob-store.js';
+import { isInlineBlobId } from './inline-blobs.js';
 
 type Tx = Transaction<Database>;
 
-export async function addBlob(tx: Tx, id: string, size: number, now: Date): Promise<void> {
-  await tx.insertInto('blobs').values({ id, size, refs: 1, created_at: now.getTime() }).execute();
+/** Registers a new blob with one reference; `data` holds the bytes of an inline blob (inline-blobs.ts). */
+export async function addBlob(tx: Tx, id: string, size: number, now: Date, data?: Buffer): Promise<void> {
+  await tx.insertInto('blobs').values({ id, size, refs: 1, created_at: now.getTime(), ...(data ? { data } : {}) }).execute();
 }
 
 export async function retain(tx: Tx, ids: readonly string[]): Promise<void> {
@@ -73,7 +75,12 @@ export class ReadLeases {
   }
 }
 
-/** Removes freed blob files after the transaction committed. Failures are left to the sweep. */
+/**
+ * Removes freed blob files after the transaction committed. Failures are left to the sweep. An inline
+ * blob has no file: its bytes went with its row.
+ */
 export async function removeFreed(blobs: BlobStore, leases: ReadLeases, ids: readonly string[]): Promise<void> {
-  await Promise.all(leases.removableNow(ids).map((id) => blobs.remove(id).catch(() => undefined)));
+  const stored = ids.filter((id) => !isInlineBlobId(id));
+  if (stored.length === 0) return;
+  await Promise.all(leases.removableNow(stored).map((id) => blobs.remove(id).catch(() => undefined)));
 }

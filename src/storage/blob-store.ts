@@ -5,6 +5,7 @@
  * bytes are there. The local-disk implementation (this file) lays blobs out as <root>/ab/cd/<id>; the
  * S3-compatible one (s3-blob-store.ts) keeps them as <prefix><id> in a bucket.
  */
+import fs from 'node:fs';
 import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -151,27 +152,9 @@ export class FsBlobStore implements BlobStore {
   async open(id: string, start?: number, end?: number): Promise<Readable> {
     const from = start ?? 0;
     if (end !== undefined && end - from + 1 <= SMALL_READ) {
-      // A small range (most objects are a few KiB) is one read: open, pread, close, no stream machinery
-      // and no extra end-of-file read on the thread pool. Same errors as the stream (ENOENT on open).
-      const fh = await open(this.pathOf(id), 'r');
-      let buf: Buffer;
-      try {
-        const want = Math.max(0, end - from + 1);
-        buf = Buffer.allocUnsafe(want);
-        let got = 0;
-        while (got < want) {
-          const { bytesRead } = await fh.read(buf, got, want - got, from + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
-        }
-        buf = buf.subarray(0, got);
-      } finally {
-        await fh.close();
-      }
-      const r = new Readable({ read() {} });
-      if (buf.length > 0) r.push(buf);
-      r.push(null);
-      return r;
+      // A small range is one read: open, pread, close, no stream machinery and no extra end-of-file read
+      // on the thread pool. Same errors as the stream (ENOENT on open).
+      return new BufferedBody(await readRange(this.pathOf(id), from, Math.max(0, end - from + 1)));
     }
     const fh = await open(this.pathOf(id), 'r');
     let last = end;
@@ -277,10 +260,7 @@ export class FileRangeStream extends Readable {
         pending[i] = p;
       }
       await Promise.all(pending);
-      await new Promise<void>((resolve, reject) => {
-        dest.once('error', reject);
-        dest.end(() => resolve());
-      });
+      await endAndWait(dest);
     } catch (e) {
       failed = true;
       dest.destroy();
@@ -293,9 +273,71 @@ export class FileRangeStream extends Readable {
   }
 }
 
-/** Streams `body` into `dest` (ending it): blob files with reused buffers, anything else by pipeline. */
+/**
+ * A body already in memory (a small range, an inline blob): a Readable for any consumer, and one
+ * `end(bytes)` for the download path (sendStream) — no stream pipeline for a few KiB.
+ */
+export class BufferedBody extends Readable {
+  constructor(readonly bytes: Buffer) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.bytes.length > 0) this.push(this.bytes);
+    this.push(null);
+  }
+}
+
+/**
+ * Streams `body` into `dest` (ending it): blob files with reused buffers, bytes in memory in one write,
+ * anything else by pipeline. `body` is destroyed (closed) once it is sent or the send failed.
+ */
 export function sendStream(body: Readable, dest: Writable): Promise<void> {
-  return body instanceof FileRangeStream ? body.sendTo(dest) : pipeline(body, dest);
+  if (body instanceof FileRangeStream) return body.sendTo(dest);
+  if (body instanceof BufferedBody) {
+    return endAndWait(dest, body.bytes).finally(() => body.destroy());
+  }
+  return pipeline(body, dest);
+}
+
+/**
+ * Ends `dest` (with a last chunk) and resolves once it finished; rejects if it failed or closed first (a
+ * client that went away), so a sender never waits for a 'finish' that will not come.
+ */
+function endAndWait(dest: Writable, last?: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (e?: Error) => {
+      dest.off('finish', onFinish);
+      dest.off('error', settle);
+      dest.off('close', onClose);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onFinish = () => settle();
+    const onClose = () => settle(dest.writableFinished ? undefined : new Error('the destination closed before the download ended'));
+    if (dest.destroyed) return reject(new Error('the destination closed before the download ended'));
+    dest.once('finish', onFinish);
+    dest.once('error', settle);
+    dest.once('close', onClose);
+    if (last) dest.end(last);
+    else dest.end();
+  });
+}
+
+/** Up to `want` bytes of a file from `from`: open, pread(s), close, with the callback API (no FileHandle). */
+function readRange(path: string, from: number, want: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const buf = Buffer.allocUnsafe(want);
+      const finish = (e: Error | null, got: number) => fs.close(fd, () => (e ? reject(e) : resolve(buf.subarray(0, got))));
+      const step = (got: number) => {
+        if (got >= want) return finish(null, got);
+        fs.read(fd, buf, got, want - got, from + got, (e, n) => (e ? finish(e, got) : n === 0 ? finish(null, got) : step(got + n)));
+      };
+      step(0);
+    });
+  });
 }
 
 /**

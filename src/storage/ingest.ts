@@ -2,14 +2,16 @@
  * Ingest: stream a request body into a new blob while hashing it (MD5 for the ETag and Content-MD5 check,
  * CRC-64 for x-oss-hash-crc64ecma), with size limits. Large bodies have their MD5 computed on a worker
  * thread (hashing.ts) so it does not serialise with the socket and the disk. Memory stays bounded: bytes flow through one
- * transform into the file with backpressure; nothing is buffered whole.
+ * transform into the file with backpressure; nothing is buffered whole except a small body of announced length
+ * (at most INLINE_MAX_BYTES), which becomes an inline blob (inline-blobs.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64 } from './crc64.js';
 import { OFF_THREAD_MIN_BYTES, OffThreadMd5, offThreadHashing } from './hashing.js';
 import { STREAM_CHUNK, type BlobStore } from './blob-store.js';
+import { INLINE_MAX_BYTES, newInlineBlobId } from './inline-blobs.js';
 import { MedleyError, fail } from '../errors.js';
 
 export interface IngestLimits {
@@ -19,6 +21,12 @@ export interface IngestLimits {
   maxBytes: number;
   /** Base64 Content-MD5 the body must match (InvalidDigest otherwise). */
   contentMd5?: string;
+  /**
+   * May a small body of announced length become an inline blob (inline-blobs.ts)? Only for a blob that
+   * is a whole object's only segment (PutObject): an inline segment among others (appends, parts) could
+   * not be leased for a long read, so those stay in the blob store.
+   */
+  inline?: boolean;
 }
 
 export interface IngestedBlob {
@@ -26,6 +34,8 @@ export interface IngestedBlob {
   size: number;
   md5: Buffer;
   crc64: bigint;
+  /** The bytes of an inline blob (inline-blobs.ts), to be stored with its row; undefined for a stored blob. */
+  data?: Buffer;
 }
 
 class HashingCounter extends Transform {
@@ -73,8 +83,45 @@ export function parseContentMd5(value: string | undefined): string | undefined {
   return value.trim();
 }
 
+/** Collects a body of a known, small length (at most `length` bytes are kept). */
+class InlineSink extends Writable {
+  private readonly chunks: Buffer[] = [];
+  size = 0;
+  constructor(private readonly length: number) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    this.size += chunk.length;
+    if (this.size > this.length) {
+      done(new MedleyError('IncompleteBody', `The body had more than the ${this.length} bytes Content-Length announced.`));
+      return;
+    }
+    this.chunks.push(chunk);
+    done();
+  }
+  bytes(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+  }
+}
+
+/** A small body of announced length becomes an inline blob: collected, hashed in one go, no file. */
+async function ingestInline(body: Readable, length: number, contentMd5: string | undefined): Promise<IngestedBlob> {
+  const sink = new InlineSink(length);
+  await pipeline(body, sink);
+  if (sink.size !== length) fail('IncompleteBody', `The body had ${sink.size} bytes but Content-Length announced ${length}.`);
+  const data = sink.bytes();
+  const md5 = createHash('md5').update(data).digest();
+  if (contentMd5 !== undefined && md5.toString('base64') !== contentMd5) {
+    fail('InvalidDigest', 'The Content-MD5 you specified did not match what we received.', { CalculatedMD5: md5.toString('base64') });
+  }
+  const crc = new Crc64();
+  crc.update(data);
+  return { blobId: newInlineBlobId(), size: length, md5, crc64: crc.digest(), data };
+}
+
 /**
- * Streams `body` into a new blob. On any failure (client gone, size mismatch, digest mismatch) the
+ * Streams `body` into a new blob — or, when allowed and its announced length is at most INLINE_MAX_BYTES,
+ * into an inline blob the caller stores with the index row (`data`). On any failure (client gone, size mismatch, digest mismatch) the
  * partial blob is removed and the error rethrown; the caller has not touched the index yet, so the
  * previous version of the object is untouched.
  */
@@ -82,6 +129,7 @@ export async function ingest(blobs: BlobStore, body: Readable, limits: IngestLim
   if (limits.expectedLength !== undefined && limits.expectedLength > limits.maxBytes) {
     fail('EntityTooLarge', `Your proposed upload of ${limits.expectedLength} bytes exceeds the maximum allowed size of ${limits.maxBytes} bytes.`);
   }
+  if (limits.inline && limits.expectedLength !== undefined && limits.expectedLength <= INLINE_MAX_BYTES) return ingestInline(body, limits.expectedLength, limits.contentMd5);
   const writer = await blobs.create();
   const hasher = new HashingCounter(limits.maxBytes, limits.expectedLength);
   try {

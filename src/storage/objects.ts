@@ -13,7 +13,8 @@ import { fail } from '../errors.js';
 import { combineCrc64 } from './crc64.js';
 import { addBlob, release, removeFreed, retain } from './blob-refs.js';
 import { ingest, type IngestLimits } from './ingest.js';
-import { STREAM_CHUNK } from './blob-store.js';
+import { BufferedBody, STREAM_CHUNK } from './blob-store.js';
+import { isInlineBlobId, readInlineBlob } from './inline-blobs.js';
 import { listObjects, type ListPage, type ListQuery } from './listing.js';
 import { prepared } from '../db/prepared.js';
 import {
@@ -58,9 +59,12 @@ export interface VersionInput {
   crc64: string;
   objectType: ObjectRecord['objectType'];
   segments: Segment[];
-  newBlobs: Segment[];
+  newBlobs: NewBlob[];
   sharedBlobs?: string[];
 }
+
+/** A blob this version brings: its id, its size and, for an inline blob (inline-blobs.ts), its bytes. */
+export type NewBlob = readonly [blobId: string, size: number, data?: Buffer];
 
 export class ObjectChanged extends Error {
   constructor() {
@@ -165,6 +169,11 @@ export class ObjectService {
       if (length === 0 || segEnd < start || segStart > end) continue;
       wanted.push([blobId, Math.max(start, segStart) - segStart, Math.min(end, segEnd) - segStart]);
     }
+    // An inline blob (the common small object): its bytes come with one lookup, nothing to lease.
+    if (wanted.length === 1 && isInlineBlobId(wanted[0]![0])) {
+      const [id, from, to] = wanted[0]!;
+      return new BufferedBody(await this.inlineBytes(id, from, to));
+    }
     const ids = wanted.map((w) => w[0]);
     const { blobs, leases } = this.ctx;
     leases.acquire(ids);
@@ -175,11 +184,13 @@ export class ObjectService {
       // Blobs freed while we were reading them are removed now that the last reader is done.
       void removeFreed(blobs, leases, leases.release(ids));
     };
+    const openSegment = (id: string, from: number, to: number): Promise<Readable> =>
+      isInlineBlobId(id) ? this.inlineBytes(id, from, to).then((b) => new BufferedBody(b)) : blobs.open(id, from, to);
     let first: Readable | undefined;
     if (wanted.length > 0) {
       const [id, from, to] = wanted[0]!;
       try {
-        first = await blobs.open(id, from, to);
+        first = await openSegment(id, from, to);
       } catch (e) {
         releaseLeases();
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectChanged();
@@ -195,7 +206,7 @@ export class ObjectService {
       try {
         for (let i = 0; i < wanted.length; i++) {
           const [id, from, to] = wanted[i]!;
-          yield* i === 0 ? first! : await blobs.open(id, from, to);
+          yield* i === 0 ? first! : await openSegment(id, from, to);
         }
       } finally {
         first?.destroy();
@@ -205,6 +216,13 @@ export class ObjectService {
     const stream = Readable.from(bytes(), { objectMode: false, highWaterMark: STREAM_CHUNK });
     stream.once('close', releaseLeases);
     return stream;
+  }
+
+  /** Bytes [from, to] of an inline blob; ObjectChanged if its row is gone (the version was replaced). */
+  private async inlineBytes(id: string, from: number, to: number): Promise<Buffer> {
+    const data = await readInlineBlob(this.ctx.db, id);
+    if (data === undefined) throw new ObjectChanged();
+    return data.subarray(from, to + 1);
   }
 
   /** Reads the current version of a key as a stream (head + open, retried once if it changed underneath). */
@@ -224,7 +242,8 @@ export class ObjectService {
     await this.requireBucket(this.ctx.db, bucket);
     if (opts.forbidOverwrite && (await this.find(bucket, key))) fail('FileAlreadyExists', undefined, { Key: key });
 
-    const limits: IngestLimits = { maxBytes: this.ctx.maxObjectBytes, expectedLength: opts.expectedLength, contentMd5: opts.contentMd5 };
+    // A small object is stored inline (inline-blobs.ts): it is always one segment, read whole or not at all.
+    const limits: IngestLimits = { maxBytes: this.ctx.maxObjectBytes, expectedLength: opts.expectedLength, contentMd5: opts.contentMd5, inline: true };
     const blob = await ingest(this.ctx.blobs, body, limits);
     return this.commit(bucket, key, {
       attrs: opts.attrs,
@@ -233,7 +252,7 @@ export class ObjectService {
       crc64: blob.crc64.toString(),
       objectType: 'Normal',
       segments: [[blob.blobId, blob.size]],
-      newBlobs: [[blob.blobId, blob.size]],
+      newBlobs: [[blob.blobId, blob.size, blob.data]],
       forbidOverwrite: opts.forbidOverwrite,
     });
   }
@@ -324,7 +343,7 @@ export class ObjectService {
     oldRow: Selectable<Database['objects']> | undefined,
     freed: string[],
   ) {
-    for (const [id, size] of v.newBlobs) await addBlob(tx, id, size, now);
+    for (const [id, size, data] of v.newBlobs) await addBlob(tx, id, size, now, data);
     if (v.sharedBlobs) await retain(tx, v.sharedBlobs);
     const values = objectRow(bucket, key, { ...v, lastModified: now });
     const written = oldRow
