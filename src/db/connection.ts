@@ -9,6 +9,7 @@ import { migrationsFor } from './migrations.js';
 import { dialectOf, isPostgresUrl, registerDialect } from './dialect.js';
 import { backoffMs, dbUnavailableReason, isDbUnavailable } from './errors.js';
 import type { Logger } from 'pino';
+import { fstatSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Coalescer } from '../util/coalesce.js';
@@ -131,8 +132,9 @@ export class GroupSync {
     }
     await this.wal.datasync();
     // The WAL file is only replaced when every connection closed it (ours is open) or the journal mode
-    // changed; if that ever happens, sync the new one too.
-    if ((await this.wal.stat()).nlink === 0) {
+    // changed; if that ever happens, sync the new one too. fstat of an open descriptor reads the inode in
+    // memory and never waits for the disk, so it runs here rather than as a second thread-pool round trip.
+    if (fstatSync(this.wal.fd).nlink === 0) {
       await this.wal.close();
       this.wal = undefined;
       await this.flush();

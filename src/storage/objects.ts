@@ -17,6 +17,7 @@ import { BufferedBody, STREAM_CHUNK } from './blob-store.js';
 import { isInlineBlobId, readInlineBlob } from './inline-blobs.js';
 import { listObjects, type ListPage, type ListQuery } from './listing.js';
 import { prepared } from '../db/prepared.js';
+import type { Db } from '../db/connection.js';
 import {
   attributeColumns,
   toBucket,
@@ -92,12 +93,16 @@ export interface CopyOptions {
 /** The object lookup of every object request, compiled once (db/prepared.ts). */
 const objectByKey = prepared(2, (db, bucket: string, key: string) => db.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key));
 
+/** Whether a bucket exists, for the checks made outside a transaction (compiled once). */
+const bucketName = prepared(1, (db, bucket: string) => db.selectFrom('buckets').select('name').where('name', '=', bucket));
+
 /**
- * A bucket and the object at a key in one statement (the access gate needs both for every object read):
- * the bucket row, and the object's columns (null when there is no such object).
+ * A bucket and the object at a key in one statement (the access gate needs both for every object read,
+ * and a write's transaction both the bucket check and the version it replaces): the bucket row, and the
+ * object's columns (null when there is no such object). No row: no such bucket.
  */
-const bucketAndObject = prepared(2, (db, bucket: string, key: string) =>
-  db
+function bucketAndObjectQuery(db: Db | Tx, bucket: string, key: string) {
+  return db
     .selectFrom('buckets')
     .leftJoin('objects', (j) => j.onRef('objects.bucket', '=', 'buckets.name').on('objects.key', '=', key))
     .select([
@@ -120,14 +125,25 @@ const bucketAndObject = prepared(2, (db, bucket: string, key: string) =>
       'objects.last_modified',
       'objects.segments',
     ])
-    .where('buckets.name', '=', bucket),
-);
+    .where('buckets.name', '=', bucket);
+}
+const bucketAndObject = prepared(2, bucketAndObjectQuery);
+type BucketAndObjectRow = Awaited<ReturnType<typeof bucketAndObject>>[number];
+/** The object columns of a bucketAndObject row, when it has an object. */
+const objectOf = (row: BucketAndObjectRow): Selectable<ObjectTable> | undefined => (row.id === null || row.bucket === null ? undefined : (row as Selectable<ObjectTable>));
+
+/** Inside a write's transaction: NoSuchBucket, or the row of the version being replaced (if any). */
+async function versionToReplace(tx: Tx, bucket: string, key: string): Promise<Selectable<ObjectTable> | undefined> {
+  const row = await bucketAndObjectQuery(tx, bucket, key).executeTakeFirst();
+  if (!row) fail('NoSuchBucket', undefined, { BucketName: bucket });
+  return objectOf(row);
+}
 
 export class ObjectService {
   constructor(private readonly ctx: StorageContext) {}
 
   private async requireBucket(tx: Tx | StorageContext['db'], bucket: string): Promise<void> {
-    const row = await tx.selectFrom('buckets').select('name').where('name', '=', bucket).executeTakeFirst();
+    const [row] = tx === this.ctx.db ? await bucketName(tx, bucket) : await tx.selectFrom('buckets').select('name').where('name', '=', bucket).execute();
     if (!row) fail('NoSuchBucket', undefined, { BucketName: bucket });
   }
 
@@ -141,8 +157,8 @@ export class ObjectService {
     const [row] = await bucketAndObject(this.ctx.db, bucket, key);
     if (!row) return {};
     const b = toBucket({ name: row.b_name, acl: row.b_acl, storage_class: row.b_storage_class, created_at: row.b_created_at });
-    if (row.id === null || row.bucket === null) return { bucket: b };
-    return { bucket: b, object: toObject(row as Selectable<ObjectTable>) };
+    const o = objectOf(row);
+    return o ? { bucket: b, object: toObject(o) } : { bucket: b };
   }
 
   /** The object's record, or NoSuchBucket / NoSuchKey. */
@@ -276,8 +292,7 @@ export class ObjectService {
     let freed: string[] = [];
     try {
       const row = await this.ctx.db.transaction().execute(async (tx) => {
-        await this.requireBucket(tx, bucket);
-        const oldRow = await tx.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key).executeTakeFirst();
+        const oldRow = await versionToReplace(tx, bucket, key);
         const old = oldRow ? toObject(oldRow) : undefined;
         if (v.forbidOverwrite && old) fail('FileAlreadyExists', undefined, { Key: key });
         if (v.check) await v.check(tx, old);
@@ -307,8 +322,7 @@ export class ObjectService {
       const rows = await this.ctx.db.transaction().execute(async (tx) => {
         const out = [];
         for (const item of items) {
-          await this.requireBucket(tx, item.bucket);
-          const oldRow = await tx.selectFrom('objects').selectAll().where('bucket', '=', item.bucket).where('key', '=', item.key).executeTakeFirst();
+          const oldRow = await versionToReplace(tx, item.bucket, item.key);
           out.push(await this.writeVersion(tx, item.bucket, item.key, item, now, oldRow, freed));
         }
         if (alsoInTx) await alsoInTx(tx);
