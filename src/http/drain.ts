@@ -12,6 +12,15 @@ export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 /** ...and for at most this long; a client still sending after that is cut off. */
 export const DRAIN_MAX_MS = 5_000;
 
+/**
+ * Whether a request failed because its client went away (the connection closed before the body was
+ * read): the error is then the client's, not Medley's or the database's (an aborted upload surfaces as
+ * ECONNRESET, which would otherwise read as a lost database connection), and nobody is there for an answer.
+ */
+export function clientWentAway(req: IncomingMessage): boolean {
+  return !req.complete && req.socket.destroyed;
+}
+
 function hasBody(req: IncomingMessage): boolean {
   return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 }

@@ -54,8 +54,8 @@ const ENGINES: Array<{ name: string; ffmpeg?: string; ffprobe?: string; skip: st
 ];
 
 /** A WAV of `hz` carrying the text marker in its INFO title, so both its samples and its bytes are recognisable. */
-function markedWav(file: string, hz: number): string {
-  ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=2:sample_rate=8000`, '-ac', '1', '-metadata', `title=${TEXT_MARKER}`, file]);
+function markedWav(file: string, hz: number, seconds = 2): string {
+  ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=${seconds}:sample_rate=8000`, '-ac', '1', '-metadata', `title=${TEXT_MARKER}`, file]);
   return file;
 }
 
@@ -106,7 +106,8 @@ for (const engine of ENGINES) {
       const b = makeAliClient({ ...server, keyId: KEY_B.accessKeyId, secret: KEY_B.accessKeySecret }, agent, { bucket: IN_B });
 
       // (a) B's private source, and a task of B's (its id names the old, predictable work dir).
-      const bBytes = await readFile(markedWav(join(outside, 'b-source.wav'), B_HZ));
+      // 5 s (80 KB): over INLINE_MAX_BYTES, so a blob file (smaller objects live in the index, out of reach too).
+      const bBytes = await readFile(markedWav(join(outside, 'b-source.wav'), B_HZ, 5));
       await b.put('private.wav', bBytes);
       bTaskId = (await submitAsyncProcess(b as unknown as OSS, 'private.wav', `audio/convert,f_mp3|sys/saveas,o_${b64('b-out.mp3')}`)).TaskId;
       assert.equal((await waitForTask(imm, 'medley-default', bTaskId)).Status, 'Succeeded');

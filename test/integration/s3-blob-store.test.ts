@@ -16,6 +16,7 @@ import { startServer, type TestServer } from '../support/server.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 import { rawRequest, xmlTag } from '../support/raw-client.js';
 import { ffprobe, tone } from '../support/media.js';
+import { INLINE_MAX_BYTES } from '../../src/storage/inline-blobs.js';
 
 let s3: TestS3;
 let server: TestServer;
@@ -105,14 +106,20 @@ test('a media task reads its source from S3 and commits its output there', async
 });
 
 test('with the store gone, reads and writes answer 503 ServiceUnavailable and the server stays up', async () => {
-  assert.equal((await rawRequest(server.url, { method: 'PUT', bucket: 's3b', key: 'kept.txt', body: 'kept', auth })).status, 200);
+  // Bodies over INLINE_MAX_BYTES live in the store; smaller ones are inline (in the index) and do not need it.
+  const big = 'kept'.repeat(INLINE_MAX_BYTES / 2);
+  assert.equal((await rawRequest(server.url, { method: 'PUT', bucket: 's3b', key: 'kept.txt', body: big, auth })).status, 200);
+  assert.equal((await rawRequest(server.url, { method: 'PUT', bucket: 's3b', key: 'small.txt', body: 'inline', auth })).status, 200);
   await s3.stop();
   const get = await rawRequest(server.url, { method: 'GET', bucket: 's3b', key: 'kept.txt', auth });
   assert.equal(get.status, 503, get.text);
   assert.equal(xmlTag(get.text, 'Code'), 'ServiceUnavailable');
   assert.match(xmlTag(get.text, 'Message') ?? '', /blob [0-9a-f]{32}/);
-  const put = await rawRequest(server.url, { method: 'PUT', bucket: 's3b', key: 'new.txt', body: 'x'.repeat(1000), auth });
+  const put = await rawRequest(server.url, { method: 'PUT', bucket: 's3b', key: 'new.txt', body: 'x'.repeat(INLINE_MAX_BYTES + 1), auth });
   assert.equal(put.status, 503, put.text);
+  const small = await rawRequest(server.url, { method: 'GET', bucket: 's3b', key: 'small.txt', auth });
+  assert.equal(small.status, 200, 'an inline object is read from the index alone');
+  assert.equal(small.text, 'inline');
   // The index is untouched by the failed write: the old object is still listed, the new one is not.
   const list = await rawRequest(server.url, { method: 'GET', bucket: 's3b', query: { 'list-type': '2' }, auth });
   assert.equal(list.status, 200);

@@ -16,7 +16,7 @@ import { checkBucketName, checkObjectKey } from '../../storage/names.js';
 import { header, parseQuery, type OssContext } from './context.js';
 import { operationAccess, selectOperation, type Operation } from './operations.js';
 import { sendOssError } from './responses.js';
-import { settleUnreadBody } from '../drain.js';
+import { clientWentAway, settleUnreadBody } from '../drain.js';
 import * as bucketOps from './handlers/bucket.js';
 import * as objectOps from './handlers/object.js';
 import * as multipartOps from './handlers/multipart.js';
@@ -182,6 +182,11 @@ export function createOssDialect(deps: OssDialectDeps) {
       labelRequest(res, op);
       await run(ctx, op);
     } catch (e) {
+      if (!(e instanceof MedleyError) && clientWentAway(req)) {
+        log.debug({ op, err: e }, 'the client closed the connection before its request was read');
+        res.destroy();
+        return;
+      }
       const full = diskFullError(e);
       const down = full ? undefined : databaseUnavailableError(e);
       const err = full ?? down ?? (e instanceof MedleyError ? e : new MedleyError('InternalError'));
