@@ -12,7 +12,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { chmod, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import selfsigned from 'selfsigned';
 import type { Db } from '../db/connection.js';
 import { headerValue, type HeaderRecord } from '../auth/canonical.js';
 import { mnsStringToSign } from '../auth/mns-signature.js';
@@ -64,8 +63,12 @@ function spkiDer(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
 
-/** A self-signed certificate for an existing key (selfsigned accepts a key pair in its synchronous form). */
-function certificateFor(privateKeyPem: string): string {
+/**
+ * A self-signed certificate for an existing key (selfsigned accepts a key pair in its synchronous form).
+ * selfsigned (with node-forge, ~2 MB of heap) is loaded only here, when a key pair is new.
+ */
+async function certificateFor(privateKeyPem: string): Promise<string> {
+  const { default: selfsigned } = await import('selfsigned');
   const publicKeyPem = createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
   const opts = { days: 3650, algorithm: 'sha256', keyPair: { privateKey: privateKeyPem, publicKey: publicKeyPem } };
   const generate = selfsigned.generate as (attrs: { name: string; value: string }[], o: typeof opts) => { cert: string };
@@ -129,7 +132,7 @@ export async function loadOrCreatePushSigningKeys(dataDir: string): Promise<Push
   await chmod(keyFile, 0o600);
   let certificatePem = await readIfExists(certFile);
   if (certificatePem === undefined || !matches(privateKeyPem, certificatePem)) {
-    certificatePem = certificateFor(privateKeyPem);
+    certificatePem = await certificateFor(privateKeyPem);
     await writeAtomically(certFile, certificatePem, 0o644);
   }
   return { privateKeyPem, certificatePem, keyFile, certFile };
@@ -163,7 +166,7 @@ export async function loadOrCreateSharedPushSigningKeys(db: Db, dataDir: string)
   } else {
     privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   }
-  certificatePem ??= certificateFor(privateKeyPem);
+  certificatePem ??= await certificateFor(privateKeyPem);
   await db
     .insertInto('push_signing_keys')
     .values({ id: SHARED_KEY_ROW, private_key_pem: privateKeyPem, certificate_pem: certificatePem, created_at: Date.now() })
