@@ -17,8 +17,11 @@ export const DRAIN_MAX_MS = 5_000;
  * read): the error is then the client's, not Medley's or the database's (an aborted upload surfaces as
  * ECONNRESET, which would otherwise read as a lost database connection), and nobody is there for an answer.
  */
-export function clientWentAway(req: IncomingMessage): boolean {
-  return !req.complete && req.socket.destroyed;
+export function clientWentAway(req: IncomingMessage, res: ServerResponse): boolean {
+  // The response, not the request: a request stream Medley destroyed itself (a pipeline failing on a full
+  // disk) has no usable socket either, yet its client is there for the 503. The response is destroyed only
+  // when the connection closed under it.
+  return !req.complete && res.destroyed;
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -182,7 +182,7 @@ export function createOssDialect(deps: OssDialectDeps) {
       labelRequest(res, op);
       await run(ctx, op);
     } catch (e) {
-      if (!(e instanceof MedleyError) && clientWentAway(req)) {
+      if (!(e instanceof MedleyError) && clientWentAway(req, res)) {
         log.debug({ op, err: e }, 'the client closed the connection before its request was read');
         res.destroy();
         return;
