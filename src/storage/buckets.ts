@@ -4,7 +4,7 @@ import { toBucket, type BucketAcl, type BucketRecord, type StorageContext } from
 import { prepared } from '../db/prepared.js';
 
 /** The bucket lookup of every bucket and object request, compiled once (db/prepared.ts). */
-const bucketByName = prepared(1, (db, name: string) => db.selectFrom('buckets').selectAll().where('name', '=', name));
+export const bucketByName = prepared(1, (db, name: string) => db.selectFrom('buckets').selectAll().where('name', '=', name));
 
 export interface BucketListing {
   buckets: BucketRecord[];

@@ -15,6 +15,7 @@ import { addBlob, release, removeFreed, retain } from './blob-refs.js';
 import { ingest, type IngestLimits } from './ingest.js';
 import { BufferedBody, STREAM_CHUNK } from './blob-store.js';
 import { isInlineBlobId, readInlineBlob } from './inline-blobs.js';
+import { bucketByName } from './buckets.js';
 import { listObjects, type ListPage, type ListQuery } from './listing.js';
 import { prepared } from '../db/prepared.js';
 import type { Db } from '../db/connection.js';
@@ -93,9 +94,6 @@ export interface CopyOptions {
 /** The object lookup of every object request, compiled once (db/prepared.ts). */
 const objectByKey = prepared(2, (db, bucket: string, key: string) => db.selectFrom('objects').selectAll().where('bucket', '=', bucket).where('key', '=', key));
 
-/** Whether a bucket exists, for the checks made outside a transaction (compiled once). */
-const bucketName = prepared(1, (db, bucket: string) => db.selectFrom('buckets').select('name').where('name', '=', bucket));
-
 /**
  * A bucket and the object at a key in one statement (the access gate needs both for every object read,
  * and a write's transaction both the bucket check and the version it replaces): the bucket row, and the
@@ -143,7 +141,7 @@ export class ObjectService {
   constructor(private readonly ctx: StorageContext) {}
 
   private async requireBucket(tx: Tx | StorageContext['db'], bucket: string): Promise<void> {
-    const [row] = tx === this.ctx.db ? await bucketName(tx, bucket) : await tx.selectFrom('buckets').select('name').where('name', '=', bucket).execute();
+    const [row] = tx === this.ctx.db ? await bucketByName(tx, bucket) : await tx.selectFrom('buckets').select('name').where('name', '=', bucket).execute();
     if (!row) fail('NoSuchBucket', undefined, { BucketName: bucket });
   }
 
@@ -185,7 +183,8 @@ export class ObjectService {
       if (length === 0 || segEnd < start || segStart > end) continue;
       wanted.push([blobId, Math.max(start, segStart) - segStart, Math.min(end, segEnd) - segStart]);
     }
-    // An inline blob (the common small object): its bytes come with one lookup, nothing to lease.
+    // An inline blob (the common small object) is always an object's only segment (PutObject makes them):
+    // its bytes come with one lookup, nothing to lease.
     if (wanted.length === 1 && isInlineBlobId(wanted[0]![0])) {
       const [id, from, to] = wanted[0]!;
       return new BufferedBody(await this.inlineBytes(id, from, to));
@@ -200,13 +199,11 @@ export class ObjectService {
       // Blobs freed while we were reading them are removed now that the last reader is done.
       void removeFreed(blobs, leases, leases.release(ids));
     };
-    const openSegment = (id: string, from: number, to: number): Promise<Readable> =>
-      isInlineBlobId(id) ? this.inlineBytes(id, from, to).then((b) => new BufferedBody(b)) : blobs.open(id, from, to);
     let first: Readable | undefined;
     if (wanted.length > 0) {
       const [id, from, to] = wanted[0]!;
       try {
-        first = await openSegment(id, from, to);
+        first = await blobs.open(id, from, to);
       } catch (e) {
         releaseLeases();
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectChanged();
@@ -222,7 +219,7 @@ export class ObjectService {
       try {
         for (let i = 0; i < wanted.length; i++) {
           const [id, from, to] = wanted[i]!;
-          yield* i === 0 ? first! : await openSegment(id, from, to);
+          yield* i === 0 ? first! : await blobs.open(id, from, to);
         }
       } finally {
         first?.destroy();
