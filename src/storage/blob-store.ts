@@ -370,8 +370,8 @@ class FileSink extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (e?: Error | null) => void): void {
-    let bytes = 0;
-    const buffers = chunks.map((c) => ((bytes += c.chunk.length), c.chunk));
+    const buffers = chunks.map((c) => c.chunk);
+    const bytes = buffers.reduce((n, b) => n + b.length, 0);
     writeAll(this.fh, buffers).then(() => this.wrote(bytes, done), done);
   }
 

@@ -34,7 +34,8 @@ const jobs = new Map<number, JobState>();
  * the hash, the rest for everything else). On a busy 2-core machine the copies and messages cost more than
  * the overlap gains (measured: 512 MiB ingest, median 271 MB/s with the worker against 333 without; on a
  * quiet 2-core machine, 1 GiB PUT through bench/storage.mjs: 259 MB/s and 5.7 s of server CPU with the worker,
- * 346 MB/s and 3.7 s without, and peak RSS of 8 concurrent PUTs 225 MB against 176).
+ * 346 MB/s and 3.7 s without, and peak RSS of 8 concurrent PUTs 225 MB against 176; in four later alternating
+ * runs the two were within noise, 0.34-0.40x of the bare server with the worker and 0.32-0.41x without).
  */
 export const offThreadHashing = (): boolean => availableParallelism() > 2;
 
