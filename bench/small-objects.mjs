@@ -8,7 +8,8 @@
 //
 //   node bench/small-objects.mjs
 //
-// BENCH_SERVER_NODE_ARGS: extra node flags for Medley (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof");
+// BENCH_SERVER_NODE_ARGS: node flags for Medley after npm start's (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof");
+// BENCH_START_FLAGS=0: without npm start's node flags (package.json scripts.start);
 // BENCH_MEDLEY_ENV: extra Medley settings as JSON (e.g. '{"MEDLEY_FSYNC":"false"}');
 // BENCH_COMPARE_MAIN: the dist/cli/main.js of another build (e.g. the previous commit's), measured in the
 // same rounds as a third server: before/after figures from one run.

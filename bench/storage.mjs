@@ -21,8 +21,8 @@
 // Flags: --large runs only phase 2 (one big object; = BENCH_SKIP_SMALL=1 BENCH_SKIP_CONCURRENT=1), --large-all
 // phases 2 and 3 (= BENCH_SKIP_SMALL=1).
 // Environment: the names above, BENCH_SKIP_SMALL=1, BENCH_SKIP_BIG=1, BENCH_SKIP_CONCURRENT=1,
-// BENCH_VERIFY=0 (skip the untimed MD5 check of one downloaded big object), BENCH_SERVER_NODE_ARGS (extra
-// node flags for Medley, e.g. "--cpu-prof"), BENCH_MEDLEY_ENV (Medley settings as JSON), BENCH_COMPARE_MAIN
+// BENCH_VERIFY=0 (skip the untimed MD5 check of one downloaded big object), BENCH_SERVER_NODE_ARGS (node
+// flags for Medley after npm start's, e.g. "--cpu-prof"), BENCH_START_FLAGS=0 (without npm start's), BENCH_MEDLEY_ENV (Medley settings as JSON), BENCH_COMPARE_MAIN
 // (dist/cli/main.js of another build: measured as a third server in the small-object rounds).
 // The last line of output is the result as JSON.
 import { spawnSync } from 'node:child_process';
@@ -33,6 +33,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
+import { startScriptNodeFlags } from './lib/medley.mjs';
 import { MB, MiB, ROOT, alternate, fmt, intEnv, median, smallObjectsPhase, startBare, startMedley, stopAll, streamClient } from './lib/oss.mjs';
 import { cpuSeconds, rssMB, rssPeakSampler } from './lib/proc.mjs';
 
@@ -133,7 +134,9 @@ async function main() {
   const dir = await mkdtemp(join(tmpRoot, 'run-'));
   const result = { bench: 'storage', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg().map((x) => +x.toFixed(2)) };
   try {
+    result.medleyNodeFlags = [...startScriptNodeFlags(), ...NODE_ARGS];
     log(`Medley storage bench: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}; load average ${result.loadavg.join(' ')}; temp dir ${dir}`);
+    log(`Medley runs as \`node ${[...result.medleyNodeFlags, 'dist/cli/main.js serve'].join(' ')}\` (npm start's node flags; BENCH_START_FLAGS=0 drops them)`);
     await mkdir(join(dir, 'bare'));
     const src = SKIP_BIG ? undefined : join(dir, 'source.bin');
     const bigMd5 = src ? await generate(src, BIG) : undefined;

@@ -37,12 +37,30 @@ export function percentile(xs, p) {
 }
 
 /**
- * Spawns `medley <command>` (serve or worker) on `dataDir` with the bench key and `env`, and waits for its
- * banner. Returns { child, url, mnsUrl, stop }.
+ * The node flags `npm start` launches Medley with (package.json `scripts.start`, the one place they are set),
+ * so the benchmarks measure the server as users start it. BENCH_START_FLAGS=0 drops them (for an A/B).
+ */
+export function startScriptNodeFlags() {
+  if (process.env.BENCH_START_FLAGS === '0') return [];
+  const start = require('../../package.json').scripts.start;
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json scripts.start should begin with "node": ${start}`);
+  const flags = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith('--')) break;
+    flags.push(w);
+  }
+  return flags;
+}
+
+/**
+ * Spawns `medley <command>` (serve with `npm start`'s node flags, or worker) on `dataDir` with the bench
+ * key and `env`, and waits for its banner. Returns { child, url, mnsUrl, stop }.
  */
 export async function startMedley(command, dataDir, env = {}) {
   const args = command === 'serve' ? ['serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir] : ['worker', '--data-dir', dataDir];
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const nodeFlags = command === 'serve' ? startScriptNodeFlags() : [];
+  const child = spawn(process.execPath, [...nodeFlags, MAIN, ...args], {
     env: { ...process.env, MEDLEY_HOST: '127.0.0.1', MEDLEY_ACCESS_KEY_ID: KEY, MEDLEY_ACCESS_KEY_SECRET: SECRET, MEDLEY_LOG_LEVEL: 'warn', MEDLEY_MAX_RUNNING_PER_KEY: '256', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { startScriptNodeFlags } from './medley.mjs';
 import { cpuSeconds } from './proc.mjs';
 
 const require = createRequire(import.meta.url);
@@ -84,9 +85,10 @@ export async function startChild(name, args, env = {}) {
   return { child, url, pid: child.pid };
 }
 
-/** The built `medley serve` on `dataDir` with the bench key; `nodeArgs` e.g. ['--cpu-prof']. */
+/** The built `medley serve` on `dataDir` with the bench key; `nodeArgs` (e.g. ['--cpu-prof']) after `npm start`'s flags. */
 export function startMedley(dataDir, { env = {}, nodeArgs = [], main = join(ROOT, 'dist', 'cli', 'main.js') } = {}) {
-  return startChild('medley', [...nodeArgs, main, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir], {
+  const args = [...startScriptNodeFlags(), ...nodeArgs, main, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir];
+  return startChild('medley', args, {
     MEDLEY_HOST: '127.0.0.1',
     MEDLEY_ACCESS_KEY_ID: ACCESS_KEY_ID,
     MEDLEY_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
