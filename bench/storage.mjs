@@ -22,8 +22,9 @@
 // phases 2 and 3 (= BENCH_SKIP_SMALL=1).
 // Environment: the names above, BENCH_SKIP_SMALL=1, BENCH_SKIP_BIG=1, BENCH_SKIP_CONCURRENT=1,
 // BENCH_VERIFY=0 (skip the untimed MD5 check of one downloaded big object), BENCH_SERVER_NODE_ARGS (node
-// flags for Medley after npm start's, e.g. "--cpu-prof"), BENCH_START_FLAGS=0 (without npm start's), BENCH_MEDLEY_ENV (Medley settings as JSON), BENCH_COMPARE_MAIN
-// (dist/cli/main.js of another build: measured as a third server in the small-object rounds).
+// flags for Medley after npm start's, e.g. "--cpu-prof"), BENCH_START_FLAGS=0 (without npm start's),
+// BENCH_MEDLEY_ENV (Medley settings as JSON), BENCH_COMPARE_MAIN (dist/cli/main.js of another build: measured
+// as a third server in the small-object rounds).
 // The last line of output is the result as JSON.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
