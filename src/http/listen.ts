@@ -8,7 +8,8 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 
 export type MedleyServer = HttpServer | HttpsServer;
@@ -98,6 +99,36 @@ export function urlHost(host: string): string {
 const RELOAD_DEBOUNCE_MS = 300;
 const WATCH_INTERVAL_MS = 1000;
 
+/** How long a refused connection keeps reading (and discarding) what the client still sends, before it is closed. */
+const LINGER_MS = 2000;
+const answered = new WeakSet<Socket>();
+
+/**
+ * A request Node's HTTP parser refuses before Medley sees it: headers over the limit (431), a malformed
+ * request (400), headers too slow (408). Node's own answer destroys the socket at once, so a client still
+ * sending (a 2 MB URL) meets a reset before it reads the status; here the answer names the problem, the
+ * write side is ended, and the socket is closed only after LINGER_MS of discarding what still arrives.
+ * The parser reports each later read as the same error again: answered once, ignored after.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, maxHeaderSize: number): void {
+  if (answered.has(socket)) return;
+  const code = err.code ?? '';
+  if (!socket.writable || !(code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
+    socket.destroy();
+    return;
+  }
+  answered.add(socket);
+  const [status, reason, text] =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', `The request line and headers are larger than ${maxHeaderSize} bytes.`]
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request headers did not arrive in time.']
+        : [400, 'Bad Request', `The request is not valid HTTP/1.1 (${code}).`];
+  const body = `${text}\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
 export async function listen(opts: ListenOptions): Promise<Listener> {
   let info: CertificateInfo | undefined;
   let server: MedleyServer;
@@ -118,6 +149,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   } else {
     server = createHttpServer({ maxHeaderSize: opts.maxHeaderSize }, opts.handler);
   }
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket as Socket, opts.maxHeaderSize));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

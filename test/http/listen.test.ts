@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -98,3 +99,36 @@ for (const secure of [false, true]) {
     assert.deepEqual(hooks, ['beforeDrain']);
   });
 }
+
+/** A raw request on a fresh connection; resolves with everything the server sent before it closed. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString()));
+    s.on('error', reject);
+    s.on('close', () => resolve(got));
+    s.write(request);
+  });
+}
+
+test('requests the HTTP parser refuses get a status naming the problem, readable even by a client still sending', async () => {
+  const l = await listen({ host: '127.0.0.1', port: 0, maxHeaderSize: 16 * 1024, log, handler: (_req, res) => res.end('ok') });
+  try {
+    // A 2 MB URL: Node's own answer destroys the socket at once, so such a client often saw a reset instead.
+    const huge = `${l.url}/?Action=ListTasks&x=${'%5B'.repeat(700_000)}`;
+    const answers = await Promise.all(Array.from({ length: 8 }, async () => {
+      const res = await fetch(huge);
+      return `${res.status} ${await res.text()}`;
+    }));
+    for (const a of answers) assert.equal(a, '431 The request line and headers are larger than 16384 bytes.\n');
+    const bad = await rawExchange(l.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(bad, /Connection: close/);
+    assert.match(bad, /The request is not valid HTTP\/1\.1 \(HPE_[A-Z_]+\)\.\n$/);
+    // The listener still serves.
+    assert.equal(await (await fetch(`${l.url}/`)).text(), 'ok');
+  } finally {
+    await l.close(1000);
+  }
+});
