@@ -34,7 +34,6 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
-import { startScriptNodeFlags } from './lib/medley.mjs';
 import { MB, MiB, ROOT, alternate, fmt, intEnv, median, smallObjectsPhase, startBare, startMedley, stopAll, streamClient } from './lib/oss.mjs';
 import { cpuSeconds, rssMB, rssPeakSampler } from './lib/proc.mjs';
 
@@ -135,9 +134,7 @@ async function main() {
   const dir = await mkdtemp(join(tmpRoot, 'run-'));
   const result = { bench: 'storage', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg().map((x) => +x.toFixed(2)) };
   try {
-    result.medleyNodeFlags = [...startScriptNodeFlags(), ...NODE_ARGS];
     log(`Medley storage bench: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}; load average ${result.loadavg.join(' ')}; temp dir ${dir}`);
-    log(`Medley runs as \`node ${[...result.medleyNodeFlags, 'dist/cli/main.js serve'].join(' ')}\` (npm start's node flags; BENCH_START_FLAGS=0 drops them)`);
     await mkdir(join(dir, 'bare'));
     const src = SKIP_BIG ? undefined : join(dir, 'source.bin');
     const bigMd5 = src ? await generate(src, BIG) : undefined;
@@ -146,6 +143,8 @@ async function main() {
     result.limits = await limits(dir, src);
 
     const medley = await startMedley(join(dir, 'medley'), { env: MEDLEY_ENV, nodeArgs: NODE_ARGS });
+    result.medleyNodeFlags = medley.nodeFlags;
+    log(`\nMedley runs as \`node ${[...medley.nodeFlags, 'dist/cli/main.js serve'].join(' ')}\` (npm start's node flags; BENCH_START_FLAGS=0 drops them)`);
     const bare = await startBare(join(dir, 'bare'));
     const other = COMPARE ? { name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env: MEDLEY_ENV, main: COMPARE })) } : undefined;
     const others = other ? [other] : [];

@@ -85,16 +85,20 @@ export async function startChild(name, args, env = {}) {
   return { child, url, pid: child.pid };
 }
 
-/** The built `medley serve` on `dataDir` with the bench key; `nodeArgs` (e.g. ['--cpu-prof']) after `npm start`'s flags. */
-export function startMedley(dataDir, { env = {}, nodeArgs = [], main = join(ROOT, 'dist', 'cli', 'main.js') } = {}) {
-  const args = [...startScriptNodeFlags(), ...nodeArgs, main, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir];
-  return startChild('medley', args, {
+/**
+ * The built `medley serve` on `dataDir` with the bench key; `nodeArgs` (e.g. ['--cpu-prof']) after `npm start`'s
+ * flags. Resolves with startChild's result and `nodeFlags`, every node flag the server runs with.
+ */
+export async function startMedley(dataDir, { env = {}, nodeArgs = [], main = join(ROOT, 'dist', 'cli', 'main.js') } = {}) {
+  const nodeFlags = [...startScriptNodeFlags(), ...nodeArgs];
+  const started = await startChild('medley', [...nodeFlags, main, 'serve', '--port', '0', '--mns-port', '0', '--data-dir', dataDir], {
     MEDLEY_HOST: '127.0.0.1',
     MEDLEY_ACCESS_KEY_ID: ACCESS_KEY_ID,
     MEDLEY_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
     MEDLEY_LOG_LEVEL: 'warn',
     ...env,
   });
+  return { ...started, nodeFlags };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `npm start` as a newcomer runs it: package.json's start script launches the built server with the node
- * flags it carries (`--max-semi-space-size=4`, which keeps peak RSS under 150 MB with 8 concurrent 1 GiB
- * transfers; V8 reads it only at start, so the launch command is the one place it can be set) and serves.
+ * flags it carries (`--max-semi-space-size=4`, which lowers peak RSS with many concurrent big transfers —
+ * README, Benchmarks; V8 reads it only at start, so the launch command is the one place it can be set) and serves.
  * The benchmarks read the same script (bench/lib/medley.mjs), so they measure what this starts.
  */
 import { test } from 'node:test';
