@@ -12,7 +12,8 @@
 //   2. one BENCH_BIG_MB (1024) MiB object: PUT streamed from a file (ETag checked = MD5 of the file), GET
 //      to /dev/null (byte count checked), BENCH_BIG_ROUNDS (3) rounds. Targets: PUT >= 0.8x, GET >= 1.0x;
 //   3. BENCH_CONCURRENCY (8) such objects at once, PUT then GET, server RSS sampled every 50 ms.
-//      Target: peak RSS <= 150 MB. Idle RSS (after start, and after the run) is reported.
+//      Target: peak RSS <= 150 MB. Idle RSS (after start, and after the run) is reported, and where the
+//      RSS is when the phase begins (node binary, malloc heap, other anonymous memory, files; /proc smaps).
 // Ratios are medians of the per-round ratios; "CPU" is the server's CPU time. The machine may be shared:
 // the ratios (same run, alternating) are the figures to read, not the absolute numbers.
 //
@@ -35,7 +36,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
 import { MB, MiB, ROOT, alternate, fmt, intEnv, median, smallObjectsPhase, startBare, startMedley, stopAll, streamClient } from './lib/oss.mjs';
-import { cpuSeconds, rssMB, rssPeakSampler } from './lib/proc.mjs';
+import { cpuSeconds, rssBreakdownMB, rssMB, rssPeakSampler } from './lib/proc.mjs';
 
 const COUNT = intEnv('BENCH_COUNT', 600);
 const SIZE = intEnv('BENCH_OBJECT_SIZE', 4096);
@@ -204,6 +205,8 @@ async function main() {
         const sampler = await rssPeakSampler(server.pid, 50);
         const keys = Array.from({ length: CONCURRENCY }, (_, i) => `conc/${i}`);
         syncDisk();
+        const startRss = rssMB(server.pid);
+        const startParts = rssBreakdownMB(server.pid);
         sampler.begin();
         const put = await timed(() => Promise.all(keys.map((k) => client.request('PUT', k, { file: src, length: BIG }))));
         const putPeak = sampler.end().peak / MB;
@@ -212,9 +215,10 @@ async function main() {
         const getPeak = sampler.end().peak / MB;
         await sampler.stop();
         await Promise.all(keys.map((k) => client.request('DELETE', k)));
-        result.concurrent[name] = { putMBps: mbps(CONCURRENCY * BIG, put.ms), getMBps: mbps(CONCURRENCY * BIG, get.ms), putPeakRssMB: putPeak, getPeakRssMB: getPeak, peakRssMB: Math.max(putPeak, getPeak) };
+        result.concurrent[name] = { startRssMB: startRss, startRssParts: startParts, putMBps: mbps(CONCURRENCY * BIG, put.ms), getMBps: mbps(CONCURRENCY * BIG, get.ms), putPeakRssMB: putPeak, getPeakRssMB: getPeak, peakRssMB: Math.max(putPeak, getPeak) };
         const c = result.concurrent[name];
-        log(`  ${name.padEnd(6)}: PUT ${fmt(c.putMBps, 0)} MB/s (peak RSS ${fmt(c.putPeakRssMB)} MB), GET ${fmt(c.getMBps, 0)} MB/s (peak RSS ${fmt(c.getPeakRssMB)} MB)`);
+        const parts = Object.entries(c.startRssParts).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+        log(`  ${name.padEnd(6)}: RSS before ${fmt(c.startRssMB)} MB (${parts}); PUT ${fmt(c.putMBps, 0)} MB/s (peak RSS ${fmt(c.putPeakRssMB)} MB), GET ${fmt(c.getMBps, 0)} MB/s (peak RSS ${fmt(c.getPeakRssMB)} MB)`);
       }
     }
     await new Promise((r) => setTimeout(r, 2000));

@@ -92,3 +92,30 @@ export function reapedChildrenCpuSec() {
   const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
+
+/**
+ * Where a process's resident memory is, in MB, from /proc/<pid>/smaps: `binary` (the node executable's
+ * pages), `mallocHeap` (glibc's main heap, `[heap]`: native allocations such as HTTP body pieces), `anon`
+ * (other anonymous mappings: V8's heap, thread stacks and arenas), `files` (other mapped files).
+ */
+export function rssBreakdownMB(pid) {
+  const out = { binary: 0, mallocHeap: 0, anon: 0, files: 0 };
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return out;
+  }
+  let group = 'anon';
+  for (const line of text.split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const name = m[1];
+      group = name === '[heap]' ? 'mallocHeap' : name === process.execPath || /\/node$/.test(name) ? 'binary' : name.startsWith('/') ? 'files' : 'anon';
+      continue;
+    }
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r) out[group] += (Number(r[1]) * 1024) / 1e6;
+  }
+  return out;
+}

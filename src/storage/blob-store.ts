@@ -191,11 +191,25 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-/** Free READ_CHUNK buffers shared by downloads: a steady stream of GETs allocates nothing. */
-const freeBuffers: Buffer[] = [];
+/**
+ * Download buffers. A download reads into two buffers of READ_CHUNK bytes while at most BIG_BUFFER_SENDS
+ * downloads are in flight, of SMALL_READ_CHUNK bytes beyond that: one or two downloads get the big reads
+ * a single fast client needs, and many concurrent ones (each slower) do not add 2 MiB of memory apiece.
+ * Free buffers are kept for the next download, so a steady stream of GETs allocates nothing.
+ */
+const SMALL_READ_CHUNK = 256 * 1024;
+const BIG_BUFFER_SENDS = 2;
 const MAX_FREE_BUFFERS = 16;
-const takeBuffer = (): Buffer => freeBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
-const giveBuffer = (b: Buffer): void => void (freeBuffers.length < MAX_FREE_BUFFERS && freeBuffers.push(b));
+const freeBuffers = new Map<number, Buffer[]>([
+  [READ_CHUNK, []],
+  [SMALL_READ_CHUNK, []],
+]);
+let sendsInFlight = 0;
+const takeBuffer = (size: number): Buffer => freeBuffers.get(size)!.pop() ?? Buffer.allocUnsafeSlow(size);
+const giveBuffer = (b: Buffer): void => {
+  const free = freeBuffers.get(b.length)!;
+  if (free.length < MAX_FREE_BUFFERS) free.push(b);
+};
 
 /**
  * Bytes [pos, last] of an open blob file. As a Readable (any consumer), each read is a fresh buffer. The
@@ -242,7 +256,8 @@ export class FileRangeStream extends Readable {
   async sendTo(dest: Writable): Promise<void> {
     if (this.sending || this.readableFlowing !== null) throw new Error('FileRangeStream.sendTo: the stream is already being consumed');
     this.sending = true;
-    const bufs = [takeBuffer(), takeBuffer()];
+    const size = ++sendsInFlight <= BIG_BUFFER_SENDS ? READ_CHUNK : SMALL_READ_CHUNK;
+    const bufs = [takeBuffer(size), takeBuffer(size)];
     const pending: Array<Promise<void> | undefined> = [undefined, undefined];
     let failed = false;
     const write = (chunk: Buffer) =>
@@ -253,7 +268,7 @@ export class FileRangeStream extends Readable {
       for (let i = 0; this.pos <= this.last; i ^= 1) {
         await pending[i];
         if (dest.destroyed) throw new Error('the destination closed before the download ended');
-        const want = Math.min(READ_CHUNK, this.last - this.pos + 1);
+        const want = Math.min(size, this.last - this.pos + 1);
         const { bytesRead } = await this.fh.read(bufs[i]!, 0, want, this.pos);
         if (bytesRead === 0) break;
         this.pos += bytesRead;
@@ -268,6 +283,7 @@ export class FileRangeStream extends Readable {
       dest.destroy();
       throw e;
     } finally {
+      sendsInFlight--;
       // After a failure a buffer may still be referenced by a cancelled write: leave those to the GC.
       if (!failed) for (const b of bufs) giveBuffer(b);
       this.destroy();

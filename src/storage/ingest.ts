@@ -1,13 +1,15 @@
 /**
  * Ingest: stream a request body into a new blob while hashing it (MD5 for the ETag and Content-MD5 check,
  * CRC-64 for x-oss-hash-crc64ecma), with size limits. Large bodies have their MD5 computed on a worker
- * thread (hashing.ts) so it does not serialise with the socket and the disk. Memory stays bounded: bytes flow through one
+ * thread (hashing.ts) on machines with cores to spare, so it does not serialise with the socket and the
+ * disk; the pieces a body arrives in are collected promptly (body-garbage.ts). Memory stays bounded: bytes flow through one
  * transform into the file with backpressure; nothing is buffered whole except a small body of announced length
  * (at most INLINE_MAX_BYTES), which becomes an inline blob (inline-blobs.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { bodyBytesConsumed } from './body-garbage.js';
 import { Crc64 } from './crc64.js';
 import { OFF_THREAD_MIN_BYTES, OffThreadMd5, offThreadHashing } from './hashing.js';
 import { STREAM_CHUNK, type BlobStore } from './blob-store.js';
@@ -59,6 +61,7 @@ class HashingCounter extends Transform {
       return;
     }
     this.crc.update(chunk);
+    bodyBytesConsumed(chunk.length);
     if (this.md5) {
       this.md5.update(chunk);
       done(null, chunk);

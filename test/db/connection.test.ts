@@ -2,6 +2,7 @@
  * A full database (SQLITE_FULL) inside a transaction: the caller sees SQLITE_FULL — mapped to 503
  * InsufficientStorage — not "cannot rollback - no transaction is active", and the previous state stays.
  * The disk is made "full" for real with max_page_count, which SQLite enforces as it would a full disk.
+ * Also the connection's settings that are not visible otherwise (the page cache's size).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,4 +65,9 @@ test('diskFullError recognises ENOSPC through a cause chain and ignores other er
   assert.equal(diskFullError(new Error('wrapped', { cause: enospc }))?.status, 503);
   assert.equal(diskFullError(Object.assign(new Error('x'), { code: 'EACCES' })), undefined);
   assert.equal(diskFullError('ENOSPC'), undefined);
+});
+
+test('the page cache is 4 MiB, not the 16 MB better-sqlite3 is built with', async () => {
+  const r = await sql<{ cache_size: number }>`pragma cache_size`.execute(db);
+  assert.equal(r.rows[0]!.cache_size, -4096);
 });

@@ -84,6 +84,30 @@ for (const backend of backends) {
       }
     });
 
+    test('concurrent sendStreams each deliver their own bytes; beyond two in flight, local blobs are read in 256 KiB pieces', async () => {
+      const bodies = Array.from({ length: 4 }, () => randomBytes(2 * 1024 * 1024 + 999));
+      const blobIds = await Promise.all(bodies.map((b) => write(store, b)));
+      const sources = await Promise.all(blobIds.map((id) => store.open(id)));
+      const received = await Promise.all(
+        sources.map(async (source) => {
+          const chunks: Buffer[] = [];
+          const sink = new Writable({
+            write(c: Buffer, _e, done) {
+              chunks.push(Buffer.from(c));
+              setImmediate(done); // a slow client: every send is still in flight when the next starts
+            },
+          });
+          await sendStream(source, sink);
+          return chunks;
+        }),
+      );
+      received.forEach((chunks, i) => assert.deepEqual(Buffer.concat(chunks), bodies[i]));
+      if (backend.name === 'FsBlobStore') {
+        const largest = received.map((chunks) => Math.max(...chunks.map((c) => c.length)));
+        assert.deepEqual(largest, [1024 * 1024, 1024 * 1024, 256 * 1024, 256 * 1024]);
+      }
+    });
+
     test('sendStream rejects and closes the source when the destination fails', async () => {
       const id = await write(store, randomBytes(3 * 1024 * 1024));
       const source = await store.open(id);
