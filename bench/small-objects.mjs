@@ -25,6 +25,8 @@ const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 8);
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const env = JSON.parse(process.env.BENCH_MEDLEY_ENV ?? '{}');
 const COMPARE = process.env.BENCH_COMPARE_MAIN;
+// BENCH_COMPARE_NODE_ARGS: node flags for that build, after npm start's (an A/B of flags: the same build twice).
+const COMPARE_NODE_ARGS = (process.env.BENCH_COMPARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const log = (s) => process.stdout.write(`${s}\n`);
 
 const dir = await mkdtemp(join(tmpdir(), 'medley-bench-small-'));
@@ -34,7 +36,7 @@ try {
   const bare = await startBare(join(dir, 'bare'));
   log(`small objects: ${COUNT} x ${SIZE} B, ali-oss, ${CONCURRENCY} concurrent, ${ROUNDS} alternating rounds`);
   const others = [];
-  if (COMPARE) others.push({ name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env, main: COMPARE })) });
+  if (COMPARE) others.push({ name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env, main: COMPARE, nodeArgs: COMPARE_NODE_ARGS })) });
   const res = await smallObjectsPhase({ medley, bare, others, bucket: 'bench-small', count: COUNT, size: SIZE, concurrency: CONCURRENCY, rounds: ROUNDS, log });
   await stopAll();
   const r3 = (x) => (x === undefined ? undefined : Number(x.toFixed(3)));

@@ -25,7 +25,8 @@
 // BENCH_VERIFY=0 (skip the untimed MD5 check of one downloaded big object), BENCH_SERVER_NODE_ARGS (node
 // flags for Medley after npm start's, e.g. "--cpu-prof"), BENCH_START_FLAGS=0 (without npm start's),
 // BENCH_MEDLEY_ENV (Medley settings as JSON), BENCH_COMPARE_MAIN (dist/cli/main.js of another build: measured
-// as a third server in the small-object rounds).
+// as a third server in the small-object and big-object rounds), BENCH_COMPARE_NODE_ARGS (node flags for that build,
+// after npm start's).
 // The last line of output is the result as JSON.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -53,6 +54,8 @@ const VERIFY = process.env.BENCH_VERIFY !== '0';
 const NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const MEDLEY_ENV = JSON.parse(process.env.BENCH_MEDLEY_ENV ?? '{}');
 const COMPARE = process.env.BENCH_COMPARE_MAIN;
+// BENCH_COMPARE_NODE_ARGS: node flags for that build, after npm start's (an A/B of flags: the same build twice).
+const COMPARE_NODE_ARGS = (process.env.BENCH_COMPARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const BIG = BIG_MB * MiB;
 const BUCKET = 'bench-storage';
 const TARGETS = { smallPut: 0.7, smallGet: 0.8, bigPut: 0.8, bigGet: 1.0, rssMB: 150 };
@@ -147,7 +150,7 @@ async function main() {
     result.medleyNodeFlags = medley.nodeFlags;
     log(`\nMedley runs as \`node ${[...medley.nodeFlags, 'dist/cli/main.js serve'].join(' ')}\` (npm start's node flags; BENCH_START_FLAGS=0 drops them)`);
     const bare = await startBare(join(dir, 'bare'));
-    const other = COMPARE ? { name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env: MEDLEY_ENV, main: COMPARE })) } : undefined;
+    const other = COMPARE ? { name: 'medley (other)', ...(await startMedley(join(dir, 'other'), { env: MEDLEY_ENV, main: COMPARE, nodeArgs: COMPARE_NODE_ARGS })) } : undefined;
     const others = other ? [other] : [];
     await new Promise((r) => setTimeout(r, 2000));
     result.idleRssMB = { medleyAfterStart: rssMB(medley.pid), bareAfterStart: rssMB(bare.pid) };
