@@ -16,17 +16,17 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { intEnv, smallObjectsPhase, startBare, startMedley, stopAll } from './lib/oss.mjs';
+import { intEnv, smallObjectsPhase, startBare, startMedley, stopAll, wordsEnv } from './lib/oss.mjs';
 
 const COUNT = intEnv('BENCH_COUNT', 600);
 const ROUNDS = intEnv('BENCH_ROUNDS', 5);
 const SIZE = intEnv('BENCH_OBJECT_SIZE', 4096);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 8);
-const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const nodeArgs = wordsEnv('BENCH_SERVER_NODE_ARGS');
 const env = JSON.parse(process.env.BENCH_MEDLEY_ENV ?? '{}');
 const COMPARE = process.env.BENCH_COMPARE_MAIN;
 // BENCH_COMPARE_NODE_ARGS: node flags for that build, after npm start's (an A/B of flags: the same build twice).
-const COMPARE_NODE_ARGS = (process.env.BENCH_COMPARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const COMPARE_NODE_ARGS = wordsEnv('BENCH_COMPARE_NODE_ARGS');
 const log = (s) => process.stdout.write(`${s}\n`);
 
 const dir = await mkdtemp(join(tmpdir(), 'medley-bench-small-'));

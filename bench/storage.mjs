@@ -36,7 +36,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
-import { MB, MiB, ROOT, alternate, fmt, intEnv, median, smallObjectsPhase, startBare, startMedley, stopAll, streamClient } from './lib/oss.mjs';
+import { MB, MiB, ROOT, alternate, fmt, intEnv, median, smallObjectsPhase, startBare, startMedley, stopAll, streamClient, wordsEnv } from './lib/oss.mjs';
 import { cpuSeconds, rssBreakdownMB, rssMB, rssPeakSampler } from './lib/proc.mjs';
 
 const COUNT = intEnv('BENCH_COUNT', 600);
@@ -51,11 +51,11 @@ const SKIP_SMALL = process.env.BENCH_SKIP_SMALL === '1' || ARGS.length > 0;
 const SKIP_BIG = process.env.BENCH_SKIP_BIG === '1';
 const SKIP_CONCURRENT = SKIP_BIG || process.env.BENCH_SKIP_CONCURRENT === '1' || ARGS.includes('--large');
 const VERIFY = process.env.BENCH_VERIFY !== '0';
-const NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const NODE_ARGS = wordsEnv('BENCH_SERVER_NODE_ARGS');
 const MEDLEY_ENV = JSON.parse(process.env.BENCH_MEDLEY_ENV ?? '{}');
 const COMPARE = process.env.BENCH_COMPARE_MAIN;
 // BENCH_COMPARE_NODE_ARGS: node flags for that build, after npm start's (an A/B of flags: the same build twice).
-const COMPARE_NODE_ARGS = (process.env.BENCH_COMPARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const COMPARE_NODE_ARGS = wordsEnv('BENCH_COMPARE_NODE_ARGS');
 const BIG = BIG_MB * MiB;
 const BUCKET = 'bench-storage';
 const TARGETS = { smallPut: 0.7, smallGet: 0.8, bigPut: 0.8, bigGet: 1.0, rssMB: 150 };

@@ -36,6 +36,9 @@ export function intEnv(name, def, min = 1) {
   return n;
 }
 
+/** Whitespace-separated words from the environment (node flags such as BENCH_SERVER_NODE_ARGS); [] when unset. */
+export const wordsEnv = (name) => (process.env[name] ?? '').split(/\s+/).filter(Boolean);
+
 // ---------------------------------------------------------------------------------------------------
 // Child servers
 // ---------------------------------------------------------------------------------------------------
